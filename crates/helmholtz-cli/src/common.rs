@@ -1,0 +1,115 @@
+//! Flags shared by every family, progress bars, Ctrl-C and output conventions.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::Args;
+use helmholtz::data::{Binarize, DataConfig, DataSource, TableOptions};
+use helmholtz::kernels::runtime::{DeviceKind, init_threads};
+
+/// Flags every training command takes.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// Data: `digits` (embedded, 8k train / 2k test MNIST digits), `fashion-mnist` (Debian's
+    /// dataset-fashion-mnist, or $HELMHOLTZ_DATA), or a PATH: a folder of MNIST-format IDX
+    /// files (train-*/t10k-*, raw or .gz), or a .csv / .npy file.
+    #[arg(
+        long,
+        default_value = "digits",
+        value_name = "digits|fashion-mnist|PATH"
+    )]
+    pub data: String,
+
+    /// Run directory to create [default: runs/<family>-<UTC timestamp>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Seed of every random choice; the same seed gives the same run, bit for bit.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    /// Worker threads [default: one per core].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Compute device: `cpu`, or `cuda` (builds with --features cuda).
+    #[arg(long, default_value = "cpu", value_name = "cpu|cuda")]
+    pub device: String,
+
+    /// Print the final summary as one JSON object on the last line of stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How single-table data (.csv / .npy) are read.
+#[derive(Debug, Clone, Args)]
+pub struct TableArgs {
+    /// CSV column holding the target (kept out of the features).
+    #[arg(long, value_name = "COLUMN")]
+    pub target: Option<String>,
+
+    /// Fraction of a single table's rows held out as the test set.
+    #[arg(long, default_value_t = 0.2, value_name = "F")]
+    pub test_fraction: f64,
+}
+
+impl CommonArgs {
+    /// Size the thread pool (and flush denormals) before any work.
+    pub fn init(&self) -> anyhow::Result<()> {
+        init_threads(self.threads)?;
+        Ok(())
+    }
+
+    /// The `--device` choice.
+    pub fn device_kind(&self) -> anyhow::Result<DeviceKind> {
+        Ok(self.device.parse()?)
+    }
+
+    /// The data description saved in config.json.
+    pub fn data_config(&self, binarize: Binarize, table: &TableArgs) -> anyhow::Result<DataConfig> {
+        Ok(DataConfig {
+            source: self.data.parse::<DataSource>()?,
+            binarize,
+            table: TableOptions {
+                target: table.target.clone(),
+                test_fraction: table.test_fraction,
+            },
+        })
+    }
+}
+
+/// A progress bar on stderr (drawn only when stderr is a terminal).
+pub fn progress_bar() -> indicatif::ProgressBar {
+    indicatif::ProgressBar::with_draw_target(
+        Some(0),
+        indicatif::ProgressDrawTarget::stderr_with_hz(5),
+    )
+}
+
+/// Install the Ctrl-C handler: the first press asks training to save and stop, the second exits.
+pub fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    // Failing to install (a handler already exists) only loses the graceful stop.
+    let _ = ctrlc::set_handler(move || {
+        if f.swap(true, Ordering::SeqCst) {
+            eprintln!("\ninterrupted twice: exiting without saving");
+            std::process::exit(130);
+        }
+        eprintln!(
+            "\ninterrupt: finishing this batch, saving a checkpoint, then exiting (Ctrl-C again to abort)"
+        );
+    });
+    flag
+}
+
+/// Print a summary: a human line, or with `--json` one JSON object as the last stdout line.
+pub fn emit(json: bool, human: &str, value: &impl serde::Serialize) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(value)?);
+    } else {
+        println!("{human}");
+    }
+    Ok(())
+}

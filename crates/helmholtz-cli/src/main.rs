@@ -1,0 +1,61 @@
+//! `helmholtz`: train, sample and evaluate probabilistic generative models.
+//!
+//! A thin front end over the `helmholtz` library: flags are parsed here, all work happens in
+//! the library. Exit status: 0 on success, 2 for a usage error or bad input, 1 for any other
+//! failure, 130 after Ctrl-C (a checkpoint is saved first).
+
+mod common;
+mod rbm;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Probabilistic generative models fitted by minimising a free energy.
+///
+/// Every command works on the embedded digits with no download; `--data fashion-mnist` uses
+/// Debian's dataset-fashion-mnist package. Training writes a run directory (config.json,
+/// metrics.jsonl, model.safetensors, pictures, report.html) that `sample` and `eval` take.
+#[derive(Debug, Parser)]
+#[command(name = "helmholtz", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    family: Family,
+}
+
+#[derive(Debug, Subcommand)]
+enum Family {
+    /// Restricted Boltzmann machines (CD-k, PCD, AIS log-likelihood).
+    #[command(subcommand)]
+    Rbm(rbm::RbmCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = match cli.family {
+        Family::Rbm(cmd) => rbm::run(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit_status(&e))
+        }
+    }
+}
+
+/// 2 for bad input, 130 for an interruption, 1 otherwise.
+fn exit_status(e: &anyhow::Error) -> u8 {
+    match e.downcast_ref::<helmholtz::Error>() {
+        Some(helmholtz::Error::Interrupted { .. }) => 130,
+        Some(err) if err.is_usage() => 2,
+        _ => 1,
+    }
+}

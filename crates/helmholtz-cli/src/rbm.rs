@@ -1,0 +1,352 @@
+//! `helmholtz rbm train|sample|eval`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use helmholtz::data::Binarize;
+use helmholtz::energy::rbm::{
+    self, AisConfig, CdConfig, ChainStart, EvalReport, LrSchedule, NegativePhase, RbmConfig,
+    RbmRunConfig, RunOptions, TrainSummary, VisibleKind,
+};
+use helmholtz::train::TrainConfig;
+
+use crate::common::{CommonArgs, TableArgs, emit, interrupt_flag, progress_bar};
+
+/// Restricted Boltzmann machines: Bernoulli or Gaussian visibles, CD-k or PCD.
+#[derive(Debug, Subcommand)]
+pub enum RbmCommand {
+    /// Train an RBM, write a run directory, and report the test log-likelihood (AIS).
+    Train(Box<TrainArgs>),
+    /// Run Gibbs chains from a trained RBM and write a grid of samples.
+    Sample(SampleArgs),
+    /// Estimate log Z (AIS, or exactly for small models) and the test log-likelihood.
+    Eval(EvalArgs),
+}
+
+/// Flags of `rbm train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    #[command(flatten)]
+    table: TableArgs,
+
+    /// Continue the run in DIR from its last checkpoint (other model flags are ignored;
+    /// --epochs may raise the total).
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
+
+    /// Hidden units.
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    hidden: usize,
+
+    /// Visible units: `bernoulli` (binary data) or `gaussian` (real-valued, standardised, unit variance).
+    #[arg(long, default_value = "bernoulli", value_name = "bernoulli|gaussian")]
+    visible: String,
+
+    /// Gibbs steps per update (the k of CD-k / PCD-k).
+    #[arg(long = "cd-k", default_value_t = 1, value_name = "K")]
+    cd_k: usize,
+
+    /// Persistent contrastive divergence (the default): Gibbs chains persist across updates
+    /// (Tieleman 2008), which gives far better samples than CD.
+    #[arg(long, conflicts_with = "cd")]
+    pcd: bool,
+
+    /// Plain contrastive divergence: restart the Gibbs chains at each mini-batch (CD-k).
+    #[arg(long)]
+    cd: bool,
+
+    /// Number of persistent chains (PCD).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    chains: usize,
+
+    /// Passes over the training data.
+    #[arg(long, default_value_t = 30, value_name = "N")]
+    epochs: usize,
+
+    /// Examples per mini-batch.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    batch_size: usize,
+
+    /// Learning rate [default: 0.05 for bernoulli visibles, 0.005 for gaussian].
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    lr: Option<f64>,
+
+    /// Learning-rate schedule over training: `constant`, `linear` (to 0) or `cosine` (to 0).
+    #[arg(long, default_value = "linear", value_name = "constant|linear|cosine")]
+    lr_schedule: String,
+
+    /// Momentum after the warm-up epochs (Hinton's guide uses 0.9 with CD; high momentum
+    /// slows the persistent chains of PCD, hence 0.5).
+    #[arg(
+        long,
+        default_value_t = 0.5,
+        value_name = "X",
+        allow_negative_numbers = true
+    )]
+    momentum: f64,
+
+    /// Momentum during the first --momentum-warmup epochs.
+    #[arg(
+        long,
+        default_value_t = 0.5,
+        value_name = "X",
+        allow_negative_numbers = true
+    )]
+    initial_momentum: f64,
+
+    /// Epochs that use --initial-momentum.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    momentum_warmup: usize,
+
+    /// L2 weight decay on the weights.
+    #[arg(
+        long,
+        default_value_t = 1e-4,
+        value_name = "X",
+        allow_negative_numbers = true
+    )]
+    weight_decay: f64,
+
+    /// Binarisation of [0, 1] data: `threshold` (> 0.5), `stochastic` (one seeded draw), `none`
+    /// [default: threshold for bernoulli visibles, none for gaussian].
+    #[arg(long, value_name = "threshold|stochastic|none")]
+    binarize: Option<String>,
+
+    /// Gibbs steps for the per-epoch sample picture.
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    sample_steps: usize,
+
+    /// AIS runs for the final evaluation.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    ais_runs: usize,
+
+    /// AIS inverse temperatures for the final evaluation.
+    #[arg(long, default_value_t = 14_500, value_name = "N")]
+    ais_betas: usize,
+
+    /// Skip the final log-likelihood evaluation.
+    #[arg(long)]
+    no_eval: bool,
+}
+
+/// Flags of `rbm sample`.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// The run directory of a trained RBM.
+    run: PathBuf,
+
+    /// Number of chains (tiles in the grid).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    chains: usize,
+
+    /// Gibbs steps per chain.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    steps: usize,
+
+    /// Start chains from `noise` or from test `data`.
+    #[arg(long, default_value = "noise", value_name = "noise|data")]
+    from: String,
+
+    /// PNG to write [default: RUN/samples-<steps>-steps.png].
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+
+    /// Seed of the chains.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+
+    /// Worker threads [default: one per core].
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Flags of `rbm eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The run directory of a trained RBM.
+    run: PathBuf,
+
+    /// AIS runs [default: the run's setting, 100].
+    #[arg(long, value_name = "N")]
+    ais_runs: Option<usize>,
+
+    /// AIS inverse temperatures [default: the run's setting, 14,500].
+    #[arg(long, value_name = "N")]
+    ais_betas: Option<usize>,
+
+    /// Evaluate on other data of the same width (same forms as for training) [default: the run's].
+    #[arg(long, value_name = "digits|fashion-mnist|PATH")]
+    data: Option<String>,
+
+    /// Worker threads [default: one per core].
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Run an `rbm` subcommand.
+pub fn run(cmd: RbmCommand) -> anyhow::Result<()> {
+    match cmd {
+        RbmCommand::Train(args) => train(*args),
+        RbmCommand::Sample(args) => sample(args),
+        RbmCommand::Eval(args) => eval(args),
+    }
+}
+
+fn train(a: TrainArgs) -> anyhow::Result<()> {
+    a.common.init()?;
+    let bar = progress_bar();
+    let opts = RunOptions {
+        progress: &bar,
+        interrupt: Some(interrupt_flag()),
+        stop_after: None,
+        skip_eval: a.no_eval,
+    };
+    let summary = match &a.resume {
+        Some(dir) => rbm::resume_run(dir, Some(a.epochs).filter(|_| epochs_given()), &opts)?,
+        None => rbm::train(run_config(&a)?, a.common.out.as_deref(), &opts)?,
+    };
+    emit(
+        a.common.json,
+        &train_line(&summary, a.no_eval),
+        &summary_json(&summary),
+    )
+}
+
+/// True when `--epochs` appeared on the command line (resume keeps the run's total otherwise).
+fn epochs_given() -> bool {
+    std::env::args().any(|a| a == "--epochs" || a.starts_with("--epochs="))
+}
+
+fn run_config(a: &TrainArgs) -> anyhow::Result<RbmRunConfig> {
+    let kind: VisibleKind = a.visible.parse()?;
+    let binarize: Binarize = match (&a.binarize, kind) {
+        (Some(b), _) => b.parse()?,
+        (None, VisibleKind::Bernoulli) => Binarize::Threshold,
+        (None, VisibleKind::Gaussian) => Binarize::None,
+    };
+    let lr = a.lr.unwrap_or(match kind {
+        VisibleKind::Bernoulli => 0.05,
+        VisibleKind::Gaussian => 0.005,
+    });
+    Ok(RbmRunConfig {
+        family: rbm::FAMILY.into(),
+        helmholtz_version: String::new(),
+        model: RbmConfig {
+            visible_kind: kind,
+            ..RbmConfig::new(0, a.hidden)
+        },
+        cd: CdConfig {
+            k: a.cd_k,
+            negative: if a.cd {
+                NegativePhase::Cd
+            } else {
+                NegativePhase::Pcd
+            },
+            chains: a.chains,
+            lr,
+            lr_schedule: a.lr_schedule.parse::<LrSchedule>()?,
+            initial_momentum: a.initial_momentum,
+            momentum: a.momentum,
+            momentum_warmup: a.momentum_warmup,
+            weight_decay: a.weight_decay,
+        },
+        train: TrainConfig {
+            epochs: a.epochs,
+            batch_size: a.batch_size,
+            seed: a.common.seed,
+        },
+        data: a.common.data_config(binarize, &a.table)?,
+        sample_steps: a.sample_steps,
+        ais: AisConfig {
+            runs: a.ais_runs,
+            betas: a.ais_betas,
+        },
+        device: a.common.device_kind()?,
+    })
+}
+
+fn train_line(s: &TrainSummary, no_eval: bool) -> String {
+    let head = format!(
+        "trained rbm for {} epochs in {:.1} s -> {}",
+        s.epochs,
+        s.train_seconds,
+        s.run_dir.display()
+    );
+    if no_eval {
+        return head;
+    }
+    format!("{head}\n{}", eval_line(&s.eval))
+}
+
+fn eval_line(e: &EvalReport) -> String {
+    let how = if e.log_z_method == "exact" {
+        "log Z exact by enumeration".to_string()
+    } else {
+        format!(
+            "log Z = {:.2} ± {:.2} by AIS, {} runs x {} betas",
+            e.log_z, e.log_z_std, e.ais_runs, e.ais_betas
+        )
+    };
+    format!(
+        "test log-likelihood: {:.2} ± {:.2} nats/example ({how}; {} test examples)",
+        e.test_log_likelihood, e.test_log_likelihood_std, e.test_examples
+    )
+}
+
+fn summary_json(s: &TrainSummary) -> serde_json::Value {
+    let mut v = serde_json::to_value(&s.eval).unwrap_or_default();
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("run_dir".into(), s.run_dir.display().to_string().into());
+        obj.insert("epochs".into(), s.epochs.into());
+        obj.insert("train_seconds".into(), s.train_seconds.into());
+        obj.insert(
+            "last_epoch".into(),
+            serde_json::Value::Object(s.last_epoch.clone()),
+        );
+    }
+    v
+}
+
+fn sample(a: SampleArgs) -> anyhow::Result<()> {
+    helmholtz::kernels::runtime::init_threads(a.threads)?;
+    let from: ChainStart = a.from.parse()?;
+    let s = rbm::sample_run(&a.run, a.chains, a.steps, from, a.seed, a.out.as_deref())?;
+    let human = format!(
+        "wrote {} ({} chains, {} Gibbs steps; mean free energy {:.2})",
+        s.file.display(),
+        s.chains,
+        s.steps,
+        s.mean_free_energy
+    );
+    emit(a.json, &human, &s)
+}
+
+fn eval(a: EvalArgs) -> anyhow::Result<()> {
+    helmholtz::kernels::runtime::init_threads(a.threads)?;
+    let (_, cfg, _) = rbm::open_run(&a.run, None)?;
+    let ais = AisConfig {
+        runs: a.ais_runs.unwrap_or(cfg.ais.runs),
+        betas: a.ais_betas.unwrap_or(cfg.ais.betas),
+    };
+    let data = match &a.data {
+        Some(d) => Some(helmholtz::data::DataConfig {
+            source: d.parse()?,
+            ..cfg.data.clone()
+        }),
+        None => None,
+    };
+    let bar = progress_bar();
+    let report = rbm::evaluate_run(&a.run, Some(ais), data, &bar)?;
+    emit(a.json, &eval_line(&report), &report)
+}

@@ -1,0 +1,231 @@
+//! NumPy `.npy` arrays: little-endian `f4`, `f8` and `u1`, 1-, 2- or 3-dimensional.
+//!
+//! Format (NEP 1): the magic `\x93NUMPY`, a version `(major, minor)`, a little-endian header
+//! length (`u16` in version 1, `u32` in versions 2 and 3), a Python-literal dict with `descr`,
+//! `fortran_order` and `shape`, then the raw data. Arrays are returned as `f32` in C order.
+
+use std::path::Path;
+
+use crate::error::{Error, IoContext, Result};
+
+/// A numeric array read from a `.npy` file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpyArray {
+    /// Shape, outermost first.
+    pub shape: Vec<usize>,
+    /// Values in C (row-major) order.
+    pub data: Vec<f32>,
+    /// True when the file held unsigned bytes (images), which callers scale by 1/255.
+    pub from_u8: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Dtype {
+    F32,
+    F64,
+    U8,
+}
+
+impl Dtype {
+    fn size(self) -> usize {
+        match self {
+            Dtype::F32 => 4,
+            Dtype::F64 => 8,
+            Dtype::U8 => 1,
+        }
+    }
+}
+
+/// Read a `.npy` file.
+pub fn read_npy(path: impl AsRef<Path>) -> Result<NpyArray> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).at(path)?;
+    parse_npy(&bytes, path)
+}
+
+/// Parse `.npy` bytes; `path` is used in error messages.
+pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray> {
+    let bad = |reason: String| Error::bad_file(path, reason);
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err(bad("not a .npy file (missing the \\x93NUMPY magic)".into()));
+    }
+    let (header_len, start) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        v => return Err(bad(format!(".npy format version {v} is not supported"))),
+    };
+    let end = start + header_len;
+    let header = bytes
+        .get(start..end)
+        .ok_or_else(|| bad("truncated .npy header".into()))?;
+    let header = std::str::from_utf8(header).map_err(|_| bad(".npy header is not text".into()))?;
+    let descr = dict_value(header, "descr")
+        .ok_or_else(|| bad("`descr` missing from .npy header".into()))?;
+    let dtype = match descr.trim_matches(|c| c == '\'' || c == '"') {
+        "<f4" => Dtype::F32,
+        "<f8" => Dtype::F64,
+        "|u1" | "<u1" | "u1" => Dtype::U8,
+        other => {
+            return Err(bad(format!(
+                "dtype {other} is not supported (use little-endian float32 <f4, float64 <f8 or uint8 |u1)"
+            )));
+        }
+    };
+    let fortran = dict_value(header, "fortran_order")
+        .ok_or_else(|| bad("`fortran_order` missing from .npy header".into()))?
+        .starts_with("True");
+    let shape =
+        parse_shape(header).ok_or_else(|| bad("cannot read `shape` in .npy header".into()))?;
+    if shape.is_empty() || shape.len() > 3 {
+        return Err(bad(format!(
+            "array has {} dimensions; helmholtz reads 1-, 2- or 3-dimensional arrays",
+            shape.len()
+        )));
+    }
+    let count: usize = shape.iter().product();
+    if count == 0 {
+        return Err(bad(format!("array is empty (shape {shape:?})")));
+    }
+    let body = &bytes[end..];
+    let need = count * dtype.size();
+    if body.len() != need {
+        return Err(bad(format!(
+            "shape {shape:?} needs {need} data bytes, file has {}{}",
+            body.len(),
+            if body.len() < need {
+                " (truncated)"
+            } else {
+                ""
+            }
+        )));
+    }
+    let mut data: Vec<f32> = match dtype {
+        Dtype::F32 => body
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+        Dtype::F64 => body
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32)
+            .collect(),
+        Dtype::U8 => body.iter().map(|&b| b as f32).collect(),
+    };
+    if fortran && shape.len() > 1 {
+        data = fortran_to_c(&data, &shape);
+    }
+    Ok(NpyArray {
+        shape,
+        data,
+        from_u8: matches!(dtype, Dtype::U8),
+    })
+}
+
+/// Write a 2-D `f32` array as `.npy` (version 1, C order); temporary file + rename.
+pub fn write_npy_f32(path: impl AsRef<Path>, shape: &[usize], data: &[f32]) -> Result<()> {
+    let shape_txt = match shape {
+        [n] => format!("({n},)"),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_txt}, }}");
+    // Pad so that the data starts on a 64-byte boundary, ending the header with '\n'.
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = Vec::with_capacity(10 + header.len() + 4 * data.len());
+    out.extend_from_slice(b"\x93NUMPY\x01\x00");
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    for v in data {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    crate::train::write_atomic(path.as_ref(), &out)
+}
+
+/// The text after `'key':` up to the next top-level comma.
+fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
+    let pat_single = format!("'{key}':");
+    let pat_double = format!("\"{key}\":");
+    let at = header
+        .find(&pat_single)
+        .map(|i| i + pat_single.len())
+        .or_else(|| header.find(&pat_double).map(|i| i + pat_double.len()))?;
+    let rest = header[at..].trim_start();
+    let end = rest.find([',', '}']).unwrap_or(rest.len());
+    Some(rest[..end].trim())
+}
+
+fn parse_shape(header: &str) -> Option<Vec<usize>> {
+    let at = header
+        .find("'shape':")
+        .or_else(|| header.find("\"shape\":"))?;
+    let rest = &header[at..];
+    let open = rest.find('(')?;
+    let close = rest[open..].find(')')? + open;
+    rest[open + 1..close]
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim_end_matches('L').parse::<usize>().ok())
+        .collect()
+}
+
+/// Reorder column-major data into row-major order.
+fn fortran_to_c(data: &[f32], shape: &[usize]) -> Vec<f32> {
+    let rank = shape.len();
+    let mut f_strides = vec![1usize; rank];
+    for i in 1..rank {
+        f_strides[i] = f_strides[i - 1] * shape[i - 1];
+    }
+    let mut out = Vec::with_capacity(data.len());
+    let mut idx = vec![0usize; rank];
+    for _ in 0..data.len() {
+        let off: usize = idx.iter().zip(&f_strides).map(|(i, s)| i * s).sum();
+        out.push(data[off]);
+        for d in (0..rank).rev() {
+            idx[d] += 1;
+            if idx[d] < shape[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_f32() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
+        let path = dir.path().join("a.npy");
+        let data: Vec<f32> = (0..12).map(|i| i as f32 * 0.5).collect();
+        write_npy_f32(&path, &[3, 4], &data)?;
+        let back = read_npy(&path)?;
+        assert_eq!(back.shape, vec![3, 4]);
+        assert_eq!(back.data, data);
+        Ok(())
+    }
+
+    #[test]
+    fn fortran_order_is_transposed_back() {
+        // Column-major [[0, 1, 2], [3, 4, 5]] is stored as 0 3 1 4 2 5.
+        let stored = [0.0, 3.0, 1.0, 4.0, 2.0, 5.0];
+        assert_eq!(
+            fortran_to_c(&stored, &[2, 3]),
+            vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+        );
+    }
+}

@@ -1,0 +1,3 @@
+//! Energy-based models: `p(x) = exp(-E(x)) / Z`.
+
+pub mod rbm;

@@ -1,0 +1,191 @@
+//! Branch-free `f32` elementary functions that vectorise (AVX-512 / AVX2) inside our row kernels.
+//!
+//! `exp` and `ln` are the Cephes single-precision polynomials (S. L. Moshier); `log1p` uses
+//! Goldberg's trick `ln(u) * x / (u - 1)` with `u = 1 + x`; `expm1` switches to a Taylor
+//! polynomial near zero. Accuracy (checked in the tests against `std`): a few ulp.
+
+/// `e^x`, with the argument clamped to the range where the result is a normal `f32`.
+#[inline(always)]
+pub fn exp(x: f32) -> f32 {
+    const MAX: f32 = 88.376_26;
+    const MIN: f32 = -87.336_55;
+    let x = x.clamp(MIN, MAX);
+    // n = round(x / ln 2) by the 1.5 * 2^23 trick: adding it leaves n in the low mantissa
+    // bits, so both the float and the integer n come out without a conversion instruction
+    // (`round` would call libm and `as i32` is a saturating, per-lane scalar conversion).
+    let shifted = x * std::f32::consts::LOG2_E + 12_582_912.0;
+    let n = shifted - 12_582_912.0;
+    let n_int = shifted.to_bits() as i32 - 0x4b40_0000;
+    let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
+    let p = 1.987_569_1e-4f32;
+    let p = p * r + 1.398_199_9e-3;
+    let p = p * r + 8.333_452e-3;
+    let p = p * r + 4.166_579_6e-2;
+    let p = p * r + 1.666_666_5e-1;
+    let p = p * r + 0.5;
+    let y = p * r * r + r + 1.0;
+    y * f32::from_bits(((n_int + 127) as u32) << 23)
+}
+
+/// Natural logarithm of a positive normal `f32`.
+#[inline(always)]
+pub fn ln(x: f32) -> f32 {
+    let bits = x.to_bits();
+    let mut e = ((bits >> 23) & 0xff) as i32 - 126;
+    // Mantissa scaled into [0.5, 1).
+    let mut m = f32::from_bits((bits & 0x807f_ffff) | 0x3f00_0000);
+    let small = m < std::f32::consts::FRAC_1_SQRT_2;
+    e -= i32::from(small);
+    m = if small { m + m - 1.0 } else { m - 1.0 };
+    let z = m * m;
+    let y = 7.037_683_6e-2f32;
+    let y = y * m - 1.151_461e-1;
+    let y = y * m + 1.167_699_9e-1;
+    let y = y * m - 1.242_014_1e-1;
+    let y = y * m + 1.424_932_3e-1;
+    let y = y * m - 1.666_805_8e-1;
+    let y = y * m + 2.000_071_4e-1;
+    let y = y * m - 2.499_999_4e-1;
+    let y = y * m + 3.333_333e-1;
+    let ef = e as f32;
+    let y = y * m * z - 2.121_944_4e-4 * ef - 0.5 * z;
+    m + y + 0.693_359_4 * ef
+}
+
+/// `ln(1 + x)` for `x > -1`, accurate for tiny `x`.
+#[inline(always)]
+pub fn log1p(x: f32) -> f32 {
+    let u = 1.0 + x;
+    let d = u - 1.0;
+    if d == 0.0 { x } else { ln(u) * (x / d) }
+}
+
+/// `e^x - 1`, accurate near zero.
+#[inline(always)]
+pub fn expm1(x: f32) -> f32 {
+    // |x| < 0.5: Taylor series to x^8 (truncation below 2e-7 relative).
+    let t = 1.0 / 40_320.0f32;
+    let t = t * x + 1.0 / 5_040.0;
+    let t = t * x + 1.0 / 720.0;
+    let t = t * x + 1.0 / 120.0;
+    let t = t * x + 1.0 / 24.0;
+    let t = t * x + 1.0 / 6.0;
+    let t = t * x + 0.5;
+    let near = (t * x) * x + x;
+    if x.abs() < 0.5 { near } else { exp(x) - 1.0 }
+}
+
+/// The logistic function `1 / (1 + e^-x)`.
+#[inline(always)]
+pub fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + exp(-x))
+}
+
+/// `ln(1 + e^x)`, stable for large `|x|`.
+#[inline(always)]
+pub fn softplus(x: f32) -> f32 {
+    x.max(0.0) + log1p(exp(-x.abs()))
+}
+
+/// `softplus(b * a) - softplus(c * a)` for `b >= c >= 0`, without cancellation.
+///
+/// With `d = (b - c) |a|` and `v = c |a|`:
+/// `softplus(b|a|) - softplus(c|a|) = d + log1p(sigmoid(-v) * expm1(-d))`, and for `a < 0` the
+/// identity `softplus(x) = x + softplus(-x)` removes the `d`. Every term is accurate relative
+/// to the result, which matters in annealed importance sampling where `b - c` is ~1e-5.
+#[inline(always)]
+pub fn softplus_step(a: f32, c: f32, b: f32) -> f32 {
+    let abs = a.abs();
+    let d = (b - c) * abs;
+    let v = c * abs;
+    let tail = log1p(sigmoid(-v) * expm1(-d));
+    if a >= 0.0 { d + tail } else { tail }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid(lo: f32, hi: f32, n: usize) -> impl Iterator<Item = f32> {
+        (0..=n).map(move |i| lo + (hi - lo) * i as f32 / n as f32)
+    }
+
+    fn rel(a: f64, b: f64) -> f64 {
+        ((a - b) / b.abs().max(1e-30)).abs()
+    }
+
+    #[test]
+    fn exp_matches_std() {
+        for x in grid(-87.0, 88.0, 100_000) {
+            let r = rel(exp(x) as f64, (x as f64).exp());
+            assert!(r < 4e-7, "exp({x}): rel err {r}");
+        }
+    }
+
+    #[test]
+    fn ln_matches_std() {
+        for x in grid(1e-30, 10.0, 50_000).chain(grid(10.0, 1e30, 50_000)) {
+            let err = (ln(x) as f64 - (x as f64).ln()).abs();
+            assert!(
+                err < 2e-7 * (x as f64).ln().abs().max(1.0),
+                "ln({x}): err {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn log1p_and_expm1_are_accurate_near_zero() {
+        for x in grid(-0.9, 4.0, 50_000).chain(grid(-1e-6, 1e-6, 1000)) {
+            if x == 0.0 {
+                continue;
+            }
+            let r = rel(log1p(x) as f64, (x as f64).ln_1p());
+            assert!(r < 5e-7, "log1p({x}): rel err {r}");
+        }
+        for x in grid(-20.0, 5.0, 50_000).chain(grid(-1e-6, 1e-6, 1000)) {
+            if x == 0.0 {
+                continue;
+            }
+            let r = rel(expm1(x) as f64, (x as f64).exp_m1());
+            assert!(r < 5e-7, "expm1({x}): rel err {r}");
+        }
+    }
+
+    #[test]
+    fn sigmoid_and_softplus_match_f64() {
+        for x in grid(-80.0, 80.0, 100_000) {
+            let xd = x as f64;
+            let s = 1.0 / (1.0 + (-xd).exp());
+            assert!(
+                rel(sigmoid(x) as f64, s) < 5e-7 || x < -70.0,
+                "sigmoid({x})"
+            );
+            let sp = xd.max(0.0) + (-xd.abs()).exp().ln_1p();
+            assert!(
+                (softplus(x) as f64 - sp).abs() < 5e-7 * sp.max(1.0),
+                "softplus({x})"
+            );
+        }
+    }
+
+    #[test]
+    fn softplus_step_matches_f64_difference() {
+        let sp = |x: f64| x.max(0.0) + (-x.abs()).exp().ln_1p();
+        for a in grid(-30.0, 30.0, 2_000) {
+            for &(c, b) in &[
+                (0.0f32, 1e-3f32),
+                (0.5, 0.5001),
+                (0.9, 0.90001),
+                (0.99999, 1.0),
+                (0.2, 0.7),
+            ] {
+                let exact = sp(b as f64 * a as f64) - sp(c as f64 * a as f64);
+                let got = softplus_step(a, c, b) as f64;
+                assert!(
+                    (got - exact).abs() <= 1e-6 * exact.abs() + 1e-12,
+                    "a={a} c={c} b={b}: got {got}, exact {exact}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,391 @@
+//! The fit loop shared by every family.
+//!
+//! The trainer owns epochs, seeded mini-batches, progress, per-epoch metrics, checkpoints and
+//! the run report; a family supplies a [`Fit`] implementation (one mini-batch update, the
+//! end-of-epoch metrics and pictures, and its state for checkpoints).
+//!
+//! Determinism: batch `b` of epoch `e` uses the shuffle of `(seed, e)`, a CPU generator derived
+//! from `(seed, e, b)`, and re-seeds the device's generator with the same path. A checkpoint
+//! records `(epochs done, batches done)`, so `--resume` replays exactly what an uninterrupted
+//! run would have done.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use burn::prelude::*;
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::checkpoint::TensorFile;
+use super::progress::Progress;
+use super::run_dir::{Position, RunDir};
+use crate::data::{BatchOrder, DataSplit};
+use crate::error::{Error, Result, check};
+use crate::rng::{derive_seed, rng_for};
+
+/// Epoch-level settings common to every family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Examples per mini-batch.
+    pub batch_size: usize,
+    /// The run's seed.
+    pub seed: u64,
+}
+
+impl TrainConfig {
+    /// Check the values.
+    pub fn validate(&self) -> Result<()> {
+        check::positive_count("epochs", self.epochs)?;
+        check::positive_count("batch-size", self.batch_size)?;
+        Ok(())
+    }
+}
+
+/// Where a mini-batch update stands in training.
+#[derive(Debug, Clone, Copy)]
+pub struct Step {
+    /// Epoch, 1-based.
+    pub epoch: usize,
+    /// Batch within the epoch, 0-based.
+    pub batch: usize,
+    /// Batches per epoch.
+    pub batches: usize,
+    /// Total epochs.
+    pub epochs: usize,
+}
+
+impl Step {
+    /// Fraction of training completed before this step, in [0, 1).
+    pub fn progress(&self) -> f64 {
+        ((self.epoch - 1) * self.batches + self.batch) as f64 / (self.epochs * self.batches) as f64
+    }
+}
+
+/// Per-epoch metrics: name -> value (reported in metrics.jsonl and the report).
+pub type Metrics = Vec<(&'static str, f64)>;
+
+/// A model together with its training objective, as the trainer drives it.
+pub trait Fit {
+    /// The family name written to config.json (`rbm`, `vae`, ...).
+    fn family(&self) -> &'static str;
+
+    /// Name of the value [`Fit::train_batch`] returns, shown live in the progress bar.
+    fn live_metric(&self) -> &'static str;
+
+    /// One update on the mini-batch `x` (`[batch, dim]`); returns the live metric.
+    fn train_batch(&mut self, x: Tensor<2>, step: &Step, rng: &mut StdRng) -> Result<f64>;
+
+    /// Metrics after epoch `epoch` (1-based), e.g. on a subset of train and test data.
+    fn epoch_metrics(
+        &mut self,
+        epoch: usize,
+        data: &DataSplit,
+        rng: &mut StdRng,
+    ) -> Result<Metrics>;
+
+    /// Write this epoch's pictures into the run directory (and register them there).
+    fn write_pictures(&mut self, run: &RunDir, epoch: usize, rng: &mut StdRng) -> Result<()>;
+
+    /// Model parameters (model.safetensors) and optimiser/sampler state (trainer.safetensors).
+    fn state(&self) -> Result<(TensorFile, TensorFile)>;
+
+    /// Restore what [`Fit::state`] saved.
+    fn load_state(&mut self, model: &TensorFile, trainer: &TensorFile, run: &RunDir) -> Result<()>;
+
+    /// Name of the first parameter holding a NaN or infinity, if any.
+    fn non_finite_parameter(&self) -> Option<String>;
+}
+
+/// What a finished (or resumed-and-finished) fit reports.
+#[derive(Debug, Clone)]
+pub struct FitReport {
+    /// Metrics of the last epoch.
+    pub last_metrics: Metrics,
+    /// Wall-clock seconds spent in this call.
+    pub seconds: f64,
+    /// Epochs run in this call.
+    pub epochs_run: usize,
+}
+
+/// Drives a [`Fit`] over a data split.
+pub struct Trainer<'a> {
+    config: TrainConfig,
+    device: Device,
+    run: Option<&'a RunDir>,
+    progress: &'a dyn Progress,
+    interrupt: Option<Arc<AtomicBool>>,
+    stop_after_epochs: Option<usize>,
+}
+
+impl<'a> Trainer<'a> {
+    /// A trainer for `config` on `device`, reporting to `progress`.
+    pub fn new(config: TrainConfig, device: Device, progress: &'a dyn Progress) -> Result<Self> {
+        config.validate()?;
+        Ok(Self {
+            config,
+            device,
+            run: None,
+            progress,
+            interrupt: None,
+            stop_after_epochs: None,
+        })
+    }
+
+    /// Checkpoint into (and report in) `run` after every epoch.
+    pub fn with_run_dir(mut self, run: &'a RunDir) -> Self {
+        self.run = Some(run);
+        self
+    }
+
+    /// Stop with [`Error::Interrupted`] (after saving) once `flag` is set, e.g. by Ctrl-C.
+    pub fn with_interrupt(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.interrupt = Some(flag);
+        self
+    }
+
+    /// Stop cleanly after this many epochs of the configured total (the rest can be resumed).
+    pub fn stop_after(mut self, epochs: usize) -> Self {
+        self.stop_after_epochs = Some(epochs);
+        self
+    }
+
+    /// Train from `start` (zero for a new run) to the configured number of epochs.
+    pub fn fit(&self, model: &mut dyn Fit, data: &DataSplit, start: Position) -> Result<FitReport> {
+        let t0 = Instant::now();
+        let n = data.train.len();
+        let cfg = &self.config;
+        let batches = n.div_ceil(cfg.batch_size);
+        self.progress.start("train", (cfg.epochs * batches) as u64);
+        self.progress
+            .set_position((start.epochs_done * batches + start.batches_done) as u64);
+        let mut metrics_rows = match self.run {
+            Some(run) => run.metrics()?.into_iter().take(start.epochs_done).collect(),
+            None => Vec::new(),
+        };
+        let mut last_metrics = Vec::new();
+        let last_epoch = self
+            .stop_after_epochs
+            .map_or(cfg.epochs, |s| s.min(cfg.epochs));
+        let mut epochs_run = 0;
+        for epoch in start.epochs_done + 1..=last_epoch {
+            let te = Instant::now();
+            let first = if epoch == start.epochs_done + 1 {
+                start.batches_done
+            } else {
+                0
+            };
+            let update_seconds = self.run_epoch(model, data, epoch, batches, first)?;
+            let mut rng = rng_for(cfg.seed, &[epoch as u64, u64::MAX]);
+            let metrics = model.epoch_metrics(epoch, data, &mut rng)?;
+            self.check_finite(model, epoch, batches, &metrics)?;
+            let row = metrics_row(epoch, te.elapsed().as_secs_f64(), update_seconds, &metrics);
+            self.progress.line(&epoch_line(
+                epoch,
+                cfg.epochs,
+                &metrics,
+                te.elapsed().as_secs_f64(),
+            ));
+            metrics_rows.push(row);
+            if let Some(run) = self.run {
+                model.write_pictures(run, epoch, &mut rng)?;
+                run.write_metrics(&metrics_rows)?;
+                self.checkpoint(
+                    model,
+                    run,
+                    Position {
+                        epochs_done: epoch,
+                        batches_done: 0,
+                    },
+                )?;
+            }
+            last_metrics = metrics;
+            epochs_run += 1;
+            if epoch < last_epoch
+                && self
+                    .interrupt
+                    .as_ref()
+                    .is_some_and(|f| f.load(Ordering::SeqCst))
+            {
+                self.progress.finish();
+                return Err(match self.run {
+                    Some(run) => Error::Interrupted {
+                        epoch: epoch + 1,
+                        batch: 0,
+                        path: run.path().to_path_buf(),
+                    },
+                    None => Error::Internal(format!("interrupted after epoch {epoch}")),
+                });
+            }
+        }
+        self.progress.finish();
+        Ok(FitReport {
+            last_metrics,
+            seconds: t0.elapsed().as_secs_f64(),
+            epochs_run,
+        })
+    }
+
+    /// Run the batches `first..batches` of `epoch`; returns the seconds spent in updates.
+    fn run_epoch(
+        &self,
+        model: &mut dyn Fit,
+        data: &DataSplit,
+        epoch: usize,
+        batches: usize,
+        first: usize,
+    ) -> Result<f64> {
+        let cfg = &self.config;
+        let t0 = Instant::now();
+        let order = BatchOrder::new(data.train.len(), cfg.batch_size, cfg.seed, epoch);
+        for b in first..batches {
+            let path = [epoch as u64, b as u64];
+            self.device.seed(derive_seed(cfg.seed, &path));
+            let mut rng = rng_for(cfg.seed, &path);
+            let x = data.train.batch_tensor(order.batch(b), &self.device);
+            let step = Step {
+                epoch,
+                batch: b,
+                batches,
+                epochs: cfg.epochs,
+            };
+            let live = model.train_batch(x, &step, &mut rng)?;
+            if !live.is_finite() {
+                return Err(self.diverged(epoch, b + 1, model.live_metric()));
+            }
+            self.progress.advance(1);
+            if b % 10 == 0 || b + 1 == batches {
+                self.progress.message(format!(
+                    "epoch {epoch}/{} {} {live:.4}",
+                    cfg.epochs,
+                    model.live_metric()
+                ));
+            }
+            if self
+                .interrupt
+                .as_ref()
+                .is_some_and(|f| f.load(Ordering::SeqCst))
+                && b + 1 < batches
+            {
+                return self.interrupted(model, epoch, b + 1);
+            }
+        }
+        Ok(t0.elapsed().as_secs_f64())
+    }
+
+    fn interrupted(&self, model: &mut dyn Fit, epoch: usize, batches_done: usize) -> Result<f64> {
+        self.progress.finish();
+        match self.run {
+            Some(run) => {
+                self.checkpoint(
+                    model,
+                    run,
+                    Position {
+                        epochs_done: epoch - 1,
+                        batches_done,
+                    },
+                )?;
+                Err(Error::Interrupted {
+                    epoch,
+                    batch: batches_done,
+                    path: run.path().to_path_buf(),
+                })
+            }
+            None => Err(Error::Internal(format!(
+                "interrupted at epoch {epoch}, batch {batches_done}"
+            ))),
+        }
+    }
+
+    fn check_finite(
+        &self,
+        model: &dyn Fit,
+        epoch: usize,
+        batches: usize,
+        metrics: &Metrics,
+    ) -> Result<()> {
+        if let Some(name) = model.non_finite_parameter() {
+            return Err(self.diverged(epoch, batches, &format!("parameter `{name}`")));
+        }
+        if let Some((name, _)) = metrics.iter().find(|(_, v)| !v.is_finite()) {
+            return Err(self.diverged(epoch, batches, &format!("metric `{name}`")));
+        }
+        Ok(())
+    }
+
+    fn diverged(&self, epoch: usize, batch: usize, what: &str) -> Error {
+        self.progress.finish();
+        Error::Diverged {
+            epoch,
+            batch,
+            what: what.to_owned(),
+            kept: self.run.map(|r| r.path().to_path_buf()),
+        }
+    }
+
+    /// Save model and trainer state, then the position, each file atomically; the position is
+    /// also stamped into both tensor files so that a torn checkpoint is detected on resume.
+    fn checkpoint(&self, model: &dyn Fit, run: &RunDir, pos: Position) -> Result<()> {
+        let (mut m, mut t) = model.state()?;
+        let stamp = format!("{}:{}", pos.epochs_done, pos.batches_done);
+        for f in [&mut m, &mut t] {
+            f.metadata.insert("family".into(), model.family().into());
+            f.metadata.insert("position".into(), stamp.clone());
+        }
+        m.save(&run.file("model.safetensors"))?;
+        t.save(&run.file("trainer.safetensors"))?;
+        run.write_json("checkpoint.json", &pos)?;
+        crate::report::write_run_report(run)
+    }
+}
+
+/// Load the checkpoint of `run` into `model` and return its position.
+pub fn resume(model: &mut dyn Fit, run: &RunDir) -> Result<Position> {
+    let pos = run.position()?;
+    let model_path = run.file("model.safetensors");
+    let trainer_path = run.file("trainer.safetensors");
+    let m = TensorFile::load(&model_path)?;
+    let t = TensorFile::load(&trainer_path)?;
+    let stamp = format!("{}:{}", pos.epochs_done, pos.batches_done);
+    for (f, p) in [(&m, &model_path), (&t, &trainer_path)] {
+        if f.metadata.get("position") != Some(&stamp) {
+            return Err(Error::bad_file(
+                p,
+                format!(
+                    "checkpoint position {:?} does not match checkpoint.json ({stamp}); the checkpoint is torn",
+                    f.metadata.get("position")
+                ),
+            ));
+        }
+    }
+    model.load_state(&m, &t, run)?;
+    Ok(pos)
+}
+
+fn metrics_row(epoch: usize, seconds: f64, update_seconds: f64, metrics: &Metrics) -> Value {
+    let mut row = Map::new();
+    row.insert("epoch".into(), Value::from(epoch));
+    for (k, v) in metrics {
+        row.insert((*k).into(), Value::from(*v));
+    }
+    row.insert(
+        "seconds".into(),
+        Value::from((seconds * 1000.0).round() / 1000.0),
+    );
+    row.insert(
+        "update_seconds".into(),
+        Value::from((update_seconds * 1000.0).round() / 1000.0),
+    );
+    Value::Object(row)
+}
+
+fn epoch_line(epoch: usize, epochs: usize, metrics: &Metrics, seconds: f64) -> String {
+    let parts: Vec<String> = metrics.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
+    format!(
+        "epoch {epoch:>3}/{epochs}: {} ({seconds:.1} s)",
+        parts.join(", ")
+    )
+}
