@@ -62,9 +62,9 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 100, value_name = "N")]
     chains: usize,
 
-    /// Passes over the training data.
-    #[arg(long, default_value_t = 30, value_name = "N")]
-    epochs: usize,
+    /// Passes over the training data [default: 30; with --resume, the run's own total].
+    #[arg(long, value_name = "N")]
+    epochs: Option<usize>,
 
     /// Examples per mini-batch.
     #[arg(long, default_value_t = 100, value_name = "N")]
@@ -162,6 +162,10 @@ pub struct SampleArgs {
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
 
+    /// Compute device: `cpu`, or `cuda` (builds with --features cuda).
+    #[arg(long, default_value = "cpu", value_name = "cpu|cuda")]
+    device: String,
+
     /// Print the summary as one JSON object.
     #[arg(long)]
     json: bool,
@@ -185,9 +189,17 @@ pub struct EvalArgs {
     #[arg(long, value_name = "digits|fashion-mnist|PATH")]
     data: Option<String>,
 
+    /// Seed of the AIS runs [default: the run's seed].
+    #[arg(long)]
+    seed: Option<u64>,
+
     /// Worker threads [default: one per core].
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
+
+    /// Compute device: `cpu`, or `cuda` (builds with --features cuda).
+    #[arg(long, default_value = "cpu", value_name = "cpu|cuda")]
+    device: String,
 
     /// Print the result as one JSON object.
     #[arg(long)]
@@ -213,7 +225,7 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
         skip_eval: a.no_eval,
     };
     let summary = match &a.resume {
-        Some(dir) => rbm::resume_run(dir, Some(a.epochs).filter(|_| epochs_given()), &opts)?,
+        Some(dir) => rbm::resume_run(dir, a.epochs, &opts)?,
         None => rbm::train(run_config(&a)?, a.common.out.as_deref(), &opts)?,
     };
     emit(
@@ -221,11 +233,6 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
         &train_line(&summary, a.no_eval),
         &summary_json(&summary),
     )
-}
-
-/// True when `--epochs` appeared on the command line (resume keeps the run's total otherwise).
-fn epochs_given() -> bool {
-    std::env::args().any(|a| a == "--epochs" || a.starts_with("--epochs="))
 }
 
 fn run_config(a: &TrainArgs) -> anyhow::Result<RbmRunConfig> {
@@ -262,7 +269,7 @@ fn run_config(a: &TrainArgs) -> anyhow::Result<RbmRunConfig> {
             weight_decay: a.weight_decay,
         },
         train: TrainConfig {
-            epochs: a.epochs,
+            epochs: a.epochs.unwrap_or(30),
             batch_size: a.batch_size,
             seed: a.common.seed,
         },
@@ -321,7 +328,14 @@ fn summary_json(s: &TrainSummary) -> serde_json::Value {
 fn sample(a: SampleArgs) -> anyhow::Result<()> {
     helmholtz::kernels::runtime::init_threads(a.threads)?;
     let from: ChainStart = a.from.parse()?;
-    let s = rbm::sample_run(&a.run, a.chains, a.steps, from, a.seed, a.out.as_deref())?;
+    let request = rbm::SampleRequest {
+        chains: a.chains,
+        steps: a.steps,
+        from,
+        seed: a.seed,
+        device: a.device.parse()?,
+    };
+    let s = rbm::sample_run(&a.run, &request, a.out.as_deref())?;
     let human = format!(
         "wrote {} ({} chains, {} Gibbs steps; mean free energy {:.2})",
         s.file.display(),
@@ -334,7 +348,8 @@ fn sample(a: SampleArgs) -> anyhow::Result<()> {
 
 fn eval(a: EvalArgs) -> anyhow::Result<()> {
     helmholtz::kernels::runtime::init_threads(a.threads)?;
-    let (_, cfg, _) = rbm::open_run(&a.run, None)?;
+    let device = a.device.parse()?;
+    let (_, cfg, _) = rbm::open_run(&a.run, device)?;
     let ais = AisConfig {
         runs: a.ais_runs.unwrap_or(cfg.ais.runs),
         betas: a.ais_betas.unwrap_or(cfg.ais.betas),
@@ -347,6 +362,12 @@ fn eval(a: EvalArgs) -> anyhow::Result<()> {
         None => None,
     };
     let bar = progress_bar();
-    let report = rbm::evaluate_run(&a.run, Some(ais), data, &bar)?;
+    let request = rbm::EvalRequest {
+        ais: Some(ais),
+        data,
+        seed: a.seed,
+        device,
+    };
+    let report = rbm::evaluate_run(&a.run, &request, &bar)?;
     emit(a.json, &eval_line(&report), &report)
 }

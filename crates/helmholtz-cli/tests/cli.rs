@@ -255,3 +255,33 @@ fn small_run_trains_samples_and_evaluates_with_json_summaries() {
         std::fs::read(out.join("model.safetensors")).expect("read")
     );
 }
+
+#[test]
+fn divergence_exits_1_and_removes_a_run_that_never_checkpointed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("run");
+    let res = train_into(
+        &out,
+        &[
+            "--visible",
+            "gaussian",
+            "--lr",
+            "50",
+            "--hidden",
+            "50",
+            "--epochs",
+            "2",
+            "--no-eval",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("diverged") && stderr.contains("--lr"),
+        "{stderr}"
+    );
+    assert!(
+        !out.exists(),
+        "a run without a checkpoint must not be left behind"
+    );
+}

@@ -93,9 +93,8 @@ pub enum Error {
 
     /// Training produced a non-finite loss or parameter.
     #[error(
-        "training diverged at epoch {epoch}, batch {batch}: {what} is not finite; \
-         the last good checkpoint is kept{}",
-        kept.as_ref().map(|p| format!(" in {}", p.display())).unwrap_or_default()
+        "training diverged at epoch {epoch}, batch {batch}: {what} is not finite (try a lower --lr){}",
+        kept.as_ref().map(|p| format!("; the last good checkpoint is kept in {}", p.display())).unwrap_or_default()
     )]
     Diverged {
         /// Epoch (1-based) where it happened.

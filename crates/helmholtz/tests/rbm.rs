@@ -126,7 +126,10 @@ fn small_digit_rbm(hidden: usize, epochs: usize) -> Result<(Rbm, rbm::PreparedDa
         family: "rbm".into(),
         helmholtz_version: String::new(),
         model: RbmConfig::new(784, hidden),
-        cd: CdConfig::default(),
+        cd: CdConfig {
+            negative: NegativePhase::Cd,
+            ..CdConfig::default()
+        },
         train: TrainConfig {
             epochs,
             batch_size: 100,

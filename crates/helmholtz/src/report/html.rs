@@ -101,6 +101,7 @@ fn metric_charts(rows: &[Value]) -> Vec<Chart> {
                 x_label: "epoch".into(),
                 y_label: String::new(),
                 series: vec![s],
+                integer_x: true,
                 ..Default::default()
             }
         })

@@ -71,6 +71,8 @@ pub struct Chart {
     pub hlines: Vec<(f64, String)>,
     /// Vertical reference lines `(x, label)`.
     pub vlines: Vec<(f64, String)>,
+    /// Label the x axis with whole numbers only (epochs, sizes).
+    pub integer_x: bool,
 }
 
 fn bounds(chart: &Chart) -> Option<((f64, f64), (f64, f64))> {
@@ -137,12 +139,18 @@ fn draw<DB: DrawingBackend>(
         .x_label_area_size(36)
         .y_label_area_size(60)
         .build_cartesian_2d(x0..x1, y0..y1)?;
-    ctx.configure_mesh()
-        .x_desc(&chart.x_label)
+    let int_fmt = |x: &f64| format!("{x:.0}");
+    let span = (x1 - x0).max(1.0);
+    let mut mesh = ctx.configure_mesh();
+    mesh.x_desc(&chart.x_label)
         .y_desc(&chart.y_label)
         .label_style(("sans-serif", 12))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()?;
+        .light_line_style(RGBColor(235, 235, 235));
+    if chart.integer_x {
+        mesh.x_labels((span.round() as usize + 1).min(10))
+            .x_label_formatter(&int_fmt);
+    }
+    mesh.draw()?;
     for (i, s) in chart.series.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         let pts: Vec<(f64, f64)> = s

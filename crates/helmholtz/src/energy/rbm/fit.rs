@@ -125,7 +125,7 @@ impl Fit for RbmFit {
             "weight filters W[:, j] of the first hidden units (grey = 0, white > 0, black < 0)",
         )?;
         let samples = self.samples(PICTURE_TILES, self.sample_steps, rng);
-        let shade = self.shade();
+        let shade = shade_for(self.rbm.config().visible_kind);
         save_grid(
             &run.file("samples.png"),
             &samples,
@@ -194,28 +194,28 @@ impl RbmFit {
     pub fn samples(&self, n: usize, steps: usize, rng: &mut StdRng) -> Vec<f32> {
         let v0 = noise(&self.rbm, n, rng);
         let (mean, _) = self.rbm.gibbs(v0, steps.max(1), rng);
-        self.to_data_units(mean)
+        data_units(mean, self.unstandardize.as_ref())
     }
+}
 
-    /// Undo standardisation (Gaussian visibles) and copy to the host.
-    pub fn to_data_units(&self, t: Tensor<2>) -> Vec<f32> {
-        let mut v = ops::to_f32_vec(t);
-        if let Some((mean, std)) = &self.unstandardize {
-            let d = mean.len();
-            for (i, x) in v.iter_mut().enumerate() {
-                let s = if std[i % d] > 1e-8 { std[i % d] } else { 1.0 };
-                *x = (*x as f64 * s + mean[i % d]) as f32;
-            }
+/// Copy `t` to the host, undoing standardisation `(mean, std)` per column when given.
+pub fn data_units(t: Tensor<2>, standardize: Option<&(Vec<f64>, Vec<f64>)>) -> Vec<f32> {
+    let mut v = ops::to_f32_vec(t);
+    if let Some((mean, std)) = standardize {
+        let d = mean.len();
+        for (i, x) in v.iter_mut().enumerate() {
+            let s = if std[i % d] > 1e-8 { std[i % d] } else { 1.0 };
+            *x = (*x as f64 * s + mean[i % d]) as f32;
         }
-        v
     }
+    v
+}
 
-    /// Grey-level mapping for pictures of visible states.
-    pub fn shade(&self) -> Shade {
-        match self.rbm.config().visible_kind {
-            VisibleKind::Bernoulli => Shade::Unit,
-            VisibleKind::Gaussian => Shade::MinMax,
-        }
+/// Grey-level mapping for pictures of visible states.
+pub fn shade_for(kind: VisibleKind) -> Shade {
+    match kind {
+        VisibleKind::Bernoulli => Shade::Unit,
+        VisibleKind::Gaussian => Shade::MinMax,
     }
 }
 

@@ -49,9 +49,10 @@ pub use exact::{
     MAX_ENUMERATED_UNITS, binary_states, exact_log_likelihood_gradient, exact_possible,
     log_p_all_visible, log_sum_exp, log_z_exact,
 };
-pub use fit::{RbmFit, pseudo_log_likelihood};
+pub use fit::{RbmFit, data_units, pseudo_log_likelihood, shade_for};
 pub use model::{Rbm, logit};
 pub use run::{
-    ChainStart, EvalReport, FAMILY, PreparedData, RbmRunConfig, RunOptions, SampleSummary,
-    TrainSummary, evaluate, evaluate_run, open_run, prepare_data, resume_run, sample_run, train,
+    ChainStart, EvalReport, EvalRequest, FAMILY, PreparedData, RbmRunConfig, RunOptions,
+    SampleRequest, SampleSummary, TrainSummary, evaluate, evaluate_run, open_run, prepare_data,
+    resume_run, sample_run, train,
 };

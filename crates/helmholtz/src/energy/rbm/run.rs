@@ -11,7 +11,7 @@ use super::ais::{AisConfig, ais_log_z};
 use super::cd::ContrastiveDivergence;
 use super::config::{CdConfig, RbmConfig, VisibleKind};
 use super::exact::{exact_possible, log_z_exact};
-use super::fit::{RbmFit, load_rbm, noise};
+use super::fit::{RbmFit, data_units, load_rbm, noise, shade_for};
 use super::model::{Rbm, logit};
 use crate::data::{DataConfig, DataSplit};
 use crate::error::{Error, Result, check};
@@ -159,15 +159,24 @@ pub fn train(
         None => RunDir::create_default("runs", FAMILY)?,
     };
     run.write_json("config.json", &cfg)?;
-    finish(
-        &cfg,
-        &run,
-        &mut fit,
-        &prepared,
-        Position::default(),
-        &device,
-        opts,
-    )
+    let start = Position::default();
+    let result = finish(&cfg, &run, &mut fit, &prepared, start, &device, opts);
+    if result.is_err() && !run.file("model.safetensors").exists() {
+        // Failed before the first checkpoint: leave nothing half-written behind.
+        let _ = std::fs::remove_dir_all(run.path());
+        return result.map_err(|e| match e {
+            Error::Diverged {
+                epoch, batch, what, ..
+            } => Error::Diverged {
+                epoch,
+                batch,
+                what,
+                kept: None,
+            },
+            other => other,
+        });
+    }
+    result
 }
 
 /// Continue the run in `dir` from its last checkpoint; `epochs` may raise the total.
@@ -352,32 +361,41 @@ pub fn evaluate(
     })
 }
 
-/// Open a run's model on `device_kind` (default: the run's own).
-pub fn open_run(
-    dir: &Path,
-    device_kind: Option<DeviceKind>,
-) -> Result<(RunDir, RbmRunConfig, Rbm)> {
+/// Open a run's model on `device_kind` (parameters load onto any device).
+pub fn open_run(dir: &Path, device_kind: DeviceKind) -> Result<(RunDir, RbmRunConfig, Rbm)> {
     let run = RunDir::open(dir, FAMILY)?;
     let cfg: RbmRunConfig = run.read_json("config.json")?;
-    let device = device_kind.unwrap_or(cfg.device).device(cfg.train.seed)?;
+    let device = device_kind.device(cfg.train.seed)?;
     let path = run.file("model.safetensors");
     let file = TensorFile::load(&path)?;
     let rbm = load_rbm(cfg.model.clone(), &file, &device, &path)?;
     Ok((run, cfg, rbm))
 }
 
-/// `rbm eval`: evaluate the run in `dir`, optionally on other data of the same width.
+/// What `rbm eval` should do differently from the run's own settings.
+#[derive(Debug, Clone, Default)]
+pub struct EvalRequest {
+    /// AIS settings [default: the run's].
+    pub ais: Option<AisConfig>,
+    /// Other data of the same width [default: the run's].
+    pub data: Option<DataConfig>,
+    /// Seed of the AIS runs [default: the run's seed].
+    pub seed: Option<u64>,
+    /// Device to evaluate on.
+    pub device: DeviceKind,
+}
+
+/// `rbm eval`: evaluate the run in `dir` and record the result in its eval.json and report.
 pub fn evaluate_run(
     dir: &Path,
-    ais: Option<AisConfig>,
-    data: Option<DataConfig>,
+    request: &EvalRequest,
     progress: &dyn Progress,
 ) -> Result<EvalReport> {
-    let (run, mut cfg, rbm) = open_run(dir, None)?;
-    if let Some(d) = data {
-        cfg.data = d;
+    let (run, mut cfg, rbm) = open_run(dir, request.device)?;
+    if let Some(d) = &request.data {
+        cfg.data = d.clone();
     }
-    let ais = ais.unwrap_or(cfg.ais.clone());
+    let ais = request.ais.clone().unwrap_or(cfg.ais.clone());
     ais.validate()?;
     let prepared = prepare_data(&cfg)?;
     let width = prepared.split.dim()?;
@@ -392,7 +410,8 @@ pub fn evaluate_run(
             got: vec![width],
         });
     }
-    let report = evaluate(&rbm, &prepared, &ais, cfg.train.seed, progress)?;
+    let seed = request.seed.unwrap_or(cfg.train.seed);
+    let report = evaluate(&rbm, &prepared, &ais, seed, progress)?;
     run.write_json("eval.json", &report)?;
     write_run_report(&run)?;
     Ok(report)
@@ -435,53 +454,57 @@ pub struct SampleSummary {
     pub mean_free_energy: f64,
 }
 
-/// `rbm sample`: run `chains` Gibbs chains for `steps` sweeps and write a grid of `E[v | h]`.
+/// What `rbm sample` runs.
+#[derive(Debug, Clone)]
+pub struct SampleRequest {
+    /// Independent chains (tiles in the picture).
+    pub chains: usize,
+    /// Gibbs sweeps per chain.
+    pub steps: usize,
+    /// Where the chains start.
+    pub from: ChainStart,
+    /// Seed of the chains.
+    pub seed: u64,
+    /// Device to sample on.
+    pub device: DeviceKind,
+}
+
+/// `rbm sample`: run Gibbs chains and write a grid of `E[v | h]` (default `RUN/samples-<steps>-steps.png`).
 pub fn sample_run(
     dir: &Path,
-    chains: usize,
-    steps: usize,
-    from: ChainStart,
-    seed: u64,
+    request: &SampleRequest,
     out: Option<&Path>,
 ) -> Result<SampleSummary> {
+    let (chains, steps) = (request.chains, request.steps);
     check::positive_count("chains", chains)?;
     check::positive_count("steps", steps)?;
-    let (run, cfg, rbm) = open_run(dir, None)?;
-    let mut rng = rng_for(seed, &[0x5341_4d50]);
-    let device = rbm.device();
-    let v0 = match from {
-        ChainStart::Noise => noise(&rbm, chains, &mut rng),
-        ChainStart::Data => {
-            let prepared = prepare_data(&cfg)?;
-            let idx: Vec<usize> = (0..chains).map(|i| i % prepared.split.test.len()).collect();
-            prepared.split.test.batch_tensor(&idx, &device)
+    let (run, cfg, rbm) = open_run(dir, request.device)?;
+    let mut rng = rng_for(request.seed, &[0x5341_4d50]);
+    // Data are needed to start from them and, for Gaussian units, to undo standardisation.
+    let prepared = match (request.from, cfg.model.visible_kind) {
+        (ChainStart::Noise, VisibleKind::Bernoulli) => None,
+        _ => Some(prepare_data(&cfg)?),
+    };
+    let v0 = match (&prepared, request.from) {
+        (Some(p), ChainStart::Data) => {
+            let idx: Vec<usize> = (0..chains).map(|i| i % p.split.test.len()).collect();
+            p.split.test.batch_tensor(&idx, &rbm.device())
         }
+        _ => noise(&rbm, chains, &mut rng),
     };
     let (mean, v) = rbm.gibbs(v0, steps, &mut rng);
     let fe = rbm.free_energy(&v);
-    let mut fit = RbmFit::new(
-        rbm.clone(),
-        ContrastiveDivergence::new(cfg.cd.clone(), &rbm)?,
-        steps,
-        None,
-    );
-    if cfg.model.visible_kind == VisibleKind::Gaussian {
-        fit.unstandardize = prepare_data(&cfg)?.standardize;
-    }
-    let values = fit.to_data_units(mean);
+    let standardize = prepared.and_then(|p| p.standardize);
+    let values = data_units(mean, standardize.as_ref());
     let file = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| run.file(&format!("samples-{steps}-steps.png")));
-    let shape = image_shape_of(&cfg)?;
-    save_grid(
-        &file,
-        &values,
-        GridSpec::for_count(chains, shape),
-        fit.shade(),
-    )?;
+    let grid = GridSpec::for_count(chains, image_shape_of(&cfg));
+    save_grid(&file, &values, grid, shade_for(cfg.model.visible_kind))?;
     if file.parent() == Some(run.path())
         && let Some(name) = file.file_name().and_then(|n| n.to_str())
     {
+        let from = request.from;
         run.add_figure(
             name,
             &format!("`rbm sample`: {chains} chains, {steps} Gibbs steps from {from:?}"),
@@ -497,12 +520,12 @@ pub fn sample_run(
 }
 
 /// The picture shape of a run's examples (square images, or one row).
-fn image_shape_of(cfg: &RbmRunConfig) -> Result<[usize; 2]> {
+fn image_shape_of(cfg: &RbmRunConfig) -> [usize; 2] {
     let d = cfg.model.visible;
     let side = (d as f64).sqrt().round() as usize;
-    Ok(if side * side == d {
+    if side * side == d {
         [side, side]
     } else {
         [1, d]
-    })
+    }
 }
