@@ -83,7 +83,7 @@ impl DeviceKind {
         let device = match self {
             DeviceKind::Cpu => Device::flex(),
             #[cfg(feature = "cuda")]
-            DeviceKind::Cuda => Device::cuda(0),
+            DeviceKind::Cuda => cuda_device()?,
             #[cfg(not(feature = "cuda"))]
             DeviceKind::Cuda => {
                 return Err(Error::param(
@@ -95,4 +95,26 @@ impl DeviceKind {
         device.seed(seed);
         Ok(device)
     }
+}
+
+/// CUDA device 0, checked: cubecl panics (on its device thread, then on ours) when the CUDA
+/// driver library or a GPU is missing, so the first use runs under `catch_unwind` with a quiet
+/// panic hook and a failure becomes an ordinary error.
+#[cfg(feature = "cuda")]
+fn cuda_device() -> Result<Device> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let probe = std::panic::catch_unwind(|| {
+        let device = Device::cuda(0);
+        let t = burn::tensor::Tensor::<1>::zeros([1], &device);
+        let _ = t.into_data();
+        device
+    });
+    std::panic::set_hook(hook);
+    probe.map_err(|_| {
+        Error::param(
+            "device",
+            "CUDA is not usable on this machine (no CUDA driver library or no GPU found); use --device cpu",
+        )
+    })
 }
