@@ -42,6 +42,28 @@ pub struct CommonArgs {
     pub json: bool,
 }
 
+/// Flags of every run of the energy-family commands (`ising`, `hopfield`, `boltzmann`,
+/// `anneal`): where the run goes, its seed, its threads and its output format.
+#[derive(Debug, Clone, Args)]
+pub struct RunFlags {
+    /// Run directory to create [default: runs/<command>-<UTC timestamp>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Seed of every random choice; the same seed gives the same run, bit for bit, on any number
+    /// of threads.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    /// Worker threads [default: one per core].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Print the summary as one JSON object on the last line of stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// How single-table data (.csv / .npy) are read.
 #[derive(Debug, Clone, Args)]
 pub struct TableArgs {

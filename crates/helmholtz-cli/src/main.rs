@@ -4,7 +4,11 @@
 //! the library. Exit status: 0 on success, 2 for a usage error or bad input, 1 for any other
 //! failure, 130 after Ctrl-C (a checkpoint is saved first).
 
+mod anneal;
+mod boltzmann;
 mod common;
+mod hopfield;
+mod ising;
 mod rbm;
 
 use std::process::ExitCode;
@@ -28,6 +32,18 @@ enum Family {
     /// Restricted Boltzmann machines (CD-k, PCD, AIS log-likelihood).
     #[command(subcommand)]
     Rbm(rbm::RbmCommand),
+    /// Hopfield networks (Hebbian, pseudo-inverse, Storkey; capacity; modern Hopfield).
+    #[command(subcommand)]
+    Hopfield(hopfield::HopfieldCommand),
+    /// Boltzmann machines (exact and sampled learning, AND/XOR targets, annealed sampling).
+    #[command(subcommand)]
+    Boltzmann(boltzmann::BoltzmannCommand),
+    /// Simulated annealing for optimisation: Max-Cut, QUBO, Ising problems, TSP.
+    #[command(subcommand)]
+    Anneal(anneal::AnnealCommand),
+    /// The 2D Ising model: Metropolis, heat-bath and Wolff sampling, Onsager's exact solution.
+    #[command(subcommand)]
+    Ising(ising::IsingCommand),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +57,10 @@ fn main() -> ExitCode {
     };
     let result = match cli.family {
         Family::Rbm(cmd) => rbm::run(cmd),
+        Family::Hopfield(cmd) => hopfield::run(cmd),
+        Family::Boltzmann(cmd) => boltzmann::run(cmd),
+        Family::Anneal(cmd) => anneal::run(cmd),
+        Family::Ising(cmd) => ising::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -22,13 +22,13 @@ pub enum Error {
     },
 
     /// Reading or writing a file failed at the operating-system level.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file or directory involved.
         path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        /// The underlying error (already in the message, so not chained as a `source()`:
+        /// printing the chain would repeat it).
+        error: std::io::Error,
     },
 
     /// A configuration value is out of range; `name` is the parameter (and CLI flag) name.
@@ -139,7 +139,10 @@ impl Error {
                 | Error::DataMissing { .. }
                 | Error::NotARun { .. }
                 | Error::WrongFamily { .. }
-        ) || matches!(self, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+        ) || matches!(self, Error::Io { error, .. } if matches!(
+            error.kind(),
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidData
+        ))
     }
 
     /// Shorthand for [`Error::BadFile`].
@@ -170,7 +173,7 @@ impl Error {
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.as_ref().to_path_buf(),
-            source,
+            error: source,
         }
     }
 }

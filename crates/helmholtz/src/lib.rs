@@ -1,8 +1,9 @@
 //! # helmholtz
 //!
 //! Probabilistic generative models fitted by minimising a free energy: restricted Boltzmann
-//! machines (this release), with Hopfield networks, Boltzmann machines, the Ising model,
-//! variational autoencoders, GANs and Bayesian neural networks to follow. Every model fits a
+//! machines, Hopfield networks, Boltzmann machines and the Ising model ([`energy`]), with
+//! simulated annealing for optimisation ([`anneal`]) and the samplers they share
+//! ([`sampling`]); variational autoencoders, GANs and Bayesian neural networks are to follow. Every model fits a
 //! distribution `p(x | theta)` to data by minimising `KL(data || model)`, i.e. maximising the
 //! likelihood, or a variational free energy that bounds it.
 //!
@@ -32,12 +33,14 @@
 //! # }
 //! ```
 
+pub mod anneal;
 pub mod data;
 pub mod energy;
 mod error;
 pub mod kernels;
 pub mod report;
 pub mod rng;
+pub mod sampling;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -17,6 +17,7 @@ pub(crate) mod noise;
 pub mod ops;
 pub(crate) mod rows;
 pub mod runtime;
+pub(crate) mod xoshiro;
 
 /// Define `fn $name` that runs its body compiled for AVX-512 (x86-64-v4) or AVX2+FMA when the
 /// CPU has them, and for the baseline otherwise. The body must only call `#[inline(always)]`

@@ -74,14 +74,25 @@ h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ddd;padding-botto
 th{background:#f4f4f4}td.k{text-align:left;font-family:monospace}img{max-width:100%;image-rendering:pixelated}\
 figure{margin:1em 0}figcaption{color:#555;font-size:.9em}pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:.85em}";
 
+/// Keys that can serve as the x axis of per-row metrics, in order of preference.
+const X_KEYS: [&str; 5] = ["epoch", "step", "temperature", "load", "size"];
+
 fn metric_charts(rows: &[Value]) -> Vec<Chart> {
+    let Some(x_key) = X_KEYS
+        .iter()
+        .find(|k| rows.iter().any(|r| r.get(**k).is_some()))
+    else {
+        return Vec::new();
+    };
     let mut names: Vec<String> = Vec::new();
     for r in rows {
         if let Some(obj) = r.as_object() {
-            for k in obj.keys() {
-                if !["epoch", "seconds", "update_seconds"].contains(&k.as_str())
-                    && !names.contains(k)
-                {
+            for (k, v) in obj {
+                let skip = X_KEYS.contains(&k.as_str())
+                    || k == "seconds"
+                    || k == "update_seconds"
+                    || !v.is_number();
+                if !skip && !names.contains(k) {
                     names.push(k.clone());
                 }
             }
@@ -92,16 +103,16 @@ fn metric_charts(rows: &[Value]) -> Vec<Chart> {
         .map(|name| {
             let points = rows
                 .iter()
-                .filter_map(|r| Some((r.get("epoch")?.as_f64()?, r.get(name)?.as_f64()?)))
+                .filter_map(|r| Some((r.get(*x_key)?.as_f64()?, r.get(name)?.as_f64()?)))
                 .collect();
             let mut s = Series::line(name.clone(), points);
             s.markers = rows.len() <= 30;
             Chart {
                 title: name.replace('_', " "),
-                x_label: "epoch".into(),
+                x_label: x_key.to_string(),
                 y_label: String::new(),
                 series: vec![s],
-                integer_x: true,
+                integer_x: *x_key == "epoch" || *x_key == "step",
                 ..Default::default()
             }
         })

@@ -82,31 +82,6 @@ pub struct AisEstimate {
     pub betas: usize,
 }
 
-/// The inverse temperatures: `n` values from 0 to 1, spaced 500 : 4,000 : 10,000 over
-/// [0, 0.5), [0.5, 0.9), [0.9, 1] as in Salakhutdinov & Murray (2008).
-pub fn beta_schedule(n: usize) -> Vec<f64> {
-    let n = n.max(2);
-    let intervals = n - 1;
-    let n1 = ((intervals as f64) * 500.0 / 14_500.0).round() as usize;
-    let n2 = ((intervals as f64) * 4_000.0 / 14_500.0).round() as usize;
-    let n3 = intervals - n1 - n2;
-    let mut betas = Vec::with_capacity(n);
-    let mut push_segment = |lo: f64, hi: f64, steps: usize| {
-        for i in 0..steps {
-            betas.push(lo + (hi - lo) * i as f64 / steps as f64);
-        }
-    };
-    if n3 == 0 || intervals < 3 {
-        push_segment(0.0, 1.0, intervals);
-    } else {
-        push_segment(0.0, 0.5, n1);
-        push_segment(0.5, 0.9, n2);
-        push_segment(0.9, 1.0, n3);
-    }
-    betas.push(1.0);
-    betas
-}
-
 /// Estimate `log Z` of `rbm` by AIS from the base-rate model with visible biases `base_bias`.
 pub fn ais_log_z(
     rbm: &Rbm,
@@ -124,7 +99,7 @@ pub fn ais_log_z(
             got: vec![base_bias.len()],
         });
     }
-    let betas = beta_schedule(config.betas);
+    let betas = crate::sampling::ais_betas(config.betas);
     let log_z0 = base_log_z(cfg.visible_kind, base_bias, cfg.hidden);
     if ops::is_host(&rbm.device()) {
         let log_w = ais_host(rbm, base_bias, &betas, config.runs, rng, progress);
@@ -304,22 +279,5 @@ fn summarise(log_w: Vec<f64>, log_z0: f64, config: &AisConfig) -> AisEstimate {
         log_weights: log_w,
         runs: config.runs,
         betas: config.betas,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn schedule_has_the_published_shape() {
-        let b = beta_schedule(14_500);
-        assert_eq!(b.len(), 14_500);
-        assert_eq!((b[0], b[b.len() - 1]), (0.0, 1.0));
-        assert!(b.windows(2).all(|w| w[1] > w[0]));
-        // 500 values below 0.5 and 4,000 in [0.5, 0.9) (to rounding of the interval split).
-        let below_half = b.iter().filter(|&&x| x < 0.5).count();
-        let middle = b.iter().filter(|&&x| (0.5..0.9).contains(&x)).count();
-        assert!((below_half as i64 - 500).abs() <= 1 && (middle as i64 - 4000).abs() <= 1);
     }
 }

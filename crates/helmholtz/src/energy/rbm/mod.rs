@@ -42,7 +42,7 @@ mod host;
 mod model;
 mod run;
 
-pub use ais::{AisConfig, AisEstimate, ais_log_z, base_log_z, beta_schedule};
+pub use ais::{AisConfig, AisEstimate, ais_log_z, base_log_z};
 pub use cd::{ContrastiveDivergence, Gradient, Statistics};
 pub use config::{CdConfig, LrSchedule, NegativePhase, RbmConfig, VisibleKind};
 pub use exact::{

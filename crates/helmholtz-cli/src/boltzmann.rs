@@ -1,0 +1,259 @@
+//! `helmholtz boltzmann train|sample`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use helmholtz::data::{Binarize, DataConfig, TableOptions};
+use helmholtz::energy::boltzmann::{
+    self, BoltzmannConfig, BoltzmannRunConfig, BoltzmannSummary, LearnConfig, SampleRequest,
+    StateRow, Target, TrainingSource,
+};
+use helmholtz::sampling::Schedule;
+
+use crate::common::{RunFlags, emit, progress_bar};
+
+/// Boltzmann machines: fully connected stochastic binary networks with hidden units.
+#[derive(Debug, Subcommand)]
+pub enum BoltzmannCommand {
+    /// Learn a target distribution (the seed's AND system, XOR/parity, or binary data),
+    /// logging the exact KL(p_data || q) per step.
+    Train(TrainArgs),
+    /// Sample a trained machine at a temperature or along an annealing schedule and compare the
+    /// state frequencies with the exact model probabilities.
+    Sample(SampleArgs),
+}
+
+/// Flags of `boltzmann train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Built-in target: `and` (x1, x2, x1 AND x2), `xor` (x1, x2, x1 XOR x2, needs hidden units),
+    /// or `parity:K` (even-parity K-bit vectors).
+    #[arg(
+        long,
+        default_value = "and",
+        value_name = "and|xor|parity:K",
+        conflicts_with = "data"
+    )]
+    target: String,
+
+    /// Learn binary data instead (a .csv/.npy of 0/1 columns, or an IDX folder, binarised).
+    #[arg(long, value_name = "PATH")]
+    data: Option<String>,
+
+    /// Hidden units [default: 0 for and, 3 for xor, K for parity:K, 0 for data].
+    #[arg(long, value_name = "N")]
+    hidden: Option<usize>,
+
+    /// Gradient steps.
+    #[arg(long, default_value_t = 2000, value_name = "N")]
+    steps: usize,
+
+    /// Learning rate lambda of dw_ij = lambda (<u_i u_j>_data - <u_i u_j>_model).
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        value_name = "X",
+        allow_negative_numbers = true
+    )]
+    lr: f64,
+
+    /// Momentum of the updates.
+    #[arg(
+        long,
+        default_value_t = 0.5,
+        value_name = "X",
+        allow_negative_numbers = true
+    )]
+    momentum: f64,
+
+    /// Temperature T of the model (p(u_i = 1) = sigmoid(I_i / T)).
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        value_name = "T",
+        allow_negative_numbers = true
+    )]
+    temperature: f64,
+
+    /// Expectations: `auto` (exact up to 20 units), `exact` or `sampled`.
+    #[arg(long, default_value = "auto", value_name = "auto|exact|sampled")]
+    expectations: String,
+
+    /// Persistent chains for sampled expectations.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    chains: usize,
+
+    /// Gibbs sweeps per step for sampled expectations.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    sweeps: usize,
+
+    /// Standard deviation of the initial weights.
+    #[arg(long, default_value_t = 0.1, value_name = "X")]
+    init_std: f64,
+
+    /// Record the KL every N steps.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    log_every: usize,
+
+    #[command(flatten)]
+    run: RunFlags,
+}
+
+/// Flags of `boltzmann sample`.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// The run directory of a trained machine.
+    run: PathBuf,
+
+    /// Independent chains (samples).
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    chains: usize,
+
+    /// Gibbs sweeps per chain.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    sweeps: usize,
+
+    /// Sample at temperature T (ignored with --anneal).
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        value_name = "T",
+        allow_negative_numbers = true
+    )]
+    temperature: f64,
+
+    /// Simulated annealing over the sweeps: `linear:T0:T1`, `geometric:T0:T1` or `log:T0`.
+    #[arg(long, value_name = "SCHEDULE")]
+    anneal: Option<String>,
+
+    /// Seed of the chains.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+
+    /// Worker threads [default: one per core].
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Run a `boltzmann` subcommand.
+pub fn run(cmd: BoltzmannCommand) -> anyhow::Result<()> {
+    match cmd {
+        BoltzmannCommand::Train(a) => train(a),
+        BoltzmannCommand::Sample(a) => sample(a),
+    }
+}
+
+fn train(a: TrainArgs) -> anyhow::Result<()> {
+    helmholtz::kernels::runtime::init_threads(a.run.threads)?;
+    let (source, default_hidden) = match &a.data {
+        Some(d) => (
+            TrainingSource::Data(DataConfig {
+                source: d.parse()?,
+                binarize: Binarize::Threshold,
+                table: TableOptions::default(),
+            }),
+            0,
+        ),
+        None => {
+            let t: Target = a.target.parse()?;
+            (TrainingSource::Target(t), t.default_hidden())
+        }
+    };
+    let cfg = BoltzmannRunConfig {
+        family: boltzmann::FAMILY.into(),
+        model: BoltzmannConfig {
+            visible: 0,
+            hidden: a.hidden.unwrap_or(default_hidden),
+            init_std: a.init_std,
+        },
+        learn: LearnConfig {
+            lr: a.lr,
+            steps: a.steps,
+            momentum: a.momentum,
+            temperature: a.temperature,
+            expectations: a.expectations.parse()?,
+            chains: a.chains,
+            sweeps: a.sweeps,
+            log_every: a.log_every,
+            seed: a.run.seed,
+            ..LearnConfig::default()
+        },
+        source,
+    };
+    let bar = progress_bar();
+    let s = boltzmann::train(cfg, a.run.out.as_deref(), &bar)?;
+    emit(a.run.json, &train_lines(&s), &s)
+}
+
+fn table_lines(rows: &[StateRow], with_exact: bool) -> String {
+    let head = if with_exact {
+        "state  target  empirical  exact q"
+    } else {
+        "state  p_data   q(v)"
+    };
+    let body: Vec<String> = rows
+        .iter()
+        .map(|r| match r.exact {
+            Some(e) if with_exact => {
+                format!("{:>5}  {:.4}  {:.4}     {:.4}", r.state, r.p_data, r.q, e)
+            }
+            _ => format!("{:>5}  {:.4}   {:.4}", r.state, r.p_data, r.q),
+        })
+        .collect();
+    format!("{head}\n{}", body.join("\n"))
+}
+
+fn train_lines(s: &BoltzmannSummary) -> String {
+    let kl =
+        s.kl.map_or("not computed (more than 20 units)".into(), |k| {
+            format!("{k:.5} nats")
+        });
+    let table = if s.table.is_empty() {
+        String::new()
+    } else {
+        format!("{}\n", table_lines(&s.table, false))
+    };
+    format!(
+        "{table}trained a Boltzmann machine ({} visible, {} hidden) for {} steps: KL(p_data || q) = {kl} -> {}",
+        s.visible,
+        s.hidden,
+        s.steps,
+        s.run_dir.display()
+    )
+}
+
+fn sample(a: SampleArgs) -> anyhow::Result<()> {
+    helmholtz::kernels::runtime::init_threads(a.threads)?;
+    let schedule = match &a.anneal {
+        Some(s) => s.parse::<Schedule>()?,
+        None => {
+            let s = Schedule::Constant {
+                temperature: a.temperature,
+            };
+            s.validate()?;
+            s
+        }
+    };
+    let req = SampleRequest {
+        chains: a.chains,
+        sweeps: a.sweeps,
+        schedule,
+        seed: a.seed,
+    };
+    let s = boltzmann::sample(&a.run, &req)?;
+    let tv = s.total_variation.map_or(String::new(), |t| {
+        format!("; total variation to the exact distribution {t:.4}")
+    });
+    let human = format!(
+        "{}\n{} samples at T = {:.3}{tv} -> {}",
+        table_lines(&s.table, true),
+        s.chains,
+        s.temperature,
+        s.file.display()
+    );
+    emit(a.json, &human, &s)
+}

@@ -1,0 +1,305 @@
+//! Simulated annealing (Kirkpatrick, Gelatt & Vecchi 1983) by single-spin Metropolis sweeps.
+//!
+//! One read starts from uniformly random spins and makes `sweeps` passes over the spins in
+//! order; in pass `k` spin `i` flips with the Metropolis probability
+//! `min(1, exp(-beta_k dE_i))`, `dE_i = -2 s_i f_i`, where `f_i = h_i + sum_j J_ij s_j` is
+//! kept up to date after each flip (`f_j -= 2 s_i J_ij` for the neighbours), so a flip costs
+//! `O(degree)`. `beta_k` follows a [`Schedule`]; the default is geometric over the problem's
+//! beta range, as in dwave-samplers. Reads run [`LANES`] at a time in SIMD lanes (see
+//! `lanes.rs`) and the batches in parallel on the rayon pool; read `r` draws from its own
+//! stream `(seed, r)`, so the results depend neither on the number of threads nor on the CPU.
+//!
+//! Tour moves ([`Annealer::anneal_tour`]) use the scalar test [`accept`], which skips moves
+//! with `beta dE > 53 ln 2` as dwave-samplers does: they are less likely than the `2^-53`
+//! resolution of the uniform draws.
+//!
+//! # Shapes
+//! `betas`: `[sweeps]`; per read a state `[n]` of ±1; `energies`: `[reads]`.
+
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::lanes::{LANES, Lane, LaneRng, lane_fields, random_spins, sweep};
+use super::problem::IsingProblem;
+use crate::error::{Error, Result, check};
+use crate::rng::derive_seed;
+use crate::sampling::{Schedule, metropolis_acceptance};
+use crate::train::Progress;
+
+/// `53 ln 2`: above this `beta dE` a Metropolis flip is less likely than `2^-53`.
+const MAX_EXPONENT: f64 = 36.736_800_569_677_1;
+
+/// Stream id of the reads under the user seed.
+const READ_STREAM: u64 = 0x7265_6164;
+
+/// How the temperature falls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum AnnealSchedule {
+    /// Geometric in `beta` (equivalently in `T`) from `beta_hot` to `beta_cold` of the beta
+    /// range, as dwave-samplers' default.
+    #[default]
+    Geometric,
+    /// Linear in temperature from `1 / beta_hot` to `1 / beta_cold`.
+    Linear,
+    /// `T_k = T_0 ln 2 / ln(k + 2)` from `T_0 = 1 / beta_hot`.
+    Logarithmic,
+    /// A schedule with its own temperatures (the beta range is not used).
+    Given {
+        /// The schedule.
+        schedule: Schedule,
+    },
+}
+
+impl std::str::FromStr for AnnealSchedule {
+    type Err = Error;
+    /// `geometric`, `linear`, `log` (end points from the beta range), or a full
+    /// [`Schedule`]: `constant:T`, `linear:T0:T1`, `geometric:T0:T1`, `log:T0`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "geometric" | "exponential" => Ok(Self::Geometric),
+            "linear" => Ok(Self::Linear),
+            "log" | "logarithmic" => Ok(Self::Logarithmic),
+            full => Ok(Self::Given {
+                schedule: full.parse()?,
+            }),
+        }
+    }
+}
+
+/// Settings of an annealing run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnnealConfig {
+    /// Sweeps (passes over all spins, or `n` moves for a tour) per read.
+    pub sweeps: usize,
+    /// Independent restarts.
+    pub reads: usize,
+    /// The shape of the schedule.
+    pub schedule: AnnealSchedule,
+    /// `(beta_hot, beta_cold)`; `None`: derived from the problem (see
+    /// [`IsingProblem::default_beta_range`]).
+    pub beta_range: Option<(f64, f64)>,
+    /// Seed of every random choice.
+    pub seed: u64,
+}
+
+impl Default for AnnealConfig {
+    /// 1,000 sweeps (dwave-samplers' default), 100 reads, geometric, derived beta range.
+    fn default() -> Self {
+        Self {
+            sweeps: 1000,
+            reads: 100,
+            schedule: AnnealSchedule::Geometric,
+            beta_range: None,
+            seed: 0,
+        }
+    }
+}
+
+impl AnnealConfig {
+    /// Check every value; `default_range` is the problem's beta range. Returns the annealer.
+    pub fn validate(&self, default_range: (f64, f64)) -> Result<Annealer> {
+        check::positive_count("sweeps", self.sweeps)?;
+        check::positive_count("reads", self.reads)?;
+        if let (Some(_), AnnealSchedule::Given { .. }) = (self.beta_range, &self.schedule) {
+            return Err(Error::param(
+                "beta-range",
+                "sets the end points of --schedule geometric|linear|log; a --schedule with its own temperatures cannot take it",
+            ));
+        }
+        let (hot, cold) = self.beta_range.unwrap_or(default_range);
+        check::positive("beta-range", hot)?;
+        check::positive("beta-range", cold)?;
+        let schedule = match &self.schedule {
+            AnnealSchedule::Geometric => Schedule::Geometric {
+                start: 1.0 / hot,
+                end: 1.0 / cold,
+            },
+            AnnealSchedule::Linear => Schedule::Linear {
+                start: 1.0 / hot,
+                end: 1.0 / cold,
+            },
+            AnnealSchedule::Logarithmic => Schedule::Logarithmic { start: 1.0 / hot },
+            AnnealSchedule::Given { schedule } => schedule.clone(),
+        };
+        schedule.validate()?;
+        let betas = (0..self.sweeps)
+            .map(|k| schedule.beta(k, self.sweeps))
+            .collect();
+        Ok(Annealer {
+            reads: self.reads,
+            seed: self.seed,
+            schedule,
+            betas,
+        })
+    }
+}
+
+/// A validated annealing plan: the inverse temperature of every sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Annealer {
+    reads: usize,
+    seed: u64,
+    schedule: Schedule,
+    betas: Vec<f64>,
+}
+
+/// What a batch of reads found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnnealOutcome<S> {
+    /// The final energy of every read, in read order.
+    pub energies: Vec<f64>,
+    /// The read with the lowest energy (the first one on ties).
+    pub best_read: usize,
+    /// Its final state.
+    pub best_state: S,
+}
+
+impl<S> AnnealOutcome<S> {
+    /// The lowest energy.
+    pub fn best_energy(&self) -> f64 {
+        self.energies[self.best_read]
+    }
+}
+
+impl Annealer {
+    /// The temperature schedule in use.
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    /// `beta` of each sweep.
+    pub fn betas(&self) -> &[f64] {
+        &self.betas
+    }
+
+    /// Number of reads.
+    pub fn reads(&self) -> usize {
+        self.reads
+    }
+
+    /// The generator of read `r`.
+    pub(crate) fn read_rng(&self, read: usize) -> Xoshiro256PlusPlus {
+        Xoshiro256PlusPlus::seed_from_u64(derive_seed(self.seed, &[READ_STREAM, read as u64]))
+    }
+
+    /// Run the reads in parallel in batches of `width`: `batch(first read, count)` returns the
+    /// final energies of its reads and the index and state of its best one.
+    pub(crate) fn run_batches<S: Send>(
+        &self,
+        width: usize,
+        progress: &dyn Progress,
+        batch: impl Fn(usize, usize) -> (Vec<f64>, usize, S) + Sync,
+    ) -> AnnealOutcome<S> {
+        progress.start("anneal", self.reads as u64);
+        let batches: Vec<(Vec<f64>, usize, S)> = (0..self.reads.div_ceil(width))
+            .into_par_iter()
+            .map(|b| {
+                let count = width.min(self.reads - b * width);
+                let out = batch(b * width, count);
+                progress.advance(count as u64);
+                out
+            })
+            .collect();
+        progress.finish();
+        let mut energies = Vec::with_capacity(self.reads);
+        let mut best: Option<(f64, usize, S)> = None;
+        for (b, (e, k, state)) in batches.into_iter().enumerate() {
+            // Strictly lower only: ties go to the earliest read, whatever the batching.
+            if best.as_ref().is_none_or(|(low, _, _)| e[k] < *low) {
+                best = Some((e[k], b * width + k, state));
+            }
+            energies.extend(e);
+        }
+        let (_, best_read, best_state) =
+            best.expect("reads >= 1 is checked by AnnealConfig::validate");
+        AnnealOutcome {
+            energies,
+            best_read,
+            best_state,
+        }
+    }
+
+    /// Anneal `problem` from `reads` random starts.
+    pub fn anneal(
+        &self,
+        problem: &IsingProblem,
+        progress: &dyn Progress,
+    ) -> AnnealOutcome<Vec<i8>> {
+        self.run_batches(LANES, progress, |first, count| {
+            let s = self.anneal_lanes(problem, first, None);
+            let mut states: Vec<Vec<i8>> = (0..count).map(|l| lane_state(&s, l)).collect();
+            let energies: Vec<f64> = states.iter().map(|x| problem.energy_unchecked(x)).collect();
+            let k = first_min(&energies);
+            (energies, k, states.swap_remove(k))
+        })
+    }
+
+    /// Repeat read `read` and record the energy after every sweep (the same final state as in
+    /// [`Annealer::anneal`]).
+    pub fn trace(&self, problem: &IsingProblem, read: usize) -> (Vec<f64>, Vec<i8>) {
+        let (first, lane) = (read - read % LANES, read % LANES);
+        let mut trace = Vec::with_capacity(self.betas.len());
+        let s = self.anneal_lanes(problem, first, Some((&mut trace, lane)));
+        (trace, lane_state(&s, lane))
+    }
+
+    /// Reads `first .. first + LANES` together; with `trace = (energies, lane)`, push that
+    /// lane's energy after every sweep.
+    fn anneal_lanes(
+        &self,
+        p: &IsingProblem,
+        first: usize,
+        mut trace: Option<(&mut Vec<f64>, usize)>,
+    ) -> Vec<Lane> {
+        let seeds =
+            std::array::from_fn(|l| derive_seed(self.seed, &[READ_STREAM, (first + l) as u64]));
+        let mut rng = LaneRng::from_seeds(seeds);
+        let mut s = random_spins(p.len(), &mut rng);
+        let mut f = lane_fields(p, &s);
+        let start = trace
+            .as_ref()
+            .map_or(0.0, |&(_, l)| p.energy_unchecked(&lane_state(&s, l)));
+        let mut moved = [0.0; LANES];
+        for &beta in &self.betas {
+            sweep(p, &mut s, &mut f, &mut rng, beta, &mut moved);
+            if let Some((t, l)) = trace.as_mut() {
+                t.push(start + moved[*l]);
+            }
+        }
+        s
+    }
+}
+
+/// The spins of lane `l`.
+fn lane_state(s: &[Lane], l: usize) -> Vec<i8> {
+    s.iter()
+        .map(|x| if x.0[l] > 0.0 { 1 } else { -1 })
+        .collect()
+}
+
+/// Index of the first smallest value.
+pub(crate) fn first_min(values: &[f64]) -> usize {
+    (0..values.len()).fold(0, |b, k| if values[k] < values[b] { k } else { b })
+}
+
+/// A uniform draw in `[0, 1)` with 53 random bits.
+#[inline(always)]
+pub(crate) fn uniform(rng: &mut impl Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// Metropolis test of a move with energy change `de` at `beta`: always for `de <= 0`,
+/// never for `beta de > 53 ln 2`, else with probability `exp(-beta de)`.
+#[inline(always)]
+pub(crate) fn accept(de: f64, beta: f64, cutoff: f64, rng: &mut impl Rng) -> bool {
+    de <= 0.0 || (de < cutoff && uniform(rng) < metropolis_acceptance(de, beta))
+}
+
+/// `MAX_EXPONENT / beta`: moves costing more are never accepted.
+#[inline]
+pub(crate) fn cutoff(beta: f64) -> f64 {
+    MAX_EXPONENT / beta
+}
