@@ -10,6 +10,7 @@ mod common;
 mod hopfield;
 mod ising;
 mod rbm;
+mod vae;
 
 use std::process::ExitCode;
 
@@ -44,6 +45,9 @@ enum Family {
     /// The 2D Ising model: Metropolis, heat-bath and Wolff sampling, Onsager's exact solution.
     #[command(subcommand)]
     Ising(ising::IsingCommand),
+    /// Variational autoencoders (Gaussian and Gumbel-Softmax latents; ELBO, IW bound, anomalies).
+    #[command(subcommand)]
+    Vae(vae::VaeCommand),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Family::Boltzmann(cmd) => boltzmann::run(cmd),
         Family::Anneal(cmd) => anneal::run(cmd),
         Family::Ising(cmd) => ising::run(cmd),
+        Family::Vae(cmd) => vae::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

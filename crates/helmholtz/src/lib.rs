@@ -3,7 +3,8 @@
 //! Probabilistic generative models fitted by minimising a free energy: restricted Boltzmann
 //! machines, Hopfield networks, Boltzmann machines and the Ising model ([`energy`]), with
 //! simulated annealing for optimisation ([`anneal`]) and the samplers they share
-//! ([`sampling`]); variational autoencoders, GANs and Bayesian neural networks are to follow. Every model fits a
+//! ([`sampling`]); variational autoencoders with Gaussian and Gumbel-Softmax latents
+//! ([`latent`]); GANs and Bayesian neural networks are to follow. Every model fits a
 //! distribution `p(x | theta)` to data by minimising `KL(data || model)`, i.e. maximising the
 //! likelihood, or a variational free energy that bounds it.
 //!
@@ -38,6 +39,7 @@ pub mod data;
 pub mod energy;
 mod error;
 pub mod kernels;
+pub mod latent;
 pub mod report;
 pub mod rng;
 pub mod sampling;
@@ -52,6 +54,7 @@ pub mod prelude {
         AisConfig, CdConfig, Rbm, RbmConfig, RbmRunConfig, RunOptions, VisibleKind,
     };
     pub use crate::kernels::runtime::{DeviceKind, init_threads};
+    pub use crate::latent::vae::{ElboConfig, Latent, Likelihood, Vae, VaeConfig, VaeRunConfig};
     pub use crate::train::{Progress, RunDir, Silent, TrainConfig};
     pub use crate::{Error, Result};
 }

@@ -14,7 +14,7 @@ static FONT: Once = Once::new();
 /// DejaVu Sans (Bitstream Vera licence; see assets/DejaVuSans-LICENSE.txt).
 const FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
-fn register_font() {
+pub(crate) fn register_font() {
     FONT.call_once(|| {
         // Registration fails only for an unparsable font, which the tests would catch.
         let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT_BYTES);

@@ -9,4 +9,6 @@ mod trainer;
 pub use checkpoint::{Blob, TensorFile};
 pub use progress::{Progress, Silent};
 pub use run_dir::{Figure, Position, RunDir, utc_timestamp, write_atomic};
-pub use trainer::{Fit, FitReport, Metrics, Step, TrainConfig, Trainer, resume};
+pub use trainer::{
+    Fit, FitReport, Metrics, Step, TrainConfig, Trainer, discard_if_unsaved, resume, resume_epochs,
+};

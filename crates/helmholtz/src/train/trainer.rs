@@ -389,3 +389,35 @@ fn epoch_line(epoch: usize, epochs: usize, metrics: &Metrics, seconds: f64) -> S
         parts.join(", ")
     )
 }
+
+/// After a failed first training call: a run that never wrote `model.safetensors` is removed
+/// (nothing half-written is left behind) and a divergence then reports no kept checkpoint.
+pub fn discard_if_unsaved<T>(run: &RunDir, result: Result<T>) -> Result<T> {
+    if result.is_ok() || run.file("model.safetensors").exists() {
+        return result;
+    }
+    let _ = std::fs::remove_dir_all(run.path());
+    result.map_err(|e| match e {
+        Error::Diverged {
+            epoch, batch, what, ..
+        } => Error::Diverged {
+            epoch,
+            batch,
+            what,
+            kept: None,
+        },
+        other => other,
+    })
+}
+
+/// The new epoch total of a resumed run asked to train to `requested` epochs (`None`: keep
+/// the run's own), refusing to go below the `done` epochs already trained.
+pub fn resume_epochs(done: usize, requested: Option<usize>) -> Result<Option<usize>> {
+    match requested {
+        Some(e) if e < done => Err(Error::param(
+            "epochs",
+            format!("the run already has {done} epochs; cannot resume to {e}"),
+        )),
+        other => Ok(other),
+    }
+}

@@ -161,22 +161,7 @@ pub fn train(
     run.write_json("config.json", &cfg)?;
     let start = Position::default();
     let result = finish(&cfg, &run, &mut fit, &prepared, start, &device, opts);
-    if result.is_err() && !run.file("model.safetensors").exists() {
-        // Failed before the first checkpoint: leave nothing half-written behind.
-        let _ = std::fs::remove_dir_all(run.path());
-        return result.map_err(|e| match e {
-            Error::Diverged {
-                epoch, batch, what, ..
-            } => Error::Diverged {
-                epoch,
-                batch,
-                what,
-                kept: None,
-            },
-            other => other,
-        });
-    }
-    result
+    crate::train::discard_if_unsaved(&run, result)
 }
 
 /// Continue the run in `dir` from its last checkpoint; `epochs` may raise the total.
@@ -188,16 +173,7 @@ pub fn resume_run(
     let run = RunDir::open(dir, FAMILY)?;
     let mut cfg: RbmRunConfig = run.read_json("config.json")?;
     let pos = run.position()?;
-    if let Some(e) = epochs {
-        if e < pos.epochs_done {
-            return Err(Error::param(
-                "epochs",
-                format!(
-                    "the run already has {} epochs; cannot resume to {e}",
-                    pos.epochs_done
-                ),
-            ));
-        }
+    if let Some(e) = crate::train::resume_epochs(pos.epochs_done, epochs)? {
         cfg.train.epochs = e;
         run.write_json("config.json", &cfg)?;
     }

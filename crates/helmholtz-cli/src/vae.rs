@@ -1,0 +1,545 @@
+//! `helmholtz vae train|sample|eval|anomaly`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use helmholtz::Error;
+use helmholtz::data::Binarize;
+use helmholtz::latent::gumbel::TauSchedule;
+use helmholtz::latent::vae::{
+    self, AnomalyReport, AnomalyRequest, ElboConfig, EvalReport, HoldoutSweep, Latent, Likelihood,
+    RunOptions, ScoreKind, TrainSummary, VaeConfig, VaeRunConfig, parse_hidden,
+};
+use helmholtz::train::TrainConfig;
+
+use crate::common::{CommonArgs, TableArgs, emit, interrupt_flag, progress_bar};
+
+/// Default epochs of `vae train`: the test ELBO of the default model on the embedded digits
+/// levels off after about 50 epochs (and slowly overfits after 70); 50 take about 30 s on two cores.
+const DEFAULT_EPOCHS: usize = 50;
+
+/// Variational autoencoders: Gaussian or Gumbel-Softmax categorical latents.
+#[derive(Debug, Subcommand)]
+pub enum VaeCommand {
+    /// Train a VAE (Adam on the negative ELBO), write a run directory, and report the test ELBO
+    /// and the importance-weighted test NLL.
+    Train(Box<TrainArgs>),
+    /// Decode draws from the prior into a grid of samples.
+    Sample(SampleArgs),
+    /// Test ELBO and importance-weighted bound (test NLL) of a trained VAE.
+    Eval(EvalArgs),
+    /// Anomaly scores (negative ELBO or IW bound) of the test set; with --holdout-class, train
+    /// without a class and report the ROC-AUC of detecting it.
+    Anomaly(Box<AnomalyArgs>),
+}
+
+/// Flags of `vae train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    #[command(flatten)]
+    table: TableArgs,
+
+    /// Continue the run in DIR from its last checkpoint (other model flags are ignored;
+    /// --epochs may raise the total).
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
+
+    /// Hidden layer widths of the encoder, comma-separated (the decoder mirrors them).
+    #[arg(long, default_value = "400", value_name = "N[,N...]")]
+    hidden: String,
+
+    /// Latent variables: `gaussian:D` (N(0, I) prior) or `categorical:NxK` (N categoricals of
+    /// K classes, uniform prior, Gumbel-Softmax in training).
+    #[arg(
+        long,
+        default_value = "gaussian:20",
+        value_name = "gaussian:D|categorical:NxK"
+    )]
+    latent: String,
+
+    /// Decoder distribution: `bernoulli` (binary or [0, 1] data, from logits) or `gaussian`
+    /// (real-valued data, standardised; learned per-dimension sigma).
+    #[arg(long, default_value = "bernoulli", value_name = "bernoulli|gaussian")]
+    likelihood: String,
+
+    /// Passes over the training data [default: 50; with --resume, the run's own total].
+    #[arg(long, value_name = "N")]
+    epochs: Option<usize>,
+
+    /// Examples per mini-batch.
+    #[arg(long, default_value_t = 128, value_name = "N")]
+    batch_size: usize,
+
+    /// Adam learning rate.
+    #[arg(
+        long,
+        default_value_t = 1e-3,
+        value_name = "X",
+        allow_negative_numbers = true
+    )]
+    lr: f64,
+
+    /// Weight of the KL term (beta-VAE; 1 is the ELBO).
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        value_name = "X",
+        allow_negative_numbers = true
+    )]
+    beta: f64,
+
+    /// KL warm-up: raise the KL weight linearly from 0 to --beta over this many epochs.
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "EPOCHS",
+        allow_negative_numbers = true
+    )]
+    warmup: f64,
+
+    /// Initial Gumbel-Softmax temperature (categorical latents).
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        value_name = "X",
+        allow_negative_numbers = true
+    )]
+    tau: f64,
+
+    /// Smallest temperature of the annealing schedule tau = max(tau_min, tau0 exp(-r t)).
+    #[arg(
+        long,
+        default_value_t = 0.5,
+        value_name = "X",
+        allow_negative_numbers = true
+    )]
+    tau_min: f64,
+
+    /// Temperature decay rate r per update.
+    #[arg(
+        long,
+        default_value_t = 3e-5,
+        value_name = "R",
+        allow_negative_numbers = true
+    )]
+    anneal_rate: f64,
+
+    /// Straight-through Gumbel-Softmax: one-hot samples forward, relaxed gradients backward.
+    #[arg(long)]
+    straight_through: bool,
+
+    /// Update engine: `auto` (on the CPU, a hand-written forward/backward/Adam for Gaussian
+    /// latents with a Bernoulli decoder, about twice as fast; burn's autodiff otherwise) or
+    /// `tensor` (always burn's autodiff).
+    #[arg(long, default_value = "auto", value_name = "auto|tensor")]
+    engine: String,
+
+    /// Binarisation of [0, 1] data: `threshold` (> 0.5), `stochastic` (one seeded draw),
+    /// `dynamic` (a fresh draw for every training batch; the test set drawn once), `none`
+    /// [default: threshold for a bernoulli decoder, none for gaussian].
+    #[arg(long, value_name = "threshold|stochastic|dynamic|none")]
+    binarize: Option<String>,
+
+    /// Leave this class out of the training data (for anomaly detection).
+    #[arg(long, value_name = "C")]
+    holdout_class: Option<String>,
+
+    /// Train on the first N training examples only.
+    #[arg(long, value_name = "N")]
+    train_examples: Option<usize>,
+
+    /// Importance samples per test example for the importance-weighted bound (the final
+    /// evaluation; `vae anomaly --score iw`).
+    #[arg(
+        long = "eval-k",
+        visible_alias = "k",
+        default_value_t = 1000,
+        value_name = "K"
+    )]
+    eval_k: usize,
+
+    /// Skip the final evaluation.
+    #[arg(long)]
+    no_eval: bool,
+}
+
+/// Flags of `vae sample`.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// The run directory of a trained VAE.
+    run: PathBuf,
+
+    /// Number of samples (tiles in the grid).
+    #[arg(long, default_value_t = vae::DEFAULT_SAMPLES, value_name = "N")]
+    n: usize,
+
+    /// PNG to write [default: RUN/samples-<n>.png].
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+
+    /// Seed of the prior draws.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+
+    /// Worker threads [default: one per core].
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+
+    /// Compute device: `cpu`, or `cuda` (builds with --features cuda).
+    #[arg(long, default_value = "cpu", value_name = "cpu|cuda")]
+    device: String,
+
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Flags of `vae eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The run directory of a trained VAE.
+    run: PathBuf,
+
+    /// Importance samples per test example (up to thousands) [default: the run's, 1000].
+    #[arg(long, value_name = "K")]
+    k: Option<usize>,
+
+    /// Evaluate on the first N test examples only [default: all].
+    #[arg(long, value_name = "N")]
+    examples: Option<usize>,
+
+    /// Evaluate on other data of the same width (same forms as for training) [default: the run's].
+    #[arg(long, value_name = "digits|fashion-mnist|PATH")]
+    data: Option<String>,
+
+    /// Seed of the samples [default: the run's seed].
+    #[arg(long)]
+    seed: Option<u64>,
+
+    /// Worker threads [default: one per core].
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+
+    /// Compute device: `cpu`, or `cuda` (builds with --features cuda).
+    #[arg(long, default_value = "cpu", value_name = "cpu|cuda")]
+    device: String,
+
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Flags of `vae anomaly`.
+#[derive(Debug, Args)]
+pub struct AnomalyArgs {
+    /// A trained run to score [default: train a new one with --holdout-class and the train flags].
+    run: Option<PathBuf>,
+
+    /// Score: `elbo` (negative ELBO, one sample) or `iw` (importance-weighted NLL with --k
+    /// samples).
+    #[arg(long, default_value = "elbo", value_name = "elbo|iw")]
+    score: String,
+
+    #[command(flatten)]
+    train: TrainArgs,
+}
+
+/// Run a `vae` subcommand.
+pub fn run(cmd: VaeCommand) -> anyhow::Result<()> {
+    match cmd {
+        VaeCommand::Train(args) => train(*args),
+        VaeCommand::Sample(args) => sample(args),
+        VaeCommand::Eval(args) => eval(args),
+        VaeCommand::Anomaly(args) => anomaly(*args),
+    }
+}
+
+fn options<'a>(bar: &'a indicatif::ProgressBar, no_eval: bool) -> RunOptions<'a> {
+    RunOptions {
+        progress: bar,
+        interrupt: Some(interrupt_flag()),
+        stop_after: None,
+        skip_eval: no_eval,
+    }
+}
+
+fn train(a: TrainArgs) -> anyhow::Result<()> {
+    a.common.init()?;
+    let bar = progress_bar();
+    let opts = options(&bar, a.no_eval);
+    let summary = match &a.resume {
+        Some(dir) => vae::resume_run(dir, a.epochs, &opts)?,
+        None => {
+            let holdout = match a.holdout_class.as_deref() {
+                Some(c) => Some(parse_class(c)?),
+                None => None,
+            };
+            let cfg = run_config(&a, holdout)?;
+            vae::train(cfg, a.common.out.as_deref(), &opts)?
+        }
+    };
+    emit(
+        a.common.json,
+        &train_line(&summary),
+        &summary_json(&summary),
+    )
+}
+
+fn parse_class(s: &str) -> Result<u32, Error> {
+    s.parse::<u32>().map_err(|_| {
+        Error::param(
+            "holdout-class",
+            format!("`{s}` is not a class label (a whole number; `all` only with `vae anomaly`)"),
+        )
+    })
+}
+
+fn run_config(a: &TrainArgs, holdout: Option<u32>) -> anyhow::Result<VaeRunConfig> {
+    let likelihood: Likelihood = a.likelihood.parse()?;
+    let latent: Latent = a.latent.parse()?;
+    let (binarize, dynamic) = match (a.binarize.as_deref(), likelihood) {
+        (Some("dynamic"), _) => (Binarize::None, true),
+        (Some(b), _) => (
+            b.parse::<Binarize>().map_err(|_| {
+                Error::param(
+                    "binarize",
+                    format!("`{b}` is not one of threshold, stochastic, dynamic, none"),
+                )
+            })?,
+            false,
+        ),
+        (None, Likelihood::Bernoulli) => (Binarize::Threshold, false),
+        (None, Likelihood::Gaussian) => (Binarize::None, false),
+    };
+    Ok(VaeRunConfig {
+        model: VaeConfig {
+            hidden: parse_hidden(&a.hidden)?,
+            latent,
+            likelihood,
+            ..VaeConfig::new(0)
+        },
+        objective: ElboConfig {
+            beta: a.beta,
+            warmup_epochs: a.warmup,
+            lr: a.lr,
+            tau: TauSchedule {
+                tau0: a.tau,
+                tau_min: a.tau_min,
+                rate: a.anneal_rate,
+            },
+            straight_through: a.straight_through,
+            dynamic_binarization: dynamic,
+            engine: a.engine.parse()?,
+            ..ElboConfig::default()
+        },
+        train: TrainConfig {
+            epochs: a.epochs.unwrap_or(DEFAULT_EPOCHS),
+            batch_size: a.batch_size,
+            seed: a.common.seed,
+        },
+        holdout_class: holdout,
+        train_examples: a.train_examples,
+        eval_k: a.eval_k,
+        device: a.common.device_kind()?,
+        ..VaeRunConfig::new(a.common.data_config(binarize, &a.table)?)
+    })
+}
+
+fn train_line(s: &TrainSummary) -> String {
+    let head = format!(
+        "trained vae for {} epochs in {:.1} s -> {}",
+        s.epochs,
+        s.train_seconds,
+        s.run_dir.display()
+    );
+    match &s.eval {
+        Some(e) => format!("{head}\n{}", eval_line(e)),
+        None => head,
+    }
+}
+
+fn eval_line(e: &EvalReport) -> String {
+    format!(
+        "test ELBO {:.2} ± {:.2} nats/example (recon {:.2}, KL {:.2}); test NLL {:.2} ± {:.2} nats/example \
+         from the importance-weighted bound with k = {} ({} test examples, {} latents, {:.1} s)",
+        e.test_elbo,
+        e.test_elbo_sem,
+        e.test_recon,
+        e.test_kl,
+        e.test_nll_iw,
+        e.test_nll_iw_sem,
+        e.k,
+        e.test_examples,
+        e.latent,
+        e.eval_seconds
+    )
+}
+
+/// The evaluation's figures at the top level (as `rbm train`), and again under `eval`.
+fn summary_json(s: &TrainSummary) -> serde_json::Value {
+    let mut v = match &s.eval {
+        Some(e) => serde_json::to_value(e).unwrap_or_default(),
+        None => serde_json::json!({}),
+    };
+    if let Some(obj) = v.as_object_mut() {
+        if let Some(e) = &s.eval {
+            obj.insert("eval".into(), serde_json::to_value(e).unwrap_or_default());
+        }
+        obj.insert("run_dir".into(), s.run_dir.display().to_string().into());
+        obj.insert("epochs".into(), s.epochs.into());
+        obj.insert("train_seconds".into(), s.train_seconds.into());
+        obj.insert(
+            "last_epoch".into(),
+            serde_json::Value::Object(s.last_epoch.clone()),
+        );
+    }
+    v
+}
+
+fn sample(a: SampleArgs) -> anyhow::Result<()> {
+    helmholtz::kernels::runtime::init_threads(a.threads)?;
+    let request = vae::SampleRequest {
+        n: a.n,
+        seed: a.seed,
+        device: a.device.parse()?,
+    };
+    let s = vae::sample_run(&a.run, &request, a.out.as_deref())?;
+    let human = format!(
+        "wrote {} ({} samples from the prior)",
+        s.file.display(),
+        s.n
+    );
+    emit(a.json, &human, &s)
+}
+
+fn eval(a: EvalArgs) -> anyhow::Result<()> {
+    helmholtz::kernels::runtime::init_threads(a.threads)?;
+    let device = a.device.parse()?;
+    let data = match &a.data {
+        Some(d) => {
+            let (_, cfg, _) = vae::open_run(&a.run, device)?;
+            Some(helmholtz::data::DataConfig {
+                source: d.parse()?,
+                ..cfg.data
+            })
+        }
+        None => None,
+    };
+    let bar = progress_bar();
+    let request = vae::EvalRequest {
+        k: a.k,
+        limit: a.examples,
+        data,
+        seed: a.seed,
+        device,
+    };
+    let report = vae::evaluate_run(&a.run, &request, &bar)?;
+    emit(a.json, &eval_line(&report), &report)
+}
+
+fn anomaly(a: AnomalyArgs) -> anyhow::Result<()> {
+    a.train.common.init()?;
+    let request = AnomalyRequest {
+        score: a.score.parse::<ScoreKind>()?,
+        k: a.train.eval_k,
+        data: None,
+        seed: a.train.common.seed,
+        device: a.train.common.device_kind()?,
+    };
+    if request.score == ScoreKind::Iw && request.k == 0 {
+        return Err(Error::param("k", "needs at least 1 importance sample (got 0)").into());
+    }
+    let bar = progress_bar();
+    let json = a.train.common.json;
+    match (&a.run, a.train.holdout_class.as_deref()) {
+        (Some(_), Some(_)) => Err(Error::param(
+            "holdout-class",
+            "scoring an existing run uses the class that run held out; drop RUN to train a new one",
+        )
+        .into()),
+        (Some(dir), None) => {
+            let report = vae::score_run(dir, &request, &bar)?;
+            emit(json, &anomaly_line(&report), &report)
+        }
+        (None, None) => Err(Error::param(
+            "holdout-class",
+            "give a trained RUN to score, or --holdout-class C|all to train without class C",
+        )
+        .into()),
+        (None, Some("all")) => {
+            let base = run_config(&a.train, None)?;
+            let classes = class_labels(&base)?;
+            let opts = options(&bar, true);
+            let sweep = vae::holdout_sweep(
+                &base,
+                &classes,
+                a.train.common.out.as_deref(),
+                &opts,
+                &request,
+            )?;
+            emit(json, &sweep_line(&sweep), &sweep)
+        }
+        (None, Some(c)) => {
+            let cfg = run_config(&a.train, Some(parse_class(c)?))?;
+            let opts = options(&bar, true);
+            let summary = vae::train(cfg, a.train.common.out.as_deref(), &opts)?;
+            let report = vae::score_run(&summary.run_dir, &request, &bar)
+                .with_context(|| format!("scoring {}", summary.run_dir.display()))?;
+            emit(json, &anomaly_line(&report), &report)
+        }
+    }
+}
+
+/// The class labels of the training data, sorted.
+fn class_labels(cfg: &VaeRunConfig) -> anyhow::Result<Vec<u32>> {
+    let split = cfg.data.load(cfg.train.seed)?;
+    let labels = split.train.labels().ok_or_else(|| {
+        Error::param(
+            "holdout-class",
+            format!(
+                "{} has no labels to hold a class out of",
+                split.train.name()
+            ),
+        )
+    })?;
+    let mut classes = labels.to_vec();
+    classes.sort_unstable();
+    classes.dedup();
+    Ok(classes)
+}
+
+fn anomaly_line(r: &AnomalyReport) -> String {
+    let auc = match (r.holdout_class, r.roc_auc) {
+        (Some(c), Some(a)) => format!(
+            "; ROC-AUC {a:.3} for detecting held-out class {c} (mean score {:.2} vs {:.2})",
+            r.mean_score_holdout.unwrap_or(f64::NAN),
+            r.mean_score_others.unwrap_or(f64::NAN)
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "scored {} test examples by {} (mean {:.2} nats) -> {}{auc}",
+        r.examples,
+        r.score,
+        r.mean_score,
+        r.scores_file.display()
+    )
+}
+
+fn sweep_line(s: &HoldoutSweep) -> String {
+    let per: Vec<String> = s
+        .per_class
+        .iter()
+        .map(|p| format!("{}: {:.3}", p.class, p.roc_auc))
+        .collect();
+    format!(
+        "ROC-AUC per held-out class [{}], mean {:.3} -> {}",
+        per.join(", "),
+        s.mean_auc,
+        s.out_dir.display()
+    )
+}

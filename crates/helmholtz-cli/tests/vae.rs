@@ -1,0 +1,217 @@
+//! `helmholtz vae`: a tiny run end to end, the JSON summaries, and bad input exiting 2.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn helmholtz(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_helmholtz"))
+        .args(args)
+        .env("HELMHOLTZ_DATA", "/nonexistent")
+        .output()
+        .expect("the helmholtz binary runs")
+}
+
+/// Exit status 2 and exactly one non-empty stderr line containing every `needle`.
+fn assert_usage_error(out: &Output, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert_eq!(lines.len(), 1, "expected one line, got: {stderr}");
+    for n in needles {
+        assert!(lines[0].contains(n), "`{}` should contain `{n}`", lines[0]);
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// The JSON object on the last stdout line.
+fn last_json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().last().expect("a summary line");
+    serde_json::from_str(line).expect("the last line is JSON")
+}
+
+/// One epoch of a 784-32-`latent` VAE on 500 digits.
+fn tiny_run(out: &Path, latent: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "vae",
+        "train",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+        "--json",
+    ];
+    args.extend_from_slice(&["--epochs", "1", "--hidden", "32", "--train-examples", "500"]);
+    args.extend_from_slice(&["--eval-k", "5", "--latent", latent]);
+    args.extend_from_slice(extra);
+    helmholtz(&args)
+}
+
+#[test]
+fn tiny_run_trains_evaluates_and_samples() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let run = tmp.path().join("run");
+    let summary = last_json(&tiny_run(&run, "gaussian:4", &[]));
+    for key in [
+        "test_elbo",
+        "test_nll_iw",
+        "k",
+        "run_dir",
+        "epochs",
+        "last_epoch",
+    ] {
+        assert!(summary.get(key).is_some(), "{key} missing from {summary}");
+    }
+    for f in [
+        "config.json",
+        "metrics.jsonl",
+        "model.safetensors",
+        "trainer.safetensors",
+        "samples.png",
+        "report.html",
+    ] {
+        assert!(run.join(f).is_file(), "{f} missing");
+    }
+    let run_s = run.to_str().expect("utf-8");
+    let eval = last_json(&helmholtz(&[
+        "vae",
+        "eval",
+        run_s,
+        "--k",
+        "10",
+        "--examples",
+        "200",
+        "--json",
+    ]));
+    let (elbo, nll, k) = (
+        eval["test_elbo"].as_f64().expect("test_elbo"),
+        eval["test_nll_iw"].as_f64().expect("test_nll_iw"),
+        eval["k"].as_u64().expect("k"),
+    );
+    assert_eq!(k, 10);
+    assert_eq!(eval["test_examples"].as_u64(), Some(200));
+    // NLL is positive nats; the IW bound is tighter than the ELBO (up to noise).
+    assert!(nll > 0.0 && nll < -elbo + 5.0, "NLL {nll}, ELBO {elbo}");
+    assert!(eval["bound"].as_str().is_some_and(|b| b.contains("k = 10")));
+
+    let png = tmp.path().join("s.png");
+    let s = last_json(&helmholtz(&[
+        "vae",
+        "sample",
+        run_s,
+        "--n",
+        "16",
+        "--out",
+        png.to_str().expect("utf-8"),
+        "--json",
+    ]));
+    assert_eq!(s["n"].as_u64(), Some(16));
+    assert!(png.is_file());
+}
+
+#[test]
+fn categorical_straight_through_and_anomaly_holdout() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let run = tmp.path().join("cat");
+    let summary = last_json(&tiny_run(
+        &run,
+        "categorical:4x5",
+        &["--straight-through", "--tau", "2", "--holdout-class", "3"],
+    ));
+    assert_eq!(summary["latent"].as_str(), Some("categorical:4x5"));
+    assert!(summary["last_epoch"]["tau"].as_f64().is_some());
+    let report = last_json(&helmholtz(&[
+        "vae",
+        "anomaly",
+        run.to_str().expect("utf-8"),
+        "--json",
+    ]));
+    let auc = report["roc_auc"].as_f64().expect("roc_auc");
+    assert!((0.0..=1.0).contains(&auc), "{report}");
+    assert_eq!(report["holdout_class"].as_u64(), Some(3));
+    assert!(
+        run.join("anomaly-scores.csv").is_file() && run.join("anomaly-histogram.png").is_file()
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line_naming_the_flag() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("run");
+    for (flags, needles) in [
+        (
+            vec!["--latent", "gaussian:0"],
+            vec!["--latent", "at least 1"],
+        ),
+        (vec!["--latent", "categorical:3"], vec!["--latent", "NxK"]),
+        (
+            vec!["--latent", "categorical:3x4", "--tau", "0"],
+            vec!["--tau", "positive"],
+        ),
+        (vec!["--tau-min", "-1"], vec!["--tau-min"]),
+        (vec!["--hidden", "400,0"], vec!["--hidden"]),
+        (
+            vec!["--likelihood", "poisson"],
+            vec!["--likelihood", "poisson"],
+        ),
+        (
+            vec!["--binarize", "sometimes"],
+            vec!["--binarize", "dynamic"],
+        ),
+        (
+            vec!["--likelihood", "gaussian", "--binarize", "threshold"],
+            vec!["--binarize"],
+        ),
+        (vec!["--eval-k", "0"], vec!["--eval-k"]),
+        (vec!["--holdout-class", "all"], vec!["--holdout-class"]),
+        (vec!["--holdout-class", "42"], vec!["--holdout-class", "42"]),
+    ] {
+        let mut args = vec!["vae", "train", "--out", out.to_str().expect("utf-8")];
+        args.extend_from_slice(&flags);
+        assert_usage_error(&helmholtz(&args), &needles);
+        assert!(!out.exists(), "{flags:?} left {}", out.display());
+    }
+}
+
+#[test]
+fn bad_runs_and_data_exit_2() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // A run directory of another family.
+    let rbm = tmp.path().join("rbm-run");
+    std::fs::create_dir_all(&rbm).expect("mkdir");
+    std::fs::write(rbm.join("config.json"), r#"{"family": "rbm"}"#).expect("write");
+    std::fs::write(rbm.join("model.safetensors"), b"").expect("write");
+    let rbm_s = rbm.to_str().expect("utf-8");
+    assert_usage_error(&helmholtz(&["vae", "eval", rbm_s]), &["rbm", "vae"]);
+    assert_usage_error(&helmholtz(&["vae", "sample", rbm_s]), &["rbm"]);
+    assert_usage_error(
+        &helmholtz(&["vae", "eval", "/no/such/run"]),
+        &["/no/such/run"],
+    );
+
+    let run = tmp.path().join("run");
+    last_json(&tiny_run(&run, "gaussian:4", &[]));
+    let run_s = run.to_str().expect("utf-8");
+    assert_usage_error(&helmholtz(&["vae", "eval", run_s, "--k", "0"]), &["--k"]);
+    assert_usage_error(&helmholtz(&["vae", "sample", run_s, "--n", "0"]), &["--n"]);
+    // Data whose width differs from the checkpoint's.
+    let csv = tmp.path().join("narrow.csv");
+    let rows: String = (0..20).map(|i| format!("{},1,0\n", i % 2)).collect();
+    std::fs::write(&csv, format!("a,b,c\n{rows}")).expect("write");
+    let csv_s = csv.to_str().expect("utf-8");
+    assert_usage_error(
+        &helmholtz(&["vae", "eval", run_s, "--data", csv_s]),
+        &["narrow.csv", "784"],
+    );
+    assert_usage_error(
+        &helmholtz(&["vae", "anomaly", run_s, "--holdout-class", "1"]),
+        &["--holdout-class"],
+    );
+    assert_usage_error(
+        &helmholtz(&["vae", "anomaly", run_s, "--score", "iw", "--k", "0"]),
+        &["--k"],
+    );
+}

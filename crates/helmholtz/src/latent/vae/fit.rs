@@ -1,0 +1,297 @@
+//! The VAE as the trainer drives it: one Adam step on the negative ELBO per mini-batch,
+//! per-epoch metrics and pictures, checkpoints of the parameters and of Adam's moments.
+
+use burn::optim::{AdamConfig, AdamState, AdaptiveMomentumState, Optimizer};
+use burn::prelude::*;
+use burn::tensor::TensorData;
+use rand::rngs::StdRng;
+use rand::{Rng, RngExt};
+
+use super::bounds::elbo_per_example;
+use super::bridge::{from_host, host_eligible, to_host};
+use super::config::{ElboConfig, Engine};
+use super::host::{AdamSettings, HostVae};
+use super::model::{Vae, load_param, stored};
+use super::objective::{Sampling, elbo};
+use super::pictures::{PictureData, write_pictures};
+use crate::data::DataSplit;
+use crate::error::{Error, Result};
+use crate::kernels::ops;
+use crate::train::{Fit, Metrics, RunDir, Step, TensorFile};
+
+/// Test examples used for the per-epoch ELBO.
+pub const METRIC_EXAMPLES: usize = 500;
+
+/// A VAE with its Adam optimiser, as a [`Fit`].
+///
+/// Adam is burn's (`burn::optim::Adam`, epsilon set to PyTorch's 1e-8), applied parameter by
+/// parameter; its moments are checkpointed in `trainer.safetensors` as
+/// `adam.moment_1.<param>` and `adam.moment_2.<param>` (the parameter's stored shape) with the
+/// step count in the metadata key `adam.time`.
+///
+/// On the CPU, a Gaussian VAE with a Bernoulli decoder is trained by the host engine
+/// ([`super::host`]; same loss, gradients and Adam, about twice as fast) unless
+/// [`ElboConfig::engine`] asks for burn's autodiff; the burn model is brought up to date before
+/// anything reads it (metrics, pictures, checkpoints).
+pub struct VaeFit {
+    vae: Vae,
+    objective: ElboConfig,
+    optimizer: burn::optim::Adam,
+    states: Vec<Option<AdamState<2>>>,
+    pictures: PictureData,
+    loss_sum: f64,
+    loss_count: usize,
+    last_tau: f64,
+    /// The host engine while it owns the newest parameters.
+    host: Option<HostVae>,
+}
+
+impl VaeFit {
+    /// Wrap a model, its objective and the examples that pictures show.
+    pub fn new(vae: Vae, objective: ElboConfig, pictures: PictureData) -> Result<Self> {
+        objective.validate()?;
+        let optimizer = AdamConfig::new()
+            .with_beta_1(objective.adam_beta1 as f32)
+            .with_beta_2(objective.adam_beta2 as f32)
+            .with_epsilon(objective.adam_epsilon as f32)
+            .build();
+        let states = vec![None; vae.params().len()];
+        let last_tau = objective.tau.tau0;
+        Ok(Self {
+            vae,
+            objective,
+            optimizer,
+            states,
+            pictures,
+            loss_sum: 0.0,
+            loss_count: 0,
+            last_tau,
+            host: None,
+        })
+    }
+
+    /// Whether updates run on the host engine.
+    pub fn uses_host_engine(&self) -> bool {
+        self.objective.engine == Engine::Auto && host_eligible(&self.vae)
+    }
+
+    /// Copy the host engine's parameters and Adam moments back into the burn model.
+    fn sync(&mut self) {
+        if let Some(host) = self.host.take() {
+            from_host(&host, &mut self.vae, &mut self.states);
+        }
+    }
+
+    /// One update on the host engine; returns the summed loss.
+    fn host_step(&mut self, x: Tensor<2>, beta: f64, rng: &mut StdRng) -> f64 {
+        let n = x.dims()[0];
+        let host = match self.host.as_mut() {
+            Some(h) => h,
+            None => self.host.insert(to_host(&self.vae, &self.states)),
+        };
+        let adam = AdamSettings {
+            lr: self.objective.lr as f32,
+            beta1: self.objective.adam_beta1 as f32,
+            beta2: self.objective.adam_beta2 as f32,
+            epsilon: self.objective.adam_epsilon as f32,
+        };
+        let x = ops::to_f32_vec(x);
+        host.train_batch(&x, n, beta as f32, adam, rng.next_u64())
+            .loss
+    }
+
+    /// The model.
+    pub fn vae(&self) -> &Vae {
+        &self.vae
+    }
+
+    /// One Adam step on the mini-batch `x`; returns the loss per example (the negative ELBO
+    /// with the current KL weight).
+    pub fn step(&mut self, x: Tensor<2>, step: &Step, rng: &mut StdRng) -> Result<f64> {
+        let x = if self.objective.dynamic_binarization {
+            binarize(x, rng)
+        } else {
+            x
+        };
+        let n = x.dims()[0];
+        let update = ((step.epoch - 1) * step.batches + step.batch) as u64;
+        let epochs_done = (step.epoch - 1) as f64 + step.batch as f64 / step.batches as f64;
+        let beta = self.objective.kl_weight(epochs_done);
+        if self.uses_host_engine() {
+            let value = self.host_step(x, beta, rng) / n as f64;
+            self.loss_sum += value * n as f64;
+            self.loss_count += n;
+            return Ok(value);
+        }
+        let tau = self.objective.tau.at(update);
+        self.last_tau = tau;
+        let sampling = Sampling::Relaxed {
+            tau,
+            straight_through: self.objective.straight_through,
+        };
+        let tracked = self.vae.tracked();
+        let loss = elbo(&tracked, &x, sampling, rng).loss(beta);
+        let value = f64::from(loss.clone().inner().into_scalar::<f32>()) / n as f64;
+        if !value.is_finite() {
+            return Ok(value);
+        }
+        let grads = loss.backward();
+        let lr = self.objective.lr;
+        let updates: Vec<Option<Tensor<2>>> =
+            tracked.tensors().iter().map(|t| t.grad(&grads)).collect();
+        for ((param, grad), state) in self
+            .vae
+            .tensors_mut()
+            .into_iter()
+            .zip(updates)
+            .zip(self.states.iter_mut())
+        {
+            let grad =
+                grad.ok_or_else(|| Error::Internal("a VAE parameter got no gradient".into()))?;
+            let (next, s) = self.optimizer.step(lr, param.clone(), grad, state.take());
+            *param = next;
+            *state = s;
+        }
+        self.loss_sum += value * n as f64;
+        self.loss_count += n;
+        Ok(value)
+    }
+}
+
+/// Stochastic binarisation: each value `x` in [0, 1] becomes 1 with probability `x`.
+pub fn binarize(x: Tensor<2>, rng: &mut impl Rng) -> Tensor<2> {
+    let dims = x.dims();
+    let device = x.device();
+    let v: Vec<f32> = ops::to_f32_vec(x)
+        .into_iter()
+        .map(|p| f32::from(rng.random::<f32>() < p))
+        .collect();
+    Tensor::from_data(TensorData::new(v, dims), &device)
+}
+
+impl Fit for VaeFit {
+    fn family(&self) -> &'static str {
+        super::run::FAMILY
+    }
+
+    fn live_metric(&self) -> &'static str {
+        "loss"
+    }
+
+    fn train_batch(&mut self, x: Tensor<2>, step: &Step, rng: &mut StdRng) -> Result<f64> {
+        self.step(x, step, rng)
+    }
+
+    fn epoch_metrics(
+        &mut self,
+        epoch: usize,
+        data: &DataSplit,
+        rng: &mut StdRng,
+    ) -> Result<Metrics> {
+        self.sync();
+        let test = data
+            .test
+            .head(METRIC_EXAMPLES)
+            .to_tensor(&self.vae.device());
+        let (bound, recon, kl) = elbo_per_example(&self.vae, &test, rng);
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+        let mut m: Metrics = vec![
+            ("train_loss", self.loss_sum / self.loss_count.max(1) as f64),
+            ("test_elbo", bound.mean()),
+            ("test_recon", mean(&recon)),
+            ("test_kl", mean(&kl)),
+        ];
+        if self.objective.warmup_epochs > 0.0 {
+            m.push(("kl_weight", self.objective.kl_weight(epoch as f64)));
+        }
+        if self.vae.config().latent.is_categorical() {
+            m.push(("tau", self.last_tau));
+        }
+        self.loss_sum = 0.0;
+        self.loss_count = 0;
+        Ok(m)
+    }
+
+    fn write_pictures(&mut self, run: &RunDir, _epoch: usize, rng: &mut StdRng) -> Result<()> {
+        self.sync();
+        write_pictures(&self.vae, &self.pictures, run, rng)
+    }
+
+    fn state(&self) -> Result<(TensorFile, TensorFile)> {
+        let (vae, states) = match &self.host {
+            Some(host) => {
+                let (mut vae, mut states) = (self.vae.clone(), self.states.clone());
+                from_host(host, &mut vae, &mut states);
+                (vae, states)
+            }
+            None => (self.vae.clone(), self.states.clone()),
+        };
+        let model = vae.to_file();
+        let mut trainer = TensorFile::default();
+        let mut time = 0;
+        for ((name, _), state) in vae.params().into_iter().zip(&states) {
+            if let Some(s) = state {
+                let m = &s.momentum;
+                trainer.put_blob(&format!("adam.moment_1.{name}"), stored(&name, &m.moment_1));
+                trainer.put_blob(&format!("adam.moment_2.{name}"), stored(&name, &m.moment_2));
+                time = m.time;
+            }
+        }
+        let meta = &mut trainer.metadata;
+        meta.insert("adam.time".into(), time.to_string());
+        meta.insert("epoch_loss_sum".into(), self.loss_sum.to_string());
+        meta.insert("epoch_loss_count".into(), self.loss_count.to_string());
+        meta.insert("tau".into(), self.last_tau.to_string());
+        Ok((model, trainer))
+    }
+
+    fn load_state(&mut self, model: &TensorFile, trainer: &TensorFile, run: &RunDir) -> Result<()> {
+        self.host = None;
+        let device = self.vae.device();
+        let (mp, tp) = (
+            run.file("model.safetensors"),
+            run.file("trainer.safetensors"),
+        );
+        self.vae = Vae::from_file(self.vae.config().clone(), model, &device, &mp)?;
+        let meta = |key: &str| {
+            trainer
+                .metadata
+                .get(key)
+                .and_then(|v| v.parse::<f64>().ok())
+        };
+        let time = meta("adam.time").unwrap_or(0.0) as usize;
+        let shapes: Vec<(String, [usize; 2])> = self
+            .vae
+            .params()
+            .into_iter()
+            .map(|(n, t)| (n, t.dims()))
+            .collect();
+        for ((name, dims), state) in shapes.iter().zip(self.states.iter_mut()) {
+            let key1 = format!("adam.moment_1.{name}");
+            *state = if trainer.tensors.contains_key(&key1) {
+                let m1 = load_param(trainer, &key1, *dims, &device, &tp)?;
+                let m2 = load_param(
+                    trainer,
+                    &format!("adam.moment_2.{name}"),
+                    *dims,
+                    &device,
+                    &tp,
+                )?;
+                Some(AdamState::new(AdaptiveMomentumState::new(time, m1, m2)))
+            } else {
+                None
+            };
+        }
+        self.loss_sum = meta("epoch_loss_sum").unwrap_or(0.0);
+        self.loss_count = meta("epoch_loss_count").unwrap_or(0.0) as usize;
+        self.last_tau = meta("tau").unwrap_or(self.objective.tau.tau0);
+        Ok(())
+    }
+
+    fn non_finite_parameter(&self) -> Option<String> {
+        if let Some(host) = &self.host {
+            return host.non_finite_layer();
+        }
+        self.vae.non_finite_parameter()
+    }
+}

@@ -1,0 +1,572 @@
+//! Whole runs: train into a run directory, resume, evaluate, sample. The CLI calls these.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::bounds::{elbo_per_example, iw_bound};
+use super::config::{ElboConfig, Likelihood, VaeConfig};
+use super::fit::VaeFit;
+use super::model::{Vae, check_width};
+use super::pictures::{PictureData, SAMPLE_TILES, samples};
+use crate::data::{Binarize, DataConfig, DataSplit, Dataset};
+use crate::error::{Error, Result, check};
+use crate::kernels::runtime::DeviceKind;
+use crate::report::{GridSpec, Shade, save_grid, write_run_report};
+use crate::rng::rng_for;
+use crate::train::{Position, Progress, RunDir, TensorFile, TrainConfig, Trainer, resume};
+
+/// Family name in config.json.
+pub const FAMILY: &str = "vae";
+
+/// Test examples kept for the pictures (reconstructions, latent scatter).
+const PICTURE_EXAMPLES: usize = 1000;
+
+/// Everything that defines a VAE run; saved as config.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VaeRunConfig {
+    /// Always `vae`.
+    pub family: String,
+    /// helmholtz version that wrote the run.
+    pub helmholtz_version: String,
+    /// Architecture (`input` is filled in from the data).
+    pub model: VaeConfig,
+    /// The objective and the optimiser.
+    pub objective: ElboConfig,
+    /// Epochs, batch size, seed.
+    pub train: TrainConfig,
+    /// Where the data come from and how they are binarised.
+    pub data: DataConfig,
+    /// A class left out of the training data (for anomaly detection).
+    #[serde(default)]
+    pub holdout_class: Option<u32>,
+    /// Train on the first `n` training examples only.
+    #[serde(default)]
+    pub train_examples: Option<usize>,
+    /// Importance samples per test example in the final evaluation.
+    pub eval_k: usize,
+    /// Device the run trained on.
+    pub device: DeviceKind,
+}
+
+impl VaeRunConfig {
+    /// The PyTorch reference VAE on the embedded digits: 784-400-20, Bernoulli decoder,
+    /// Adam 1e-3, batch 128.
+    pub fn new(data: DataConfig) -> Self {
+        Self {
+            family: FAMILY.into(),
+            helmholtz_version: String::new(),
+            model: VaeConfig::new(0),
+            objective: ElboConfig::default(),
+            train: TrainConfig {
+                epochs: 50,
+                batch_size: 128,
+                seed: 0,
+            },
+            data,
+            holdout_class: None,
+            train_examples: None,
+            eval_k: 1000,
+            device: DeviceKind::Cpu,
+        }
+    }
+
+    /// Check every part (the data width is checked when the data are loaded).
+    pub fn validate(&self) -> Result<()> {
+        self.model.latent.validate()?;
+        if self.model.hidden.contains(&0) {
+            return Err(Error::param(
+                "hidden",
+                "every hidden layer needs at least 1 unit",
+            ));
+        }
+        self.objective.validate()?;
+        self.train.validate()?;
+        check::positive_count("eval-k", self.eval_k)?;
+        if self.train_examples == Some(0) {
+            return Err(Error::param("train-examples", "must be at least 1 (got 0)"));
+        }
+        let binarized = self.data.binarize != Binarize::None;
+        match self.model.likelihood {
+            Likelihood::Gaussian if binarized || self.objective.dynamic_binarization => {
+                Err(Error::param(
+                    "binarize",
+                    "a Gaussian likelihood models real values; use --binarize none",
+                ))
+            }
+            Likelihood::Bernoulli if binarized && self.objective.dynamic_binarization => {
+                Err(Error::param(
+                    "binarize",
+                    "dynamic binarisation needs the intensities, not binarised data",
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The data as the VAE sees them.
+#[derive(Debug, Clone)]
+pub struct PreparedData {
+    /// Train (without the hold-out class) and test split.
+    pub split: DataSplit,
+    /// Per-column `(mean, std)` used to standardise (Gaussian likelihood).
+    pub standardize: Option<(Vec<f64>, Vec<f64>)>,
+}
+
+impl PreparedData {
+    /// `sum_j log std_j`: the log-Jacobian from standardised to data units.
+    pub fn log_jacobian(&self) -> f64 {
+        self.standardize
+            .as_ref()
+            .map(|(_, s)| s.iter().map(|&s| if s > 1e-8 { s.ln() } else { 0.0 }).sum())
+            .unwrap_or(0.0)
+    }
+
+    /// Examples and the undo-standardisation for pictures.
+    pub fn picture_data(&self) -> PictureData {
+        PictureData {
+            examples: self.split.test.head(PICTURE_EXAMPLES),
+            unstandardize: self.standardize.clone(),
+        }
+    }
+}
+
+/// Load and prepare the run's data: binarise or standardise, leave out the hold-out class.
+pub fn prepare_data(cfg: &VaeRunConfig) -> Result<PreparedData> {
+    let mut split = cfg.data.load(cfg.train.seed)?;
+    if let Some(n) = cfg.train_examples {
+        split.train = split.train.head(n);
+    }
+    if let Some(c) = cfg.holdout_class {
+        split.train = without_class(&split.train, c)?;
+    }
+    match cfg.model.likelihood {
+        Likelihood::Bernoulli => {
+            let why = "a Bernoulli decoder needs (use --likelihood gaussian for real-valued data)";
+            split.train.require_unit_interval(why)?;
+            split.test.require_unit_interval(why)?;
+            if cfg.objective.dynamic_binarization {
+                // Training batches are binarised afresh; the test set once, with a fixed seed.
+                split.test.binarize(
+                    Binarize::Stochastic,
+                    &mut rng_for(cfg.train.seed, &[0x5445_5354]),
+                );
+            }
+            Ok(PreparedData {
+                split,
+                standardize: None,
+            })
+        }
+        Likelihood::Gaussian => {
+            let (means, stds) = (split.train.column_means(), split.train.column_stds());
+            split.train.standardize(&means, &stds);
+            split.test.standardize(&means, &stds);
+            Ok(PreparedData {
+                split,
+                standardize: Some((means, stds)),
+            })
+        }
+    }
+}
+
+/// `data` without the examples labelled `class`.
+fn without_class(data: &Dataset, class: u32) -> Result<Dataset> {
+    let labels = data.labels().ok_or_else(|| {
+        Error::param(
+            "holdout-class",
+            format!("{} has no labels to hold a class out of", data.name()),
+        )
+    })?;
+    let keep: Vec<usize> = (0..data.len()).filter(|&i| labels[i] != class).collect();
+    if keep.len() == data.len() {
+        return Err(Error::param(
+            "holdout-class",
+            format!("class {class} does not occur in {}", data.name()),
+        ));
+    }
+    if keep.is_empty() {
+        return Err(Error::param(
+            "holdout-class",
+            format!("every example of {} is of class {class}", data.name()),
+        ));
+    }
+    Ok(data.select(&keep))
+}
+
+/// Options that are not part of the model: where to report, when to stop.
+pub struct RunOptions<'a> {
+    /// Progress sink for training and evaluation.
+    pub progress: &'a dyn Progress,
+    /// Set by Ctrl-C.
+    pub interrupt: Option<Arc<AtomicBool>>,
+    /// Stop after this many epochs (the run stays resumable).
+    pub stop_after: Option<usize>,
+    /// Skip the final evaluation (ELBO and importance-weighted bound on the test set).
+    pub skip_eval: bool,
+}
+
+/// What `vae train` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainSummary {
+    /// The run directory.
+    pub run_dir: PathBuf,
+    /// Epochs trained in total.
+    pub epochs: usize,
+    /// Seconds spent training in this call (evaluation excluded).
+    pub train_seconds: f64,
+    /// The final evaluation (absent with `skip_eval`).
+    pub eval: Option<EvalReport>,
+    /// Metrics of the last epoch.
+    pub last_epoch: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Train a new VAE into `out` (or `runs/vae-<timestamp>`), then evaluate it.
+pub fn train(
+    mut cfg: VaeRunConfig,
+    out: Option<&Path>,
+    opts: &RunOptions<'_>,
+) -> Result<TrainSummary> {
+    // Everything that can fail on the user's input fails before the run directory exists.
+    cfg.validate()?;
+    let prepared = prepare_data(&cfg)?;
+    cfg.model.input = prepared.split.dim()?;
+    cfg.family = FAMILY.into();
+    cfg.helmholtz_version = env!("CARGO_PKG_VERSION").into();
+    cfg.model.validate()?;
+    let device = cfg.device.device(cfg.train.seed)?;
+    let mut fit = build_fit(&cfg, &prepared, &device)?;
+    let run = match out {
+        Some(p) => RunDir::create(p)?,
+        None => RunDir::create_default("runs", FAMILY)?,
+    };
+    run.write_json("config.json", &cfg)?;
+    let result = finish(
+        &cfg,
+        &run,
+        &mut fit,
+        &prepared,
+        Position::default(),
+        &device,
+        opts,
+    );
+    crate::train::discard_if_unsaved(&run, result)
+}
+
+/// Continue the run in `dir` from its last checkpoint; `epochs` may raise the total.
+pub fn resume_run(
+    dir: &Path,
+    epochs: Option<usize>,
+    opts: &RunOptions<'_>,
+) -> Result<TrainSummary> {
+    let run = RunDir::open(dir, FAMILY)?;
+    let mut cfg: VaeRunConfig = run.read_json("config.json")?;
+    let pos = run.position()?;
+    if let Some(e) = crate::train::resume_epochs(pos.epochs_done, epochs)? {
+        cfg.train.epochs = e;
+        run.write_json("config.json", &cfg)?;
+    }
+    cfg.validate()?;
+    let prepared = prepare_data(&cfg)?;
+    let device = cfg.device.device(cfg.train.seed)?;
+    let mut fit = build_fit(&cfg, &prepared, &device)?;
+    let pos = resume(&mut fit, &run)?;
+    finish(&cfg, &run, &mut fit, &prepared, pos, &device, opts)
+}
+
+fn build_fit(cfg: &VaeRunConfig, prepared: &PreparedData, device: &Device) -> Result<VaeFit> {
+    let vae = Vae::new(
+        cfg.model.clone(),
+        device,
+        &mut rng_for(cfg.train.seed, &[0x494e_4954]),
+    )?;
+    VaeFit::new(vae, cfg.objective.clone(), prepared.picture_data())
+}
+
+fn finish(
+    cfg: &VaeRunConfig,
+    run: &RunDir,
+    fit: &mut VaeFit,
+    prepared: &PreparedData,
+    start: Position,
+    device: &Device,
+    opts: &RunOptions<'_>,
+) -> Result<TrainSummary> {
+    let mut trainer =
+        Trainer::new(cfg.train.clone(), device.clone(), opts.progress)?.with_run_dir(run);
+    if let Some(flag) = &opts.interrupt {
+        trainer = trainer.with_interrupt(flag.clone());
+    }
+    if let Some(n) = opts.stop_after {
+        trainer = trainer.stop_after(n);
+    }
+    let report = trainer.fit(fit, &prepared.split, start)?;
+    let eval = if opts.skip_eval {
+        None
+    } else {
+        let request = EvalRequest {
+            k: Some(cfg.eval_k),
+            ..EvalRequest::default()
+        };
+        let eval = evaluate(fit.vae(), prepared, &request, cfg.train.seed, opts.progress)?;
+        run.write_json("eval.json", &eval)?;
+        write_run_report(run)?;
+        Some(eval)
+    };
+    let last_epoch = run
+        .metrics()?
+        .last()
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default();
+    Ok(TrainSummary {
+        run_dir: run.path().to_path_buf(),
+        epochs: run.position()?.epochs_done,
+        train_seconds: report.seconds,
+        eval,
+        last_epoch,
+    })
+}
+
+/// Test-set bounds on the log-likelihood of a VAE, nats per example.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EvalReport {
+    /// Mean test ELBO (one sample of `q` per example; analytic KL), a lower bound on `log p(x)`.
+    pub test_elbo: f64,
+    /// Standard error of `test_elbo` over examples.
+    pub test_elbo_sem: f64,
+    /// Mean reconstruction term `-E_q log p(x | z)` of the test ELBO.
+    pub test_recon: f64,
+    /// Mean KL term of the test ELBO.
+    pub test_kl: f64,
+    /// Test negative log-likelihood from the importance-weighted bound: `-mean L_k`, an upper
+    /// bound on the true NLL in expectation (positive nats per example).
+    pub test_nll_iw: f64,
+    /// Standard error of `test_nll_iw` over examples.
+    pub test_nll_iw_sem: f64,
+    /// Importance samples per example.
+    pub k: usize,
+    /// Test examples evaluated.
+    pub test_examples: usize,
+    /// The latent variables (`gaussian:D` or `categorical:NxK`).
+    pub latent: String,
+    /// Wall-clock seconds of the evaluation.
+    pub eval_seconds: f64,
+    /// Which bounds these are.
+    pub bound: String,
+}
+
+/// What `vae eval` should do differently from the run's own settings.
+#[derive(Debug, Clone, Default)]
+pub struct EvalRequest {
+    /// Importance samples per example [default: the run's `eval_k`].
+    pub k: Option<usize>,
+    /// Evaluate on the first `limit` test examples only.
+    pub limit: Option<usize>,
+    /// Other data of the same width [default: the run's].
+    pub data: Option<DataConfig>,
+    /// Seed of the samples [default: the run's seed].
+    pub seed: Option<u64>,
+    /// Device to evaluate on.
+    pub device: DeviceKind,
+}
+
+/// The test ELBO and the importance-weighted bound with `request.k` samples.
+pub fn evaluate(
+    vae: &Vae,
+    prepared: &PreparedData,
+    request: &EvalRequest,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<EvalReport> {
+    let t0 = Instant::now();
+    let k = request.k.unwrap_or(1000);
+    check::positive_count("k", k)?;
+    if request.limit == Some(0) {
+        return Err(Error::param("examples", "must be at least 1 (got 0)"));
+    }
+    let test = match request.limit {
+        Some(n) => prepared.split.test.head(n),
+        None => prepared.split.test.clone(),
+    };
+    let x = test.to_tensor(&vae.device());
+    let jacobian = prepared.log_jacobian();
+    let (elbo, recon, kl) = elbo_per_example(vae, &x, &mut rng_for(seed, &[0x454c_424f]));
+    let iw = iw_bound(vae, &x, k, &mut rng_for(seed, &[0x4957_4145]), progress)?;
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let grey = vae.config().likelihood == Likelihood::Bernoulli
+        && test.features().iter().any(|&v| v != 0.0 && v != 1.0);
+    let units = if jacobian != 0.0 {
+        "; a density of the data in their original units"
+    } else if grey {
+        "; the data are grey levels scored with Bernoulli pixels (the PyTorch reference's BCE), \
+         not a normalised likelihood: binarise the data for comparable nats"
+    } else {
+        ""
+    };
+    Ok(EvalReport {
+        test_elbo: elbo.mean() - jacobian,
+        test_elbo_sem: elbo.sem(),
+        test_recon: mean(&recon) + jacobian,
+        test_kl: mean(&kl),
+        test_nll_iw: -iw.mean() + jacobian,
+        test_nll_iw_sem: iw.sem(),
+        k,
+        test_examples: test.len(),
+        latent: vae.config().latent.to_string(),
+        eval_seconds: t0.elapsed().as_secs_f64(),
+        bound: format!(
+            "test_elbo: one-sample ELBO E_q[log p(x|z)] - KL(q||p), nats/example; test_nll_iw: \
+             -log (1/k) sum_i p(x, z_i)/q(z_i|x) with k = {k} samples z_i ~ q(z|x) (Burda et al. 2016), \
+             positive nats/example{}{units}",
+            if vae.config().latent.is_categorical() {
+                "; exact one-hot samples of q and the uniform categorical prior"
+            } else {
+                ""
+            }
+        ),
+    })
+}
+
+/// Open a run's model on `device_kind`.
+pub fn open_run(dir: &Path, device_kind: DeviceKind) -> Result<(RunDir, VaeRunConfig, Vae)> {
+    let run = RunDir::open(dir, FAMILY)?;
+    let cfg: VaeRunConfig = run.read_json("config.json")?;
+    let device = device_kind.device(cfg.train.seed)?;
+    let path = run.file("model.safetensors");
+    let file = TensorFile::load(&path)?;
+    let vae = Vae::from_file(cfg.model.clone(), &file, &device, &path)?;
+    Ok((run, cfg, vae))
+}
+
+/// The run's data, or other data (`data`) checked to have the model's width.
+pub(crate) fn data_for(
+    run: &RunDir,
+    cfg: &VaeRunConfig,
+    vae: &Vae,
+    data: Option<&DataConfig>,
+) -> Result<PreparedData> {
+    let mut cfg = cfg.clone();
+    if let Some(d) = data {
+        cfg.data = d.clone();
+    }
+    let prepared = prepare_data(&cfg)?;
+    check_width(
+        vae,
+        prepared.split.dim()?,
+        &format!(
+            "--data `{}`: width of the examples vs the model in {}",
+            cfg.data.source,
+            run.path().display()
+        ),
+    )?;
+    Ok(prepared)
+}
+
+/// `vae eval`: evaluate the run in `dir` and record the result in its eval.json and report.
+pub fn evaluate_run(
+    dir: &Path,
+    request: &EvalRequest,
+    progress: &dyn Progress,
+) -> Result<EvalReport> {
+    if request.k == Some(0) {
+        return Err(Error::param(
+            "k",
+            "needs at least 1 importance sample (got 0)",
+        ));
+    }
+    let (run, cfg, vae) = open_run(dir, request.device)?;
+    let prepared = data_for(&run, &cfg, &vae, request.data.as_ref())?;
+    let request = EvalRequest {
+        k: Some(request.k.unwrap_or(cfg.eval_k)),
+        ..request.clone()
+    };
+    let seed = request.seed.unwrap_or(cfg.train.seed);
+    let report = evaluate(&vae, &prepared, &request, seed, progress)?;
+    run.write_json("eval.json", &report)?;
+    write_run_report(&run)?;
+    Ok(report)
+}
+
+/// What `vae sample` runs.
+#[derive(Debug, Clone)]
+pub struct SampleRequest {
+    /// Samples (tiles in the picture).
+    pub n: usize,
+    /// Seed of the prior draws.
+    pub seed: u64,
+    /// Device to sample on.
+    pub device: DeviceKind,
+}
+
+/// What `vae sample` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleSummary {
+    /// The PNG written.
+    pub file: PathBuf,
+    /// Samples drawn.
+    pub n: usize,
+}
+
+/// `vae sample`: decode `n` draws from the prior into a grid (default `RUN/samples-<n>.png`).
+pub fn sample_run(
+    dir: &Path,
+    request: &SampleRequest,
+    out: Option<&Path>,
+) -> Result<SampleSummary> {
+    check::positive_count("n", request.n)?;
+    let (run, cfg, vae) = open_run(dir, request.device)?;
+    let standardize = match cfg.model.likelihood {
+        Likelihood::Gaussian => prepare_data(&cfg)?.standardize,
+        Likelihood::Bernoulli => None,
+    };
+    let d = cfg.model.input;
+    let pictures = PictureData {
+        examples: Dataset::new("none", vec![0.0; d], d, None)?,
+        unstandardize: standardize,
+    };
+    let mut rng = rng_for(request.seed, &[0x5341_4d50]);
+    let values = samples(&vae, &pictures, request.n, &mut rng);
+    let file = out
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| run.file(&format!("samples-{}.png", request.n)));
+    let shade = match cfg.model.likelihood {
+        Likelihood::Bernoulli => Shade::Unit,
+        Likelihood::Gaussian => Shade::MinMax,
+    };
+    save_grid(
+        &file,
+        &values,
+        GridSpec::for_count(request.n, image_shape_of(d)),
+        shade,
+    )?;
+    if file.parent() == Some(run.path())
+        && let Some(name) = file.file_name().and_then(|n| n.to_str())
+    {
+        run.add_figure(
+            name,
+            &format!(
+                "`vae sample`: E[x | z] for {} draws z ~ p(z), seed {}",
+                request.n, request.seed
+            ),
+        )?;
+        write_run_report(&run)?;
+    }
+    Ok(SampleSummary { file, n: request.n })
+}
+
+/// Default number of samples of `vae sample`.
+pub const DEFAULT_SAMPLES: usize = SAMPLE_TILES;
+
+/// The picture shape of `d`-wide examples (square images, or one row).
+fn image_shape_of(d: usize) -> [usize; 2] {
+    let side = (d as f64).sqrt().round() as usize;
+    if side * side == d {
+        [side, side]
+    } else {
+        [1, d]
+    }
+}
