@@ -21,12 +21,11 @@
 
 use rayon::prelude::*;
 
-use crate::kernels::gemm::{MatRef, gemm_into};
+pub use crate::kernels::dense::{AdamSettings, Dense, LayerGrad};
+use crate::kernels::dense::{adam_update, dense_backward, dense_forward, row_major, transposed};
+use crate::kernels::gemm::gemm_into;
 use crate::kernels::math::{exp, log1p};
 use crate::kernels::{multiversion, noise};
-
-/// Elements per parallel task of the element-wise passes.
-const CHUNK: usize = 1 << 14;
 
 multiversion! {
     /// One row of the Bernoulli decoder: `delta = sigmoid(a) - x` and the returned
@@ -66,76 +65,6 @@ multiversion! {
             acc[k % 16] += 0.5 * (a - x) * (a - x);
         }
         acc.iter().map(|&v| f64::from(v)).sum()
-    }
-}
-
-multiversion! {
-    /// `y <- max(y, 0)`.
-    fn relu_block(y: &mut [f32]) {
-        for v in y.iter_mut() {
-            *v = v.max(0.0);
-        }
-    }
-}
-
-multiversion! {
-    /// `d <- d` where `a > 0`, else 0 (the ReLU derivative at the saved activation).
-    fn relu_mask_block(d: &mut [f32], a: &[f32]) {
-        for (d, a) in d.iter_mut().zip(a) {
-            *d = if *a > 0.0 { *d } else { 0.0 };
-        }
-    }
-}
-
-multiversion! {
-    /// Adam on one block; `c = (beta1, beta2, lr / (1 - beta1^t), sqrt(1 - beta2^t), epsilon)`.
-    fn adam_block(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: [f32; 5]) {
-        let [b1, b2, step, sqrt_c2, eps] = c;
-        for (((p, g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-            *m = b1 * *m + (1.0 - b1) * g;
-            *v = b2 * *v + (1.0 - b2) * g * g;
-            *p -= step * *m / (v.sqrt() / sqrt_c2 + eps);
-        }
-    }
-}
-
-/// Gradients of one layer: `(dW, db)`.
-pub type LayerGrad = (Vec<f32>, Vec<f32>);
-
-/// One dense layer `y = x W + b` (`W` is `[inp, out]`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Dense {
-    /// Input width.
-    pub inp: usize,
-    /// Output width.
-    pub out: usize,
-    /// `[inp, out]` row-major.
-    pub w: Vec<f32>,
-    /// `[out]`.
-    pub b: Vec<f32>,
-}
-
-/// Adam's settings.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct AdamSettings {
-    /// Learning rate.
-    pub lr: f32,
-    /// First-moment decay.
-    pub beta1: f32,
-    /// Second-moment decay.
-    pub beta2: f32,
-    /// Added to `sqrt(v_hat)`.
-    pub epsilon: f32,
-}
-
-impl Default for AdamSettings {
-    fn default() -> Self {
-        Self {
-            lr: 1e-3,
-            beta1: 0.9,
-            beta2: 0.999,
-            epsilon: 1e-8,
-        }
     }
 }
 
@@ -181,84 +110,6 @@ struct Work {
     dz: Vec<f32>,
     /// Parameter gradients in layer order (w, b).
     grads: Vec<(Vec<f32>, Vec<f32>)>,
-}
-
-fn row_major(data: &[f32], rows: usize, cols: usize) -> MatRef<'_> {
-    MatRef {
-        data,
-        offset: 0,
-        rows,
-        cols,
-        row_stride: cols,
-        col_stride: 1,
-    }
-}
-
-fn transposed(data: &[f32], rows: usize, cols: usize) -> MatRef<'_> {
-    // The `[rows, cols]` row-major buffer read as its `[cols, rows]` transpose.
-    MatRef {
-        data,
-        offset: 0,
-        rows: cols,
-        cols: rows,
-        row_stride: 1,
-        col_stride: cols,
-    }
-}
-
-/// `y = x W + b`, then ReLU when `relu`.
-fn dense_forward(layer: &Dense, x: &[f32], y: &mut [f32], batch: usize, relu: bool) {
-    for row in y.chunks_exact_mut(layer.out) {
-        row.copy_from_slice(&layer.b);
-    }
-    gemm_into(
-        y,
-        row_major(x, batch, layer.inp),
-        row_major(&layer.w, layer.inp, layer.out),
-        1.0,
-        1.0,
-        true,
-    );
-    if relu {
-        y.par_chunks_mut(CHUNK).for_each(relu_block);
-    }
-}
-
-/// `dW = x^T delta`, `db = colsum(delta)`; and `dx = delta W^T` masked by `x > 0` if wanted.
-fn dense_backward(
-    layer: &Dense,
-    x: &[f32],
-    delta: &[f32],
-    grad: &mut (Vec<f32>, Vec<f32>),
-    dx: Option<&mut [f32]>,
-    batch: usize,
-) {
-    gemm_into(
-        &mut grad.0,
-        transposed(x, batch, layer.inp),
-        row_major(delta, batch, layer.out),
-        0.0,
-        1.0,
-        false,
-    );
-    grad.1.iter_mut().for_each(|g| *g = 0.0);
-    for row in delta.chunks_exact(layer.out) {
-        grad.1.iter_mut().zip(row).for_each(|(g, d)| *g += d);
-    }
-    if let Some(dx) = dx {
-        gemm_into(
-            dx,
-            row_major(delta, batch, layer.out),
-            transposed(&layer.w, layer.inp, layer.out),
-            0.0,
-            1.0,
-            false,
-        );
-        // ReLU mask of the input activation (x > 0 exactly where the pre-activation was).
-        dx.par_chunks_mut(CHUNK)
-            .zip(x.par_chunks(CHUNK))
-            .for_each(|(d, a)| relu_mask_block(d, a));
-    }
 }
 
 impl HostVae {
@@ -515,24 +366,6 @@ impl HostVae {
             adam_update(&mut layer.b, gb, mb, vb, s, c1, c2);
         }
     }
-}
-
-/// Adam on one parameter slice.
-fn adam_update(
-    p: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    s: AdamSettings,
-    c1: f32,
-    c2: f32,
-) {
-    let c = [s.beta1, s.beta2, s.lr / c1, c2.sqrt(), s.epsilon];
-    p.par_chunks_mut(CHUNK)
-        .zip(g.par_chunks(CHUNK))
-        .zip(m.par_chunks_mut(CHUNK))
-        .zip(v.par_chunks_mut(CHUNK))
-        .for_each(|(((p, g), m), v)| adam_block(p, g, m, v, c));
 }
 
 #[cfg(test)]
