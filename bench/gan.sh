@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# GAN benchmark: the default MLP GAN (noise 100, G 100-256-512-784, D 784-512-256-1, LeakyReLU
-# 0.2, non-saturating loss, k = 1, Adam 2e-4 / beta1 0.5, batch 64) for EPOCHS epochs on full
+# GAN benchmark: the default MLP GAN (noise 100, G 100-256-512-784 with tanh output, D
+# 784-512-256-1 with dropout 0.3, LeakyReLU 0.2, images in [-1, 1], non-saturating loss, k = 1, Adam 2e-4 / beta1 0.5, batch 64) for EPOCHS epochs on full
 # Fashion-MNIST, helmholtz vs the same GAN in PyTorch (bench/gan_torch.py), same threads, side
 # by side in one run: median seconds per epoch of updates and the ratio. helmholtz's autodiff
 # engine (`--engine tensor`) is timed too.

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use helmholtz::adversarial::gan::{
-    self, EvalReport, GanConfig, GanObjective, GanRunConfig, RunOptions, TrainSummary,
+    self, Arch, EvalReport, GanConfig, GanObjective, GanRunConfig, RunOptions, TrainSummary,
 };
 use helmholtz::data::Binarize;
 use helmholtz::latent::vae::parse_hidden;
@@ -13,8 +13,9 @@ use helmholtz::train::TrainConfig;
 use crate::common::{CommonArgs, TableArgs, emit, interrupt_flag, progress_bar};
 
 /// Default epochs of `gan train`: on the embedded digits the fixed-noise samples show varied,
-/// readable digits after about 20 epochs; 20 epochs take about 2 minutes on two cores.
-const DEFAULT_EPOCHS: usize = 20;
+/// readable digits after about 100 epochs (about 2 minutes on two cores; after 50 they are
+/// still speckled).
+const DEFAULT_EPOCHS: usize = 100;
 
 /// Generative adversarial nets (Goodfellow et al. 2014): MLP generator and discriminator.
 #[derive(Debug, Subcommand)]
@@ -41,7 +42,9 @@ pub struct TrainArgs {
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
 
-    /// Networks: `mlp` (the paper's) or `conv` (not implemented yet).
+    /// Networks: `mlp` (the paper's fully connected pair) or `conv` (a DCGAN-style pair for
+    /// square images: transposed convolutions up, strided convolutions down; burn's autodiff,
+    /// slower on the CPU).
     #[arg(long, default_value = "mlp", value_name = "mlp|conv")]
     arch: String,
 
@@ -49,13 +52,24 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 100, value_name = "N")]
     noise_dim: usize,
 
-    /// Hidden widths of the generator, from the noise side.
-    #[arg(long, default_value = "256,512", value_name = "N[,N...]")]
-    generator_hidden: String,
+    /// Hidden widths of the generator, from the noise side (channels with --arch conv)
+    /// [default: 256,512; conv: 64,32].
+    #[arg(long, value_name = "N[,N...]")]
+    generator_hidden: Option<String>,
 
-    /// Hidden widths of the discriminator, from the data side.
-    #[arg(long, default_value = "512,256", value_name = "N[,N...]")]
-    discriminator_hidden: String,
+    /// Hidden widths of the discriminator, from the data side (channels with --arch conv)
+    /// [default: 512,256; conv: 32,64].
+    #[arg(long, value_name = "N[,N...]")]
+    discriminator_hidden: Option<String>,
+
+    /// Dropout probability after each hidden layer of the discriminator (training only; 0 turns
+    /// it off, and the generator then tends to collapse onto a few digits).
+    #[arg(long, default_value_t = 0.3, value_name = "P")]
+    dropout: f64,
+
+    /// Negative slope of the LeakyReLUs of both networks.
+    #[arg(long, default_value_t = 0.2, value_name = "A")]
+    leaky_slope: f64,
 
     /// Generator loss: `non-saturating` (maximise log D(G(z))) or `minimax` (minimise
     /// log(1 - D(G(z)))).
@@ -70,7 +84,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 1, value_name = "K")]
     k: usize,
 
-    /// Passes over the training data [default: 20; with --resume, the run's own total].
+    /// Passes over the training data [default: 100; with --resume, the run's own total].
     #[arg(long, value_name = "N")]
     epochs: Option<usize>,
 
@@ -214,12 +228,23 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
 }
 
 fn run_config(a: &TrainArgs) -> anyhow::Result<GanRunConfig> {
+    let base = match a.arch.parse()? {
+        Arch::Mlp => GanConfig::new(0),
+        Arch::Conv => GanConfig::conv(0),
+    };
+    let hidden = |flag: &Option<String>, default: &[usize]| -> anyhow::Result<Vec<usize>> {
+        Ok(match flag {
+            Some(h) => parse_hidden(h)?,
+            None => default.to_vec(),
+        })
+    };
     let model = GanConfig {
         noise_dim: a.noise_dim,
-        generator_hidden: parse_hidden(&a.generator_hidden)?,
-        discriminator_hidden: parse_hidden(&a.discriminator_hidden)?,
-        arch: a.arch.parse()?,
-        ..GanConfig::new(0)
+        generator_hidden: hidden(&a.generator_hidden, &base.generator_hidden)?,
+        discriminator_hidden: hidden(&a.discriminator_hidden, &base.discriminator_hidden)?,
+        dropout: a.dropout,
+        leaky_slope: a.leaky_slope,
+        ..base
     };
     let objective = GanObjective {
         loss: a.loss.parse()?,

@@ -65,6 +65,36 @@ fn tiny_run_trains_and_evaluates() {
     assert!(run.join("nearest.png").exists() && run.join("classes.png").exists());
 }
 
+#[test]
+fn conv_pair_trains_and_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("conv");
+    let out = helmholtz()
+        .args(["gan", "train", "--arch", "conv", "--train-examples", "128"])
+        .args(["--epochs", "1", "--batch-size", "64", "--no-eval"])
+        .args(["--generator-hidden", "8,4", "--discriminator-hidden", "4,8"])
+        .args(["--threads", "1", "--out"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = helmholtz()
+        .args(["gan", "sample", "--n", "16", "--threads", "1"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(run.join("samples-16.png").exists());
+}
+
 fn usage_error(args: &[&str]) {
     let out = helmholtz().args(args).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -76,7 +106,16 @@ fn usage_error(args: &[&str]) {
 fn bad_input_is_a_usage_error() {
     usage_error(&["gan", "train", "--noise-dim", "0"]);
     usage_error(&["gan", "train", "--k", "0"]);
-    usage_error(&["gan", "train", "--arch", "conv"]);
+    usage_error(&["gan", "train", "--arch", "dense"]);
+    usage_error(&[
+        "gan",
+        "train",
+        "--arch",
+        "conv",
+        "--generator-hidden",
+        "8,8,8",
+    ]);
+    usage_error(&["gan", "train", "--dropout", "1"]);
     usage_error(&["gan", "train", "--label-smoothing", "0.3"]);
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("vae-run");

@@ -2,10 +2,12 @@
 //! gradient signs of the adversarial losses, each against an independent closed form.
 
 use burn::prelude::*;
-use helmholtz::adversarial::classifier::{class_entropy, is_collapsed};
+use helmholtz::adversarial::classifier::{Classifier, class_entropy, is_collapsed, mode_coverage};
 use helmholtz::adversarial::frechet::{frechet_distance, frechet_distance_of, symmetric_eigen};
-use helmholtz::adversarial::gan::{GanLoss, discriminator_loss, generator_loss};
+use helmholtz::adversarial::gan::{Gan, GanConfig, GanLoss, discriminator_loss, generator_loss};
 use helmholtz::adversarial::parzen::{parzen_estimate, parzen_log_likelihood};
+use helmholtz::data::{Binarize, DataConfig, DataSource, TableOptions};
+use helmholtz::train::Blob;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, Normal};
@@ -84,6 +86,68 @@ fn collapsed_generator_is_flagged() {
     skewed[0] = 5500;
     assert!(class_entropy(&skewed) > 0.5 * 10f64.ln());
     assert!(is_collapsed(&skewed));
+}
+
+#[test]
+fn constant_generator_is_flagged_by_the_classifier() {
+    // A generator whose output layer has zero weights emits the same image for every z: here
+    // the first test digit. Through the in-project classifier its 2,000 samples fall into one
+    // class (entropy 0, flagged), while the test images themselves cover all ten.
+    let device = Device::flex();
+    let split = DataConfig {
+        source: DataSource::Digits,
+        binarize: Binarize::None,
+        table: TableOptions::default(),
+    }
+    .load(0)
+    .unwrap();
+    let classifier = Classifier::train(&split.train.head(3000), &device, 1).unwrap();
+    let config = GanConfig::new(784);
+    let gan = Gan::new(config.clone(), &device, &mut StdRng::seed_from_u64(2)).unwrap();
+    let mut file = gan.to_file();
+    let last = config.generator_hidden.len();
+    let target = split.test.row(0);
+    // G ends in tanh on [-1, 1]; the image x = (tanh(b) + 1) / 2, so b = atanh(2x - 1).
+    let bias = target
+        .iter()
+        .map(|&x| (2.0 * x - 1.0).clamp(-0.999, 0.999).atanh())
+        .collect();
+    let w_shape = vec![config.generator_hidden[last - 1], 784];
+    let zeros = vec![0.0; w_shape[0] * w_shape[1]];
+    file.put_blob(
+        &format!("generator.{last}.weight"),
+        Blob {
+            shape: w_shape,
+            data: zeros,
+        },
+    );
+    file.put_blob(
+        &format!("generator.{last}.bias"),
+        Blob {
+            shape: vec![784],
+            data: bias,
+        },
+    );
+    let collapsed = Gan::from_file(config, &file, &device, std::path::Path::new("test")).unwrap();
+    let samples = collapsed.sample_values(2000, &mut StdRng::seed_from_u64(3));
+    let err = samples
+        .chunks(784)
+        .flat_map(|s| s.iter().zip(target).map(|(a, b)| (a - b).abs()))
+        .fold(0f32, f32::max);
+    assert!(err < 2e-3, "not constant: {err}");
+    let test = split.test.features();
+    let c = mode_coverage(&classifier, &samples, test, &device);
+    assert!(c.entropy < 0.01 && c.collapsed, "{c:?}");
+    assert_eq!(c.max_class_fraction, 1.0);
+    let real = mode_coverage(&classifier, &test[..2000 * 784], test, &device);
+    assert!(
+        real.entropy > 0.9 * 10f64.ln() && !real.collapsed,
+        "{real:?}"
+    );
+    assert!(
+        real.frechet_distance < 0.05 * c.frechet_distance,
+        "{real:?} vs {c:?}"
+    );
 }
 
 /// d loss / d logits at `logit` for a 1-element logit tensor.

@@ -12,6 +12,7 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 use burn::tensor::activation::{log_softmax, relu};
 
+use super::frechet::frechet_distance_of;
 use super::gan::model::{Dense, get_layers, put_layers};
 use crate::data::{BatchOrder, Dataset};
 use crate::error::{Error, Result};
@@ -161,6 +162,45 @@ impl Classifier {
             path,
         )?;
         Ok(Self { layers, classes })
+    }
+}
+
+/// How well generated samples cover the classes of the data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModeCoverage {
+    /// Samples per predicted class.
+    pub histogram: Vec<usize>,
+    /// Entropy of the histogram in nats (`ln(classes)` when flat, 0 when one class).
+    pub entropy: f64,
+    /// Largest fraction of samples in one class.
+    pub max_class_fraction: f64,
+    /// Whether it looks collapsed ([`is_collapsed`]).
+    pub collapsed: bool,
+    /// Fréchet distance between the classifier features of the samples and of `reference`.
+    pub frechet_distance: f64,
+}
+
+/// Classify `samples` (`[n, input]`) with `classifier` and compare their features with those of
+/// `reference` (e.g. the test set, `[m, input]`).
+pub fn mode_coverage(
+    classifier: &Classifier,
+    samples: &[f32],
+    reference: &[f32],
+    device: &Device,
+) -> ModeCoverage {
+    let (classes, features) = classifier.predict(samples, device);
+    let mut histogram = vec![0usize; classifier.classes()];
+    for &c in &classes {
+        histogram[c] += 1;
+    }
+    let (_, reference_features) = classifier.predict(reference, device);
+    let n = classes.len().max(1);
+    ModeCoverage {
+        entropy: class_entropy(&histogram),
+        max_class_fraction: histogram.iter().copied().max().unwrap_or(0) as f64 / n as f64,
+        collapsed: is_collapsed(&histogram),
+        frechet_distance: frechet_distance_of(&features, &reference_features, FEATURES),
+        histogram,
     }
 }
 

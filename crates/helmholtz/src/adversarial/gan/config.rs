@@ -11,7 +11,8 @@ pub enum Arch {
     /// Fully connected networks (the paper's MNIST setting).
     #[default]
     Mlp,
-    /// DCGAN-style convolutional networks (not implemented).
+    /// DCGAN-style convolutional networks for square images (side divisible by `2^k` for
+    /// `k` hidden layers): transposed 4x4 stride-2 convolutions up, strided ones down.
     Conv,
 }
 
@@ -74,15 +75,20 @@ pub struct GanConfig {
     pub generator_hidden: Vec<usize>,
     /// Hidden widths of the discriminator, from the data side.
     pub discriminator_hidden: Vec<usize>,
-    /// Negative slope of the LeakyReLUs (discriminator; the generator uses ReLU).
+    /// Negative slope of the LeakyReLUs of both networks.
     pub leaky_slope: f64,
+    /// Dropout probability after each hidden layer of the discriminator (training only; the
+    /// paper's discriminator used dropout too). Without it the discriminator wins early and the
+    /// generator collapses onto a few images.
+    pub dropout: f64,
     /// Network family.
     pub arch: Arch,
 }
 
 impl GanConfig {
-    /// The defaults: G 100-256-512-input (ReLU, sigmoid output), D input-512-256-1
-    /// (LeakyReLU 0.2, logit output).
+    /// The defaults: G 100-256-512-input (LeakyReLU 0.2, tanh output), D input-512-256-1
+    /// (LeakyReLU 0.2, dropout 0.3, logit output); both networks see images scaled to
+    /// `[-1, 1]`.
     pub fn new(input: usize) -> Self {
         Self {
             input,
@@ -90,19 +96,17 @@ impl GanConfig {
             generator_hidden: vec![256, 512],
             discriminator_hidden: vec![512, 256],
             leaky_slope: 0.2,
+            dropout: 0.3,
             arch: Arch::Mlp,
         }
     }
 
     /// Check the values.
     pub fn validate(&self) -> Result<()> {
-        if self.arch == Arch::Conv {
-            return Err(Error::param(
-                "arch",
-                "`conv` (DCGAN-style networks) is not implemented yet; use --arch mlp",
-            ));
-        }
         check::positive_count("noise-dim", self.noise_dim)?;
+        if self.arch == Arch::Conv {
+            self.validate_conv()?;
+        }
         if self.generator_hidden.contains(&0) {
             return Err(Error::param(
                 "generator-hidden",
@@ -119,6 +123,48 @@ impl GanConfig {
             return Err(Error::param(
                 "leaky-slope",
                 format!("must be in [0, 1) (got {})", self.leaky_slope),
+            ));
+        }
+        if !(self.dropout.is_finite() && (0.0..1.0).contains(&self.dropout)) {
+            return Err(Error::param(
+                "dropout",
+                format!("must be in [0, 1) (got {})", self.dropout),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl GanConfig {
+    /// The DCGAN-style pair for `input = side^2` images: G noise -> 64 x (side/4)^2 -> 32 x
+    /// (side/2)^2 -> 1 x side^2, D 1 -> 32 -> 64 channels -> logit.
+    pub fn conv(input: usize) -> Self {
+        Self {
+            generator_hidden: vec![64, 32],
+            discriminator_hidden: vec![32, 64],
+            arch: Arch::Conv,
+            ..Self::new(input)
+        }
+    }
+
+    fn validate_conv(&self) -> Result<()> {
+        let side = self.input.isqrt();
+        let (g, d) = (self.generator_hidden.len(), self.discriminator_hidden.len());
+        if g == 0 || d == 0 {
+            return Err(Error::param(
+                "arch",
+                "`conv` needs at least one hidden layer in each network",
+            ));
+        }
+        let depth = g.max(d) as u32;
+        if self.input > 1 && (side * side != self.input || side % (1 << depth) != 0) {
+            return Err(Error::param(
+                "arch",
+                format!(
+                    "`conv` needs square images with a side divisible by {} (got {} values per example)",
+                    1 << depth,
+                    self.input
+                ),
             ));
         }
         Ok(())

@@ -11,6 +11,9 @@
 //!   `dL/dl = (sigma(l) - 1) / m`, or minimax `-(1/m) sum softplus(l_fake)` (`log(1 - D)`),
 //!   `dL/dl = -sigma(l) / m`; the gradient flows through `D` (its parameters untouched) into `G`.
 //!
+//! Images are scaled to `[-1, 1]` (the generator ends in `tanh`); every forward pass of the
+//! discriminator in training draws fresh dropout masks.
+//!
 //! # Shapes
 //! Noise `[m, noise_dim]`; images `[m, D]`; logits `[m, 1]`.
 
@@ -63,7 +66,7 @@ fn noise_batch(m: usize, noise_dim: usize, key: u64) -> Vec<f32> {
 }
 
 impl HostGan {
-    /// Generate `m` images from the noise stream `key`.
+    /// Generate `m` images in `[-1, 1]` from the noise stream `key`.
     pub fn generate(&self, m: usize, key: u64) -> Vec<f32> {
         let z = noise_batch(m, self.noise_dim, key);
         self.generator
@@ -73,7 +76,8 @@ impl HostGan {
             .unwrap_or_default()
     }
 
-    /// One Adam step of the discriminator on `real` (`[m, D]`) against `m` fresh samples.
+    /// One Adam step of the discriminator on `real` (`[m, D]`, in `[-1, 1]`) against `m` fresh
+    /// samples.
     pub fn discriminator_step(
         &mut self,
         real: &[f32],
@@ -84,7 +88,10 @@ impl HostGan {
     ) -> DiscriminatorStep {
         let fake = self.generate(m, key);
         let d = &self.discriminator;
-        let (tr, tf) = (d.forward(real, m), d.forward(&fake, m));
+        let (tr, tf) = (
+            d.forward_train(real, m, key ^ 0x5EA1),
+            d.forward_train(&fake, m, key ^ 0xFA4E),
+        );
         let inv = 1.0 / m as f32;
         let mut out = DiscriminatorStep::default();
         let d_real: Vec<f32> = tr
@@ -128,7 +135,7 @@ impl HostGan {
         let z = noise_batch(m, self.noise_dim, key);
         let tg = self.generator.forward(&z, m);
         let fake = tg.output();
-        let td = self.discriminator.forward(fake, m);
+        let td = self.discriminator.forward_train(fake, m, key ^ 0xD15C);
         let inv = 1.0 / m as f32;
         let mut loss = 0f64;
         let d_logit: Vec<f32> = td
@@ -255,19 +262,23 @@ impl HostGan {
         d_states: &[Option<AdamState<2>>],
     ) -> Self {
         let c = gan.config();
-        let g_acts = activations(
-            gan.generator_layers().len(),
-            Activation::Relu,
-            Activation::Sigmoid,
-        );
-        let d_acts = activations(
-            gan.discriminator_layers().len(),
-            Activation::LeakyRelu(c.leaky_slope as f32),
-            Activation::Identity,
-        );
+        let leaky = Activation::LeakyRelu(c.leaky_slope as f32);
+        let g_acts = activations(gan.generator_layers().len(), leaky, Activation::Tanh);
+        let d_layers = gan.discriminator_layers().len();
+        let d_acts = activations(d_layers, leaky, Activation::Identity);
+        let dropout = (0..d_layers)
+            .map(|l| {
+                if l + 1 < d_layers {
+                    c.dropout as f32
+                } else {
+                    0.0
+                }
+            })
+            .collect();
         Self {
             generator: to_host_mlp(gan.generator_layers(), g_states, g_acts),
-            discriminator: to_host_mlp(gan.discriminator_layers(), d_states, d_acts),
+            discriminator: to_host_mlp(gan.discriminator_layers(), d_states, d_acts)
+                .with_dropout(dropout),
             noise_dim: c.noise_dim,
         }
     }

@@ -7,7 +7,7 @@ use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 use rand::rngs::StdRng;
 
-use super::config::{GanLoss, GanObjective};
+use super::config::{Arch, GanLoss, GanObjective};
 use super::engine::{GeneratorObjective, HostGan};
 use super::model::{Dense, Gan};
 use super::objective::{discriminator_loss, generator_loss};
@@ -108,7 +108,9 @@ impl GanFit {
 
     /// Whether updates run on the host engine ([`super::engine`]).
     pub fn uses_host_engine(&self) -> bool {
-        self.objective.engine == Engine::Auto && ops::is_host(&self.gan.device())
+        self.objective.engine == Engine::Auto
+            && self.gan.config().arch == Arch::Mlp
+            && ops::is_host(&self.gan.device())
     }
 
     /// Copy the host engine's parameters and Adam moments back into the burn networks.
@@ -139,7 +141,7 @@ impl GanFit {
                 .host
                 .insert(HostGan::from_gan(&self.gan, &self.g_states, &self.d_states)),
         };
-        let x = ops::to_f32_vec(x);
+        let x: Vec<f32> = ops::to_f32_vec(x).iter().map(|v| 2.0 * v - 1.0).collect();
         let d = host.discriminator_step(&x, n, smoothing, rand::Rng::next_u64(rng), adam);
         self.sums.d_loss += d.loss;
         self.sums.d_real += d.d_real;
@@ -159,11 +161,11 @@ impl GanFit {
     /// One discriminator step on real examples `x` and as many fresh fakes; returns the loss.
     fn discriminator_step(&mut self, x: Tensor<2>, rng: &mut StdRng) -> Result<f64> {
         let n = x.dims()[0];
-        let fake = self.gan.generate(self.gan.noise(n, rng));
+        let fake = self.gan.generate_centred(self.gan.noise(n, rng));
         let mut tracked = self.gan.clone();
         let layers = track(tracked.discriminator_layers_mut());
-        let real_logits = tracked.discriminate(x);
-        let fake_logits = tracked.discriminate(fake);
+        let real_logits = tracked.discriminate_centred(x * 2.0 - 1.0, true);
+        let fake_logits = tracked.discriminate_centred(fake, true);
         let d_real = scalar(sigmoid(real_logits.clone().inner()).mean());
         let d_fake = scalar(sigmoid(fake_logits.clone().inner()).mean());
         let loss = discriminator_loss(real_logits, fake_logits, self.objective.label_smoothing);
@@ -198,7 +200,7 @@ impl GanFit {
             l.weight = l.weight.clone().autodiff();
             l.bias = l.bias.clone().autodiff();
         }
-        let logits = tracked.discriminate(tracked.generate(z));
+        let logits = tracked.discriminate_centred(tracked.generate_centred(z), true);
         let loss = generator_loss(logits, self.objective.loss);
         let value = scalar(loss.clone().inner());
         if !value.is_finite() {

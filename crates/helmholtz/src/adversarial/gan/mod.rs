@@ -13,13 +13,21 @@
 //! ([`GanLoss::NonSaturating`]). All losses are computed from logits with the stable
 //! `softplus` ([`discriminator_loss`], [`generator_loss`]); Adam (lr 2e-4, beta1 0.5).
 //!
+//! Networks ([`Arch`]): the paper's MLPs (default: G 100-256-512-784 with LeakyReLU and a
+//! `tanh` output, D 784-512-256-1 with LeakyReLU and dropout 0.3), or a DCGAN-style pair of
+//! transposed / strided 4x4 convolutions ([`GanConfig::conv`]). Both see images scaled to
+//! `[-1, 1]`; on the CPU the MLP pair trains on a hand-written engine ([`engine`]), the
+//! convolutional pair on burn's autodiff.
+//!
 //! A GAN has no tractable likelihood: [`crate::adversarial::parzen`] estimates one with a
 //! Gaussian Parzen window on samples, as the paper's Table 1; [`crate::adversarial::classifier`]
 //! and [`crate::adversarial::frechet`] measure mode coverage and feature statistics.
 //!
 //! # Shapes
-//! Noise `z`: `[n, noise_dim]`; samples and data `x`: `[n, input]` in `[0, 1]`; logits
-//! `[n, 1]`. Weights are stored `[in, out]` (`y = x W + b`); see [`Gan`] for the names.
+//! Noise `z`: `[n, noise_dim]`; samples and data `x`: `[n, input]` in `[0, 1]` (the public
+//! API; `[-1, 1]` inside); logits `[n, 1]`. Dense weights are stored `[in, out]` (`y = x W +
+//! b`), convolution kernels `[c_out, c_in * 16]` and transposed ones `[c_in, c_out * 16]`;
+//! see [`Gan`] for the names.
 //!
 //! # Example
 //! ```

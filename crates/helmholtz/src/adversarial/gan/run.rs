@@ -12,8 +12,7 @@ use super::config::{GanConfig, GanObjective};
 use super::fit::GanFit;
 use super::model::Gan;
 use super::pictures::{FIXED_TILES, image_shape_of, write_nearest};
-use crate::adversarial::classifier::{Classifier, class_entropy, is_collapsed};
-use crate::adversarial::frechet::frechet_distance_of;
+use crate::adversarial::classifier::{Classifier, mode_coverage};
 use crate::adversarial::parzen::{default_sigmas, parzen_estimate};
 use crate::data::{DataConfig, DataSplit, Dataset};
 use crate::error::{Error, Result, check};
@@ -103,7 +102,7 @@ pub fn prepare_data(cfg: &GanRunConfig) -> Result<PreparedData> {
     if let Some(n) = cfg.train_examples {
         split.train = split.train.head(n);
     }
-    let why = "the generator's sigmoid output";
+    let why = "the generator's output range";
     split.train.require_unit_interval(why)?;
     split.test.require_unit_interval(why)?;
     let n = split.train.len();
@@ -336,25 +335,24 @@ fn evaluate_in(
                 c
             }
         };
-        let (classes, features) = classifier.predict(&samples, &device);
-        let mut counts = vec![0usize; classifier.classes()];
-        for c in classes {
-            counts[c] += 1;
-        }
-        let (_, test_features) = classifier.predict(prepared.split.test.features(), &device);
-        let f = crate::adversarial::classifier::FEATURES;
-        report.frechet_distance = Some(frechet_distance_of(&features, &test_features, f));
-        report.class_entropy = Some(class_entropy(&counts));
-        report.max_class_fraction =
-            Some(counts.iter().copied().max().unwrap_or(0) as f64 / n as f64);
-        report.collapsed = is_collapsed(&counts);
+        let coverage = mode_coverage(
+            &classifier,
+            &samples,
+            prepared.split.test.features(),
+            &device,
+        );
+        let counts = coverage.histogram.clone();
+        report.frechet_distance = Some(coverage.frechet_distance);
+        report.class_entropy = Some(coverage.entropy);
+        report.max_class_fraction = Some(coverage.max_class_fraction);
+        report.collapsed = coverage.collapsed;
         report.classifier_accuracy = classifier.accuracy(&prepared.split.test, &device);
         save_bars(
             &run.file("classes.png"),
             &Bars {
                 title: format!(
                     "classes of {n} samples (entropy {:.3} nats)",
-                    class_entropy(&counts)
+                    coverage.entropy
                 ),
                 x_label: "predicted class".into(),
                 y_label: "samples".into(),
