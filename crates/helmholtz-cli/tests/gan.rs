@@ -8,7 +8,7 @@ fn helmholtz() -> Command {
 
 #[test]
 fn tiny_run_trains_and_evaluates() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("test setup");
     let run = dir.path().join("run");
     let out = helmholtz()
         .args(["gan", "train", "--train-examples", "300", "--epochs", "2"])
@@ -23,13 +23,13 @@ fn tiny_run_trains_and_evaluates() {
         .arg("--out")
         .arg(&run)
         .output()
-        .unwrap();
+        .expect("test setup");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).expect("test setup");
     assert_eq!(metrics.lines().count(), 2);
     assert!(metrics.contains("update_seconds") && metrics.contains("d_fake"));
     assert!(run.join("fixed-noise-002.png").exists());
@@ -45,14 +45,15 @@ fn tiny_run_trains_and_evaluates() {
         ])
         .arg(&run)
         .output()
-        .unwrap();
+        .expect("test setup");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let v: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().expect("test setup")).expect("test setup");
     for key in [
         "parzen_ll",
         "parzen_se",
@@ -67,7 +68,7 @@ fn tiny_run_trains_and_evaluates() {
 
 #[test]
 fn conv_pair_trains_and_samples() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("test setup");
     let run = dir.path().join("conv");
     let out = helmholtz()
         .args(["gan", "train", "--arch", "conv", "--train-examples", "128"])
@@ -76,7 +77,7 @@ fn conv_pair_trains_and_samples() {
         .args(["--threads", "1", "--out"])
         .arg(&run)
         .output()
-        .unwrap();
+        .expect("test setup");
     assert!(
         out.status.success(),
         "{}",
@@ -86,7 +87,7 @@ fn conv_pair_trains_and_samples() {
         .args(["gan", "sample", "--n", "16", "--threads", "1"])
         .arg(&run)
         .output()
-        .unwrap();
+        .expect("test setup");
     assert!(
         out.status.success(),
         "{}",
@@ -96,7 +97,7 @@ fn conv_pair_trains_and_samples() {
 }
 
 fn usage_error(args: &[&str]) {
-    let out = helmholtz().args(args).output().unwrap();
+    let out = helmholtz().args(args).output().expect("test setup");
     assert_eq!(out.status.code(), Some(2), "{args:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
@@ -117,7 +118,7 @@ fn bad_input_is_a_usage_error() {
     ]);
     usage_error(&["gan", "train", "--dropout", "1"]);
     usage_error(&["gan", "train", "--label-smoothing", "0.3"]);
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("test setup");
     let run = dir.path().join("vae-run");
     let out = helmholtz()
         .args([
@@ -133,11 +134,11 @@ fn bad_input_is_a_usage_error() {
         .arg("--out")
         .arg(&run)
         .output()
-        .unwrap();
+        .expect("test setup");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    usage_error(&["gan", "eval", run.to_str().unwrap()]);
+    usage_error(&["gan", "eval", run.to_str().expect("test setup")]);
 }

@@ -14,7 +14,7 @@ use rand_distr::{Distribution, Normal};
 
 fn gaussian(n: usize, d: usize, s: f64, seed: u64) -> Vec<f32> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let normal = Normal::new(0.0, s).unwrap();
+    let normal = Normal::new(0.0, s).expect("test setup");
     (0..n * d).map(|_| normal.sample(&mut rng) as f32).collect()
 }
 
@@ -24,7 +24,7 @@ fn parzen_equals_direct_log_sum_exp() {
     let samples = gaussian(7, d, 1.0, 1);
     let x = gaussian(4, d, 1.0, 2);
     let sigma = 0.7;
-    let got = parzen_log_likelihood(&samples, &x, d, sigma).unwrap();
+    let got = parzen_log_likelihood(&samples, &x, d, sigma).expect("test setup");
     for (i, g) in got.iter().enumerate() {
         // log (1/N) sum_j N(x_i; s_j, sigma^2 I), summed directly in f64.
         let p: f64 = samples
@@ -52,7 +52,7 @@ fn parzen_recovers_gaussian_log_density() {
     let validation = gaussian(1000, d, s, 4);
     let test = gaussian(2000, d, s, 5);
     let sigmas: Vec<f64> = (0..12).map(|i| 0.05 * 1.3f64.powi(i)).collect();
-    let est = parzen_estimate(&samples, &validation, &test, d, &sigmas).unwrap();
+    let est = parzen_estimate(&samples, &validation, &test, d, &sigmas).expect("test setup");
     let exact: f64 = test
         .chunks(d)
         .map(|x| {
@@ -100,10 +100,10 @@ fn constant_generator_is_flagged_by_the_classifier() {
         table: TableOptions::default(),
     }
     .load(0)
-    .unwrap();
-    let classifier = Classifier::train(&split.train.head(3000), &device, 1).unwrap();
+    .expect("test setup");
+    let classifier = Classifier::train(&split.train.head(3000), &device, 1).expect("test setup");
     let config = GanConfig::new(784);
-    let gan = Gan::new(config.clone(), &device, &mut StdRng::seed_from_u64(2)).unwrap();
+    let gan = Gan::new(config.clone(), &device, &mut StdRng::seed_from_u64(2)).expect("test setup");
     let mut file = gan.to_file();
     let last = config.generator_hidden.len();
     let target = split.test.row(0);
@@ -128,7 +128,8 @@ fn constant_generator_is_flagged_by_the_classifier() {
             data: bias,
         },
     );
-    let collapsed = Gan::from_file(config, &file, &device, std::path::Path::new("test")).unwrap();
+    let collapsed =
+        Gan::from_file(config, &file, &device, std::path::Path::new("test")).expect("test setup");
     let samples = collapsed.sample_values(2000, &mut StdRng::seed_from_u64(3));
     let err = samples
         .chunks(784)
@@ -157,7 +158,7 @@ fn grad_of(logit: f32, f: impl Fn(Tensor<2>) -> Tensor<1>) -> f32 {
         .autodiff()
         .require_grad();
     let grads = f(l.clone()).backward();
-    l.grad(&grads).unwrap().into_scalar::<f32>()
+    l.grad(&grads).expect("test setup").into_scalar::<f32>()
 }
 
 #[test]

@@ -405,30 +405,30 @@ mod tests {
             .backward(&x, &trace, &c, Some(&mut grads), true)
             .expect("dx");
         let eps = 1e-2f32;
-        for l in 0..net.layers.len() {
-            for i in 0..net.layers[l].w.len() {
-                let mut p = net.clone();
-                p.layers[l].w[i] += eps;
-                let mut m = net.clone();
-                m.layers[l].w[i] -= eps;
-                let numeric = (loss(&p, &x) - loss(&m, &x)) / (2.0 * f64::from(eps));
-                let got = f64::from(grads[l].0[i]);
-                assert!(
-                    (numeric - got).abs() < 2e-3 * (1.0 + got.abs()),
-                    "W{l}[{i}]: {numeric} vs {got}"
-                );
-            }
-            for i in 0..net.layers[l].b.len() {
-                let mut p = net.clone();
-                p.layers[l].b[i] += eps;
-                let mut m = net.clone();
-                m.layers[l].b[i] -= eps;
-                let numeric = (loss(&p, &x) - loss(&m, &x)) / (2.0 * f64::from(eps));
-                let got = f64::from(grads[l].1[i]);
-                assert!(
-                    (numeric - got).abs() < 2e-3 * (1.0 + got.abs()),
-                    "b{l}[{i}]: {numeric} vs {got}"
-                );
+        // Central difference of the loss in parameter `i` of layer `l` (`bias` picks b over W).
+        let numeric = |l: usize, bias: bool, i: usize| -> f64 {
+            let shifted = |delta: f32| {
+                let mut n = net.clone();
+                let p = if bias {
+                    &mut n.layers[l].b
+                } else {
+                    &mut n.layers[l].w
+                };
+                p[i] += delta;
+                loss(&n, &x)
+            };
+            (shifted(eps) - shifted(-eps)) / (2.0 * f64::from(eps))
+        };
+        for (l, (gw, gb)) in grads.iter().enumerate() {
+            for (bias, g) in [(false, gw), (true, gb)] {
+                for (i, &analytic) in g.iter().enumerate() {
+                    let (num, got) = (numeric(l, bias, i), f64::from(analytic));
+                    assert!(
+                        (num - got).abs() < 2e-3 * (1.0 + got.abs()),
+                        "layer {l} {} [{i}]: {num} vs {got}",
+                        if bias { "b" } else { "W" }
+                    );
+                }
             }
         }
         for (i, &analytic) in dx.iter().enumerate() {

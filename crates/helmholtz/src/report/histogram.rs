@@ -4,7 +4,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::plot::register_font;
+use super::plot::render_with;
 use super::scatter::TAB10;
 use crate::error::{Error, Result};
 use crate::train::write_atomic;
@@ -26,15 +26,7 @@ pub struct Histogram {
 
 /// Render and write a histogram PNG of `w x h` pixels, atomically.
 pub fn save_histogram(path: &Path, plot: &Histogram, w: u32, h: u32) -> Result<()> {
-    register_font();
-    let mut buf = vec![255u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        draw_histogram(&root, plot)
-            .map_err(|e| Error::Internal(format!("plotting `{}`: {e}", plot.title)))?;
-        root.present()
-            .map_err(|e| Error::Internal(format!("plotting: {e}")))?;
-    }
+    let buf = render_with(w, h, &plot.title, |root| draw_histogram(root, plot))?;
     write_rgb(path, w, h, buf)
 }
 
@@ -130,15 +122,7 @@ pub struct Bars {
 
 /// Render and write a bar chart PNG of `w x h` pixels, atomically.
 pub fn save_bars(path: &Path, plot: &Bars, w: u32, h: u32) -> Result<()> {
-    register_font();
-    let mut buf = vec![255u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        draw_bars(&root, plot)
-            .map_err(|e| Error::Internal(format!("plotting `{}`: {e}", plot.title)))?;
-        root.present()
-            .map_err(|e| Error::Internal(format!("plotting: {e}")))?;
-    }
+    let buf = render_with(w, h, &plot.title, |root| draw_bars(root, plot))?;
     write_rgb(path, w, h, buf)
 }
 

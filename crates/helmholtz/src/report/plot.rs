@@ -113,12 +113,24 @@ fn bounds(chart: &Chart) -> Option<((f64, f64), (f64, f64))> {
 
 /// Render `chart` into an RGB buffer of `w x h` pixels.
 pub fn render(chart: &Chart, w: u32, h: u32) -> Result<Vec<u8>> {
+    render_with(w, h, &chart.title, |root| draw(root, chart))
+}
+
+/// Run `paint` on a `w x h` bitmap (with the embedded font registered) and return its RGB
+/// pixels; `title` names the picture in errors. Every chart kind renders through this.
+pub(crate) fn render_with<E: std::fmt::Display>(
+    w: u32,
+    h: u32,
+    title: &str,
+    paint: impl FnOnce(
+        &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
+    ) -> std::result::Result<(), E>,
+) -> Result<Vec<u8>> {
     register_font();
     let mut buf = vec![255u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        draw(&root, chart)
-            .map_err(|e| Error::Internal(format!("plotting `{}`: {e}", chart.title)))?;
+        paint(&root).map_err(|e| Error::Internal(format!("plotting `{title}`: {e}")))?;
         root.present()
             .map_err(|e| Error::Internal(format!("plotting: {e}")))?;
     }

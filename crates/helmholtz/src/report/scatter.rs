@@ -4,8 +4,8 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::plot::register_font;
-use crate::error::{Error, Result};
+use super::plot::render_with;
+use crate::error::Result;
 
 /// Ten distinguishable colours (matplotlib's `tab10`), one per class label modulo 10.
 pub const TAB10: [RGBColor; 10] = [
@@ -38,15 +38,7 @@ pub struct Scatter {
 
 /// Render and write a scatter plot PNG of `w x h` pixels, atomically.
 pub fn save_scatter(path: &Path, plot: &Scatter, w: u32, h: u32) -> Result<()> {
-    register_font();
-    let mut buf = vec![255u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        draw(&root, plot)
-            .map_err(|e| Error::Internal(format!("plotting `{}`: {e}", plot.title)))?;
-        root.present()
-            .map_err(|e| Error::Internal(format!("plotting: {e}")))?;
-    }
+    let buf = render_with(w, h, &plot.title, |root| draw(root, plot))?;
     super::histogram::write_rgb(path, w, h, buf)
 }
 

@@ -157,7 +157,7 @@ impl GanConfig {
             ));
         }
         let depth = g.max(d) as u32;
-        if self.input > 1 && (side * side != self.input || side % (1 << depth) != 0) {
+        if self.input > 1 && (side * side != self.input || !side.is_multiple_of(1 << depth)) {
             return Err(Error::param(
                 "arch",
                 format!(

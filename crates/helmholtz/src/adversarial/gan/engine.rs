@@ -180,8 +180,11 @@ fn to_host_layers(layers: &[super::model::Dense]) -> Vec<Dense> {
         .collect()
 }
 
+/// Adam `(m, v)` per host layer, each flattened as `[W..., b...]`.
+type Moments = Vec<(Vec<f32>, Vec<f32>)>;
+
 /// Adam moments per host layer (`[W..., b...]`) from burn's per-tensor states.
-fn to_host_moments(states: &[Option<AdamState<2>>]) -> Option<(Vec<(Vec<f32>, Vec<f32>)>, u64)> {
+fn to_host_moments(states: &[Option<AdamState<2>>]) -> Option<(Moments, u64)> {
     let time = states.iter().flatten().map(|s| s.momentum.time).next()?;
     let flat = |s: &Option<AdamState<2>>, pick: fn(&AdamState<2>) -> Tensor<2>| {
         s.as_ref()
@@ -214,14 +217,13 @@ fn to_host_mlp(
     acts: Vec<Activation>,
 ) -> Mlp {
     let mut mlp = Mlp::new(to_host_layers(layers), acts);
-    if let Some((moments, time)) = to_host_moments(states) {
-        if moments
+    if let Some((moments, time)) = to_host_moments(states)
+        && moments
             .iter()
             .zip(&mlp.layers)
             .all(|((m, _), l)| m.len() == l.w.len() + l.b.len())
-        {
-            mlp.set_moments(moments, time);
-        }
+    {
+        mlp.set_moments(moments, time);
     }
     mlp
 }

@@ -464,7 +464,11 @@ mod tests {
         let y = Tensor::<4>::random([2, 3, 4, 4], Distribution::Default, &device);
         let down = layer.conv_down(x.clone());
         assert_eq!(down.dims(), [2, 3, 4, 4]);
-        let up = layer.conv_up(y.clone());
+        let transposed = Dense {
+            weight: layer.weight.clone(),
+            bias: Tensor::zeros([1, 2], &device),
+        };
+        let up = transposed.conv_up(y.clone());
         assert_eq!(up.dims(), [2, 2, 8, 8]);
         let dot = |a: Vec<f32>, b: Vec<f32>| -> f64 {
             a.iter().zip(&b).map(|(a, b)| f64::from(a * b)).sum()
@@ -480,14 +484,14 @@ mod tests {
     fn conv_pair_shapes_and_checkpoint_round_trip() {
         let device = Device::flex();
         let config = GanConfig::conv(784);
-        let gan = Gan::new(config.clone(), &device, &mut StdRng::seed_from_u64(2)).unwrap();
+        let gan = Gan::new(config.clone(), &device, &mut StdRng::seed_from_u64(2)).expect("gan");
         let z = gan.noise(3, &mut StdRng::seed_from_u64(3));
         let x = gan.generate(z.clone());
         assert_eq!(x.dims(), [3, 784]);
         let v = ops::to_f32_vec(x.clone());
         assert!(v.iter().all(|v| (0.0..=1.0).contains(v)));
         assert_eq!(gan.discriminate(x).dims(), [3, 1]);
-        let copy = Gan::from_file(config, &gan.to_file(), &device, Path::new("t")).unwrap();
+        let copy = Gan::from_file(config, &gan.to_file(), &device, Path::new("t")).expect("load");
         assert_eq!(ops::to_f32_vec(copy.generate(z)), v);
         // G: 100 -> 64*7*7 dense, 64 -> 32 and 32 -> 1 transposed convolutions.
         let g = 100 * 3136 + 3136 + 64 * 32 * 16 + 32 + 32 * 16 + 1;
