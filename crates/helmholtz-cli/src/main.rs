@@ -7,6 +7,7 @@
 mod anneal;
 mod boltzmann;
 mod common;
+mod gan;
 mod hopfield;
 mod ising;
 mod rbm;
@@ -48,6 +49,9 @@ enum Family {
     /// Variational autoencoders (Gaussian and Gumbel-Softmax latents; ELBO, IW bound, anomalies).
     #[command(subcommand)]
     Vae(vae::VaeCommand),
+    /// Generative adversarial nets (Parzen log-likelihood, mode coverage, Fréchet distance).
+    #[command(subcommand)]
+    Gan(gan::GanCommand),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         Family::Anneal(cmd) => anneal::run(cmd),
         Family::Ising(cmd) => ising::run(cmd),
         Family::Vae(cmd) => vae::run(cmd),
+        Family::Gan(cmd) => gan::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

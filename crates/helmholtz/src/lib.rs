@@ -34,6 +34,7 @@
 //! # }
 //! ```
 
+pub mod adversarial;
 pub mod anneal;
 pub mod data;
 pub mod energy;

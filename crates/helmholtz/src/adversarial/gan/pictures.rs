@@ -1,0 +1,89 @@
+//! Pictures of a GAN: the fixed-noise sample grid of every epoch and the paper's Figure 2
+//! check (samples beside their nearest training images).
+
+use burn::prelude::*;
+
+use super::model::Gan;
+use crate::adversarial::parzen::squared_distances;
+use crate::error::Result;
+use crate::kernels::ops;
+use crate::report::{GridSpec, Shade, save_grid};
+use crate::train::RunDir;
+
+/// Tiles of the fixed-noise grid.
+pub const FIXED_TILES: usize = 100;
+/// Sample / neighbour pairs in the nearest-neighbour figure.
+pub const NEIGHBOUR_PAIRS: usize = 30;
+
+/// The picture shape of `d`-wide examples (square images, or one row).
+pub fn image_shape_of(d: usize) -> [usize; 2] {
+    let side = (d as f64).sqrt().round() as usize;
+    if side * side == d {
+        [side, side]
+    } else {
+        [1, d]
+    }
+}
+
+/// Write `G(z)` for the fixed noise `z` as `fixed-noise-<epoch>.png` and `fixed-noise.png`.
+pub fn write_fixed_noise(gan: &Gan, z: &Tensor<2>, run: &RunDir, epoch: usize) -> Result<()> {
+    let n = z.dims()[0];
+    let values = ops::to_f32_vec(gan.generate(z.clone()));
+    let spec = GridSpec::for_count(n, image_shape_of(gan.config().input));
+    save_grid(
+        &run.file(&format!("fixed-noise-{epoch:03}.png")),
+        &values,
+        spec,
+        Shade::Unit,
+    )?;
+    save_grid(&run.file("fixed-noise.png"), &values, spec, Shade::Unit)?;
+    run.add_figure(
+        "fixed-noise.png",
+        &format!(
+            "G(z) for the same {n} noise vectors z after every epoch (this one: epoch {epoch}; \
+             each epoch's grid is kept as fixed-noise-NNN.png)"
+        ),
+    )
+}
+
+/// Index of the nearest row of `train` (`[m, d]`) to each row of `samples` (`[n, d]`).
+pub fn nearest_rows(samples: &[f32], train: &[f32], d: usize) -> Vec<usize> {
+    let n = samples.len() / d.max(1);
+    let m = train.len() / d.max(1);
+    let dist = squared_distances(samples, train, d);
+    (0..n)
+        .map(|i| {
+            let row = &dist[i * m..(i + 1) * m];
+            row.iter()
+                .enumerate()
+                .fold(
+                    (0, f32::INFINITY),
+                    |best, (j, &v)| if v < best.1 { (j, v) } else { best },
+                )
+                .0
+        })
+        .collect()
+}
+
+/// Figure 2 of the paper: each sample (odd columns) beside its nearest training image (even
+/// columns), showing that the model does not memorise; written to `nearest.png`.
+pub fn write_nearest(samples: &[f32], train: &[f32], d: usize, run: &RunDir) -> Result<()> {
+    let n = (samples.len() / d).min(NEIGHBOUR_PAIRS);
+    let samples = &samples[..n * d];
+    let nearest = nearest_rows(samples, train, d);
+    let mut values = Vec::with_capacity(2 * n * d);
+    for (i, &j) in nearest.iter().enumerate() {
+        values.extend_from_slice(&samples[i * d..(i + 1) * d]);
+        values.extend_from_slice(&train[j * d..(j + 1) * d]);
+    }
+    let spec = GridSpec {
+        cols: 10,
+        ..GridSpec::for_count(2 * n, image_shape_of(d))
+    };
+    save_grid(&run.file("nearest.png"), &values, spec, Shade::Unit)?;
+    run.add_figure(
+        "nearest.png",
+        "samples G(z) (columns 1, 3, 5, ...) each beside its nearest training image in Euclidean \
+         distance (the column to its right), as the paper's Figure 2",
+    )
+}
