@@ -5,6 +5,7 @@
 //! failure, 130 after Ctrl-C (a checkpoint is saved first).
 
 mod anneal;
+mod bnn;
 mod boltzmann;
 mod common;
 mod gan;
@@ -52,6 +53,9 @@ enum Family {
     /// Generative adversarial nets (Parzen log-likelihood, mode coverage, Fréchet distance).
     #[command(subcommand)]
     Gan(gan::GanCommand),
+    /// Bayesian regression: SVI with a mean-field guide, SGLD, SGHMC (posterior and 95% band).
+    #[command(subcommand)]
+    Bnn(bnn::BnnCommand),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
         Family::Ising(cmd) => ising::run(cmd),
         Family::Vae(cmd) => vae::run(cmd),
         Family::Gan(cmd) => gan::run(cmd),
+        Family::Bnn(cmd) => bnn::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -36,6 +36,7 @@
 
 pub mod adversarial;
 pub mod anneal;
+pub mod bayes;
 pub mod data;
 pub mod energy;
 mod error;

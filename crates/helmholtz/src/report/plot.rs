@@ -42,6 +42,8 @@ pub struct Series {
     pub markers: bool,
     /// Draw as a dashed reference line.
     pub dashed: bool,
+    /// Draw the points as markers only, without a line (a scatter of data).
+    pub scatter: bool,
 }
 
 impl Series {
@@ -52,6 +54,15 @@ impl Series {
             points,
             markers: false,
             dashed: false,
+            scatter: false,
+        }
+    }
+
+    /// Unconnected markers.
+    pub fn scatter(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self {
+            scatter: true,
+            ..Self::line(name, points)
         }
     }
 }
@@ -172,6 +183,12 @@ fn draw<DB: DrawingBackend>(
             .filter(|(x, y)| x.is_finite() && y.is_finite())
             .collect();
         let style = color.stroke_width(2);
+        if s.scatter {
+            ctx.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))?
+                .label(s.name.clone())
+                .legend(move |(x, y)| Circle::new((x + 8, y), 3, color.filled()));
+            continue;
+        }
         let drawn = if s.dashed {
             ctx.draw_series(DashedLineSeries::new(pts.clone(), 6, 4, style))?
         } else {

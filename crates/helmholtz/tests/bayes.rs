@@ -1,0 +1,300 @@
+//! Bayesian inference: distributions against closed forms, and SVI / SGLD / SGHMC against the
+//! exact conjugate posterior of Bayesian linear regression with known noise.
+
+use helmholtz::bayes::distributions::{Bernoulli, Categorical, LogNormal, Normal, Uniform};
+use helmholtz::bayes::linear::{BayesLinear, Noise};
+use helmholtz::bayes::mcmc::{ChainConfig, SghmcParams, StepSchedule, sghmc, sgld};
+use helmholtz::bayes::mixture::ToyMixture;
+use helmholtz::bayes::model::{Samples, mean_std};
+use helmholtz::bayes::svi::{SviConfig, svi};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol
+}
+
+/// `∫ f` on `[lo, hi]` by the composite Simpson rule.
+fn integrate(f: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
+    let n = 20_000;
+    let h = (hi - lo) / n as f64;
+    let mut s = f(lo) + f(hi);
+    for i in 1..n {
+        s += f(lo + i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 };
+    }
+    s * h / 3.0
+}
+
+#[test]
+fn log_probs_match_closed_forms() {
+    let n = Normal::new(0.0, 1.0).expect("normal");
+    assert!(close(n.log_prob(0.0), -0.918_938_533_204_672_8, 1e-14));
+    assert!(close(n.log_prob(1.0), -1.418_938_533_204_673, 1e-14));
+    let n2 = Normal::new(1.0, 2.0).expect("normal");
+    assert!(close(
+        n2.log_prob(3.0),
+        -0.5 - 2f64.ln() - 0.918_938_533_204_672_8,
+        1e-14
+    ));
+    // Each density integrates to 1.
+    assert!(close(
+        integrate(|x| n2.log_prob(x).exp(), -20.0, 22.0),
+        1.0,
+        1e-9
+    ));
+    let ln = LogNormal::new(0.3, 0.5).expect("lognormal");
+    assert!(close(
+        integrate(|x| ln.log_prob(x).exp(), 1e-9, 40.0),
+        1.0,
+        1e-7
+    ));
+    assert!(close(
+        integrate(|x| x * ln.log_prob(x).exp(), 1e-9, 40.0),
+        ln.mean(),
+        1e-7
+    ));
+    let u = Uniform::new(0.0, 10.0).expect("uniform");
+    assert!(close(u.log_prob(3.0), -(10f64.ln()), 1e-15));
+    assert_eq!(u.log_prob(-0.1), f64::NEG_INFINITY);
+    let b = Bernoulli::from_prob(0.2).expect("bernoulli");
+    assert!(close(b.log_prob(1), 0.2f64.ln(), 1e-14) && close(b.log_prob(0), 0.8f64.ln(), 1e-14));
+    // From logits it stays exact far in the tails: ln sigmoid(-40) = -40 - ln(1 + e^-40).
+    assert!(close(
+        Bernoulli::from_logit(-40.0).log_prob(1),
+        -40.0,
+        1e-12
+    ));
+    let c = Categorical::from_probs(&[0.1, 0.2, 0.7]).expect("categorical");
+    assert!(close(c.log_prob(2), 0.7f64.ln(), 1e-14));
+    assert!(close(
+        c.entropy(),
+        -(0.1 * 0.1f64.ln() + 0.2 * 0.2f64.ln() + 0.7 * 0.7f64.ln()),
+        1e-14
+    ));
+}
+
+#[test]
+fn kl_divergences_match_closed_forms_and_quadrature() {
+    let (p, q) = (
+        Normal::new(0.0, 1.0).expect("p"),
+        Normal::new(1.0, 2.0).expect("q"),
+    );
+    // ln 2 + (1 + 1)/8 - 1/2.
+    assert!(close(p.kl(&q), 2f64.ln() + 0.25 - 0.5, 1e-14));
+    let quad = integrate(
+        |x| p.log_prob(x).exp() * (p.log_prob(x) - q.log_prob(x)),
+        -30.0,
+        30.0,
+    );
+    assert!(close(p.kl(&q), quad, 1e-9), "{quad}");
+    assert!(close(p.kl(&p), 0.0, 1e-15));
+    let (lp, lq) = (
+        LogNormal::new(0.0, 0.5).expect("lp"),
+        LogNormal::new(0.5, 1.0).expect("lq"),
+    );
+    let quad = integrate(
+        |x| lp.log_prob(x).exp() * (lp.log_prob(x) - lq.log_prob(x)),
+        1e-9,
+        60.0,
+    );
+    assert!(close(lp.kl(&lq), quad, 1e-6), "{} vs {quad}", lp.kl(&lq));
+    let (up, uq) = (
+        Uniform::new(1.0, 3.0).expect("up"),
+        Uniform::new(0.0, 10.0).expect("uq"),
+    );
+    assert!(close(up.kl(&uq), 5f64.ln(), 1e-15));
+    assert_eq!(uq.kl(&up), f64::INFINITY);
+    let (bp, bq) = (
+        Bernoulli::from_prob(0.3).expect("bp"),
+        Bernoulli::from_prob(0.6).expect("bq"),
+    );
+    let direct = 0.3 * (0.3f64 / 0.6).ln() + 0.7 * (0.7f64 / 0.4).ln();
+    assert!(close(bp.kl(&bq), direct, 1e-14));
+    let (cp, cq) = (
+        Categorical::from_probs(&[0.5, 0.25, 0.25]).expect("cp"),
+        Categorical::from_probs(&[0.2, 0.3, 0.5]).expect("cq"),
+    );
+    let direct =
+        0.5 * (0.5f64 / 0.2).ln() + 0.25 * (0.25f64 / 0.3).ln() + 0.25 * (0.25f64 / 0.5).ln();
+    assert!(close(cp.kl(&cq).expect("kl"), direct, 1e-14));
+}
+
+#[test]
+fn samplers_have_the_right_moments() {
+    let mut rng = StdRng::seed_from_u64(1);
+    let n = 200_000;
+    let check = |name: &str, draws: Vec<f64>, mean: f64, var: f64| {
+        let (m, s) = mean_std(&draws);
+        // Mean within 4 standard errors; variance within 2%.
+        assert!(
+            (m - mean).abs() < 4.0 * (var / n as f64).sqrt(),
+            "{name}: mean {m} vs {mean}"
+        );
+        assert!(
+            (s * s / var - 1.0).abs() < 0.02,
+            "{name}: var {} vs {var}",
+            s * s
+        );
+    };
+    let d = Normal::new(1.0, 2.0).expect("n");
+    check(
+        "normal",
+        (0..n).map(|_| d.sample(&mut rng)).collect(),
+        1.0,
+        4.0,
+    );
+    let d = LogNormal::new(0.0, 0.5).expect("ln");
+    check(
+        "lognormal",
+        (0..n).map(|_| d.sample(&mut rng)).collect(),
+        d.mean(),
+        d.variance(),
+    );
+    let d = Uniform::new(-1.0, 3.0).expect("u");
+    check(
+        "uniform",
+        (0..n).map(|_| d.sample(&mut rng)).collect(),
+        1.0,
+        16.0 / 12.0,
+    );
+    let d = Bernoulli::from_prob(0.3).expect("b");
+    check(
+        "bernoulli",
+        (0..n).map(|_| f64::from(d.sample(&mut rng))).collect(),
+        0.3,
+        0.21,
+    );
+    let d = Categorical::from_probs(&[0.2, 0.5, 0.3]).expect("c");
+    // E[k] = 0.5 + 0.6 = 1.1, E[k^2] = 0.5 + 1.2 = 1.7.
+    check(
+        "categorical",
+        (0..n).map(|_| d.sample(&mut rng) as f64).collect(),
+        1.1,
+        1.7 - 1.21,
+    );
+}
+
+/// The seed's data with the noise known (σ = 0.5): the posterior of (slope, intercept) is exact.
+fn conjugate() -> BayesLinear {
+    let mut model = BayesLinear::seed_example(&mut StdRng::seed_from_u64(42));
+    model.noise = Noise::Known(0.5);
+    model
+}
+
+fn compare(name: &str, samples: &Samples, model: &BayesLinear, std_tol: f64) {
+    let exact = model.exact_posterior().expect("exact");
+    let sd = exact.std();
+    for (j, s) in samples.summaries().iter().enumerate() {
+        assert!(
+            (s.mean - exact.mean[j]).abs() < 0.05,
+            "{name} {}: mean {} vs {}",
+            s.name,
+            s.mean,
+            exact.mean[j]
+        );
+        assert!(
+            (s.std / sd[j] - 1.0).abs() < std_tol,
+            "{name} {}: std {} vs {}",
+            s.name,
+            s.std,
+            sd[j]
+        );
+    }
+}
+
+#[test]
+fn svi_matches_the_conjugate_posterior() {
+    let model = conjugate();
+    // Adam's second-moment memory makes the scales converge slowly from the initial 0.1: run
+    // longer than the seed and decay the learning rate to damp the final jitter.
+    let cfg = SviConfig {
+        steps: 20_000,
+        particles: 4,
+        lr_final: Some(0.001),
+        ..SviConfig::default()
+    };
+    let mut rng = StdRng::seed_from_u64(7);
+    let fit = svi(&model, &cfg, &mut rng, &mut |_, _| {}).expect("svi");
+    // The guide itself: its locations and scales, not a Monte-Carlo summary of them.
+    let exact = model.exact_posterior().expect("exact");
+    for j in 0..2 {
+        let (m, s) = (fit.guide.loc[j], fit.guide.log_scale[j].exp());
+        assert!(
+            (m - exact.mean[j]).abs() < 0.05,
+            "mean {j}: {m} vs {}",
+            exact.mean[j]
+        );
+        let sd = exact.std()[j];
+        assert!((s / sd - 1.0).abs() < 0.10, "std {j}: {s} vs {sd}");
+    }
+    compare(
+        "svi draws",
+        &fit.guide.sample(20_000, &mut rng),
+        &model,
+        0.10,
+    );
+}
+
+#[test]
+fn sgld_and_sghmc_match_the_conjugate_posterior() {
+    let model = conjugate();
+    let chain = ChainConfig {
+        steps: 60_000,
+        burn_in: 5_000,
+        thin: 5,
+        batch_size: Some(20),
+    };
+    let schedule = StepSchedule {
+        a: 2e-5,
+        b: 1.0,
+        gamma: 0.0,
+    };
+    let s = sgld(&model, schedule, &chain, &mut StdRng::seed_from_u64(8)).expect("sgld");
+    compare("sgld", &s, &model, 0.20);
+    let p = SghmcParams {
+        lr: 2e-5,
+        friction: 0.1,
+    };
+    let s = sghmc(&model, p, &chain, &mut StdRng::seed_from_u64(9)).expect("sghmc");
+    compare("sghmc", &s, &model, 0.20);
+}
+
+#[test]
+fn sgld_visits_both_modes_of_the_toy_mixture() {
+    // Welling & Teh's Figure 1: modes near (0, 1) and (1, -1); batch size 1 as in the paper.
+    let model = ToyMixture::generate(100, &mut StdRng::seed_from_u64(3));
+    let chain = ChainConfig {
+        steps: 200_000,
+        burn_in: 1000,
+        thin: 10,
+        batch_size: Some(1),
+    };
+    let schedule = StepSchedule {
+        a: 0.01,
+        b: 1.0,
+        gamma: 0.2,
+    };
+    let s = sgld(&model, schedule, &chain, &mut StdRng::seed_from_u64(4)).expect("sgld");
+    let near = |a: f64, b: f64| {
+        (0..s.len())
+            .filter(|&i| {
+                let r = s.row(i);
+                (r[0] - a).powi(2) + (r[1] - b).powi(2) < 0.25
+            })
+            .count() as f64
+            / s.len() as f64
+    };
+    let (m1, m2) = (near(0.0, 1.0), near(1.0, -1.0));
+    assert!(m1 > 0.1 && m2 > 0.1, "mode fractions {m1}, {m2}");
+}
+
+#[test]
+fn seed_example_recovers_the_line() {
+    let mut rng = StdRng::seed_from_u64(42);
+    let model = BayesLinear::seed_example(&mut rng);
+    let fit = svi(&model, &SviConfig::default(), &mut rng, &mut |_, _| {}).expect("svi");
+    let s = fit.guide.sample(1000, &mut rng).summaries();
+    assert!((s[0].mean - 3.0).abs() < 0.05, "slope {:?}", s[0]);
+    assert!((s[1].mean - 2.0).abs() < 0.2, "intercept {:?}", s[1]);
+    assert!((s[2].mean - 0.5).abs() < 0.1, "sigma {:?}", s[2]);
+}
