@@ -1,34 +1,27 @@
 //! `helmholtz bnn train`: the seed's example end to end, and bad input answered with exit 2.
 
-use std::process::Command;
+mod common;
 
-fn helmholtz() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_helmholtz"))
-}
+use common::{helmholtz, run_ok, usage_error};
 
 #[test]
 fn seed_example_prints_the_posterior() {
     let dir = tempfile::tempdir().expect("tempdir");
     for method in ["svi", "sgld", "sghmc"] {
         let run = dir.path().join(method);
-        let out = helmholtz()
-            .args([
-                "bnn",
-                "train",
-                "--example",
-                "seed",
-                "--json",
-                "--method",
-                method,
-            ])
-            .arg("--out")
-            .arg(&run)
-            .output()
-            .expect("run");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = run_ok(
+            helmholtz()
+                .args([
+                    "bnn",
+                    "train",
+                    "--example",
+                    "seed",
+                    "--json",
+                    "--method",
+                    method,
+                ])
+                .arg("--out")
+                .arg(&run),
         );
         let stdout = String::from_utf8_lossy(&out.stdout);
         let v: serde_json::Value =
@@ -47,13 +40,6 @@ fn seed_example_prints_the_posterior() {
         assert!(run.join("interval.png").exists() && run.join("predictive.csv").exists());
         assert!(run.join("samples.csv").exists());
     }
-}
-
-fn usage_error(args: &[&str]) {
-    let out = helmholtz().args(args).output().expect("run");
-    assert_eq!(out.status.code(), Some(2), "{args:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
 }
 
 #[test]

@@ -1,55 +1,43 @@
 //! `helmholtz gan`: a tiny run end to end, and bad input answered with exit 2 and one line.
 
-use std::process::Command;
+mod common;
 
-fn helmholtz() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_helmholtz"))
-}
+use common::{helmholtz, run_ok, usage_error};
 
 #[test]
 fn tiny_run_trains_and_evaluates() {
     let dir = tempfile::tempdir().expect("test setup");
     let run = dir.path().join("run");
-    let out = helmholtz()
-        .args(["gan", "train", "--train-examples", "300", "--epochs", "2"])
-        .args([
-            "--batch-size",
-            "50",
-            "--eval-samples",
-            "300",
-            "--threads",
-            "1",
-        ])
-        .arg("--out")
-        .arg(&run)
-        .output()
-        .expect("test setup");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        helmholtz()
+            .args(["gan", "train", "--train-examples", "300", "--epochs", "2"])
+            .args([
+                "--batch-size",
+                "50",
+                "--eval-samples",
+                "300",
+                "--threads",
+                "1",
+            ])
+            .arg("--out")
+            .arg(&run),
     );
     let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).expect("test setup");
     assert_eq!(metrics.lines().count(), 2);
     assert!(metrics.contains("update_seconds") && metrics.contains("d_fake"));
     assert!(run.join("fixed-noise-002.png").exists());
-    let out = helmholtz()
-        .args([
-            "gan",
-            "eval",
-            "--samples",
-            "300",
-            "--json",
-            "--threads",
-            "1",
-        ])
-        .arg(&run)
-        .output()
-        .expect("test setup");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        helmholtz()
+            .args([
+                "gan",
+                "eval",
+                "--samples",
+                "300",
+                "--json",
+                "--threads",
+                "1",
+            ])
+            .arg(&run),
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let v: serde_json::Value =
@@ -70,37 +58,20 @@ fn tiny_run_trains_and_evaluates() {
 fn conv_pair_trains_and_samples() {
     let dir = tempfile::tempdir().expect("test setup");
     let run = dir.path().join("conv");
-    let out = helmholtz()
-        .args(["gan", "train", "--arch", "conv", "--train-examples", "128"])
-        .args(["--epochs", "1", "--batch-size", "64", "--no-eval"])
-        .args(["--generator-hidden", "8,4", "--discriminator-hidden", "4,8"])
-        .args(["--threads", "1", "--out"])
-        .arg(&run)
-        .output()
-        .expect("test setup");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        helmholtz()
+            .args(["gan", "train", "--arch", "conv", "--train-examples", "128"])
+            .args(["--epochs", "1", "--batch-size", "64", "--no-eval"])
+            .args(["--generator-hidden", "8,4", "--discriminator-hidden", "4,8"])
+            .args(["--threads", "1", "--out"])
+            .arg(&run),
     );
-    let out = helmholtz()
-        .args(["gan", "sample", "--n", "16", "--threads", "1"])
-        .arg(&run)
-        .output()
-        .expect("test setup");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        helmholtz()
+            .args(["gan", "sample", "--n", "16", "--threads", "1"])
+            .arg(&run),
     );
     assert!(run.join("samples-16.png").exists());
-}
-
-fn usage_error(args: &[&str]) {
-    let out = helmholtz().args(args).output().expect("test setup");
-    assert_eq!(out.status.code(), Some(2), "{args:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
 }
 
 #[test]
@@ -120,25 +91,20 @@ fn bad_input_is_a_usage_error() {
     usage_error(&["gan", "train", "--label-smoothing", "0.3"]);
     let dir = tempfile::tempdir().expect("test setup");
     let run = dir.path().join("vae-run");
-    let out = helmholtz()
-        .args([
-            "vae",
-            "train",
-            "--train-examples",
-            "100",
-            "--epochs",
-            "1",
-            "--no-eval",
-        ])
-        .args(["--hidden", "8", "--latent", "gaussian:2", "--threads", "1"])
-        .arg("--out")
-        .arg(&run)
-        .output()
-        .expect("test setup");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        helmholtz()
+            .args([
+                "vae",
+                "train",
+                "--train-examples",
+                "100",
+                "--epochs",
+                "1",
+                "--no-eval",
+            ])
+            .args(["--hidden", "8", "--latent", "gaussian:2", "--threads", "1"])
+            .arg("--out")
+            .arg(&run),
     );
     usage_error(&["gan", "eval", run.to_str().expect("test setup")]);
 }

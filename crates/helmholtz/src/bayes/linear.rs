@@ -14,7 +14,7 @@ use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 
 use super::distributions::Normal;
-use super::model::{LogJoint, Param, Support};
+use super::model::{LogJoint, Param, Support, batch_and_scale};
 use crate::error::{Error, Result};
 
 /// The noise scale: known, or a parameter with a uniform prior.
@@ -233,18 +233,10 @@ impl LogJoint for BayesLinear {
                 theta[d + 1]
             }
         };
-        let all: Vec<usize>;
-        let idx = match batch {
-            Some(b) => b,
-            None => {
-                all = (0..self.len()).collect();
-                &all
-            }
-        };
-        let scale = self.len() as f64 / idx.len() as f64;
+        let (idx, scale) = batch_and_scale(batch, self.len());
         let s2 = sigma * sigma;
         let (mut ll, mut g_sigma) = (0.0, 0.0);
-        for &i in idx {
+        for &i in idx.iter() {
             let row = &self.x[i * d..(i + 1) * d];
             let r = self.y[i] - self.mean_at(theta, row);
             ll += -0.5 * r * r / s2 - sigma.ln() - 0.918_938_533_204_672_8;

@@ -6,7 +6,7 @@ use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 
 use super::distributions::{Normal, log_sum_exp};
-use super::model::{LogJoint, Param, Support};
+use super::model::{LogJoint, Param, Support, batch_and_scale};
 
 /// The mixture model on its data.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,15 +52,7 @@ impl LogJoint for ToyMixture {
         let mut lp = p1.log_prob(theta[0]) + p2.log_prob(theta[1]);
         grad[0] = p1.score(theta[0]);
         grad[1] = p2.score(theta[1]);
-        let all: Vec<usize>;
-        let idx = match batch {
-            Some(b) => b,
-            None => {
-                all = (0..self.len()).collect();
-                &all
-            }
-        };
-        let scale = self.len() as f64 / idx.len() as f64;
+        let (idx, scale) = batch_and_scale(batch, self.len());
         let s = 2f64.sqrt();
         let (a, b) = (
             Normal {
@@ -72,7 +64,7 @@ impl LogJoint for ToyMixture {
                 scale: s,
             },
         );
-        for &i in idx {
+        for &i in idx.iter() {
             let x = self.x[i];
             let (la, lb) = (a.log_prob(x), b.log_prob(x));
             let l = log_sum_exp(&[la, lb]) - std::f64::consts::LN_2;

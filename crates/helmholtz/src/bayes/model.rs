@@ -92,6 +92,17 @@ pub trait LogJoint {
     fn log_joint(&self, theta: &[f64], batch: Option<&[usize]>, grad: &mut [f64]) -> f64;
 }
 
+/// The observations of `batch` (all `n` when `None`) and the factor `n / |B|` that scales
+/// their log-likelihood to the whole data set.
+pub fn batch_and_scale(batch: Option<&[usize]>, n: usize) -> (std::borrow::Cow<'_, [usize]>, f64) {
+    let idx: std::borrow::Cow<'_, [usize]> = match batch {
+        Some(b) => b.into(),
+        None => (0..n).collect::<Vec<_>>().into(),
+    };
+    let scale = n as f64 / idx.len() as f64;
+    (idx, scale)
+}
+
 /// `ln p(T(u), y) + ln |dT/du|` and its gradient in `u`.
 pub fn log_density_unconstrained(
     model: &dyn LogJoint,
