@@ -1,18 +1,70 @@
-//! `helmholtz bnn train`.
+//! `helmholtz bnn train|eval|predict`.
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use helmholtz::bayes::run::{self, BnnData, BnnRunConfig, BnnSummary, Method};
+use helmholtz::bayes::bbb::{Activation, Prior};
+use helmholtz::bayes::run::{self, BnnData, BnnEval, BnnRunConfig, BnnSummary, Method};
 
-use crate::common::{RunFlags, emit};
+use crate::common::{RunFlags, emit, progress_bar};
 
-/// Bayesian regression: SVI with a mean-field guide, SGLD, SGHMC.
+/// Bayesian regression and classification: SVI with a mean-field guide, Bayes by Backprop,
+/// SGLD, SGHMC.
 #[derive(Debug, Subcommand)]
 pub enum BnnCommand {
-    /// Infer the posterior of a Bayesian linear regression (the seed's model: w ~ N(0, 1),
-    /// b ~ N(0, 10²), σ ~ Uniform(0, 10)) and write samples, a summary and the predictive band.
+    /// Infer a posterior and write a run directory: samples or variational parameters, a
+    /// summary, held-out metrics and pictures. The linear regression of the seed (w ~ N(0, 1),
+    /// b ~ N(0, 10²), σ ~ Uniform(0, 10)) takes any --method; the `gap` example, CSV data with
+    /// --method bbb, and the digits classifier are Bayes-by-Backprop MLPs.
     Train(Box<TrainArgs>),
+    /// Held-out metrics of a run: rmse, test_log_likelihood (nats per example), coverage_95,
+    /// and for classification accuracy and ece.
+    Eval(EvalArgs),
+    /// Posterior predictive for new rows (or the held-out rows) as CSV.
+    Predict(PredictArgs),
+}
+
+/// Flags of `bnn eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The run directory.
+    #[arg(value_name = "RUN")]
+    run: PathBuf,
+
+    /// Posterior draws per prediction [default: the run's --eval-draws].
+    #[arg(long, value_name = "N")]
+    draws: Option<usize>,
+
+    /// Print one JSON object on the last line of stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Flags of `bnn predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The run directory.
+    #[arg(value_name = "RUN")]
+    run: PathBuf,
+
+    /// CSV of inputs with the training feature columns (by name, or all columns but the target
+    /// in order; digits: 784 pixel columns in [0, 1]) [default: the run's held-out rows].
+    #[arg(long, value_name = "FILE.csv")]
+    input: Option<PathBuf>,
+
+    /// Where to write the predictions [default: RUN/predictions.csv]. Regression: the features,
+    /// mean, lower, upper (95% of f(x)), y_lower, y_upper (95% of a new y); classification:
+    /// predicted, p0..p9.
+    #[arg(long, value_name = "FILE.csv")]
+    out: Option<PathBuf>,
+
+    /// Posterior draws per prediction [default: the run's --eval-draws].
+    #[arg(long, value_name = "N")]
+    draws: Option<usize>,
+
+    /// Print one JSON object on the last line of stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Flags of `bnn train`.
@@ -21,9 +73,11 @@ pub struct TrainArgs {
     #[command(flatten)]
     run: RunFlags,
 
-    /// Built-in data: `seed` (100 points of y = 3x + 2 + 0.5 ε on [-5, 5]). The default when
-    /// no --data is given.
-    #[arg(long, value_name = "seed", conflicts_with = "data")]
+    /// Built-in data: `seed` (100 points of y = 3x + 2 + 0.5 ε on [-5, 5]; the default when
+    /// no --data is given), `gap` (200 points of y = sin 2x + 0.3x + 0.2 ε with no inputs in
+    /// (-1.5, 1.5)), or `digits` (the embedded 8k/2k MNIST digits, classification; needs
+    /// --method bbb). Held out: 100 / 500 fresh points, the 2k test digits.
+    #[arg(long, value_name = "seed|gap|digits", conflicts_with = "data")]
     example: Option<String>,
 
     /// A CSV file (header row, numeric cells); --target names the response column.
@@ -34,18 +88,69 @@ pub struct TrainArgs {
     #[arg(long, value_name = "COLUMN")]
     target: Option<String>,
 
-    /// Inference: `svi` (mean-field Gaussian guide, Adam), `sgld` or `sghmc` (`bbb` is not
-    /// implemented yet).
-    #[arg(long, default_value = "svi", value_name = "svi|sgld|sghmc")]
+    /// Fraction of a CSV file's rows held out (seeded) for the metrics; 0 keeps all.
+    #[arg(
+        long,
+        default_value_t = 0.2,
+        value_name = "F",
+        allow_negative_numbers = true
+    )]
+    test_fraction: f64,
+
+    /// Inference: `svi` (mean-field Gaussian guide, Adam), `bbb` (Bayes by Backprop), `sgld`
+    /// or `sghmc`. svi/sgld/sghmc fit the linear regression; bbb fits an MLP (no hidden layer
+    /// on the seed example).
+    #[arg(long, default_value = "svi", value_name = "svi|bbb|sgld|sghmc")]
     method: String,
 
     /// SVI: optimisation steps [default: 1000]; SGLD/SGHMC: chain length [default: 50000].
     #[arg(long, value_name = "N")]
     steps: Option<usize>,
 
-    /// SVI: Adam learning rate.
-    #[arg(long, default_value_t = 0.01, value_name = "X")]
-    lr: f64,
+    /// Adam learning rate: SVI [default: 0.01]; BBB [default: 0.01, digits 0.001].
+    #[arg(long, value_name = "X")]
+    lr: Option<f64>,
+
+    /// BBB: passes over the training data [default: seed 1000, gap 3000, CSV 500, digits 10].
+    #[arg(long, value_name = "N")]
+    epochs: Option<usize>,
+
+    /// Hidden widths, comma-separated, or `none` for a Bayesian linear model [default: gap 50,
+    /// digits 400,400, otherwise none]. svi/sgld/sghmc take at most one (tanh) hidden layer.
+    #[arg(long, value_name = "W1,W2,..|none")]
+    hidden: Option<String>,
+
+    /// BBB: hidden non-linearity [default: tanh for gap, relu otherwise].
+    #[arg(long, value_name = "relu|tanh")]
+    activation: Option<String>,
+
+    /// BBB: prior of the weights: `gaussian[:SIGMA]` or `mixture[:PI,SIGMA1,SIGMA2]` (Blundell's
+    /// scale mixture; bare `mixture` is π = 0.5, σ1 = 1, σ2 = e^-6) [default: gaussian:1, digits
+    /// mixture].
+    #[arg(long, value_name = "PRIOR")]
+    prior: Option<String>,
+
+    /// BBB: prior of the biases, same syntax [default: seed gaussian:10, otherwise as --prior].
+    #[arg(long, value_name = "PRIOR")]
+    bias_prior: Option<String>,
+
+    /// BBB: sample weights (one draw per batch) instead of pre-activations (local
+    /// reparameterisation, the default).
+    #[arg(long)]
+    no_local_reparam: bool,
+
+    /// BBB: initial posterior standard deviation of every weight.
+    #[arg(
+        long,
+        default_value_t = 0.01,
+        value_name = "S",
+        allow_negative_numbers = true
+    )]
+    init_std: f64,
+
+    /// Posterior draws behind the held-out metrics, the band and predictions.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    eval_draws: usize,
 
     /// SVI: learning rate at the last step, reached geometrically [default: constant --lr].
     #[arg(long, value_name = "X")]
@@ -59,14 +164,10 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 1000, value_name = "N")]
     samples: usize,
 
-    /// SGLD: a in ε_t = a (b + t)^-γ; SGHMC: the learning rate η.
-    #[arg(
-        long,
-        default_value_t = 5e-5,
-        value_name = "A",
-        allow_negative_numbers = true
-    )]
-    step_size: f64,
+    /// SGLD: a in ε_t = a (b + t)^-γ; SGHMC: the learning rate η [default: 5e-5; the gap
+    /// network: SGLD 2e-5, SGHMC 1e-5].
+    #[arg(long, value_name = "A", allow_negative_numbers = true)]
+    step_size: Option<f64>,
 
     /// SGLD: b in ε_t = a (b + t)^-γ.
     #[arg(
@@ -103,8 +204,9 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 10, value_name = "N")]
     thin: usize,
 
-    /// Mini-batch size; gradients are scaled to the full data set [default: all rows]. (SGHMC
-    /// here does not correct for the gradient noise, so small batches widen its posterior.)
+    /// Mini-batch size; gradients are scaled to the full data set [default: all rows; BBB: seed
+    /// 100, gap 200, CSV 64, digits 100]. (SGHMC here does not correct for the gradient noise,
+    /// so small batches widen its posterior.)
     #[arg(long, value_name = "N")]
     batch_size: Option<usize>,
 }
@@ -113,17 +215,22 @@ pub struct TrainArgs {
 pub fn run(cmd: BnnCommand) -> anyhow::Result<()> {
     match cmd {
         BnnCommand::Train(a) => train(*a),
+        BnnCommand::Eval(a) => eval(a),
+        BnnCommand::Predict(a) => predict(a),
     }
 }
 
 fn config(a: &TrainArgs) -> anyhow::Result<BnnRunConfig> {
     let data = match (&a.example, &a.data) {
-        (Some(e), _) if e != "seed" => {
-            anyhow::bail!(helmholtz::Error::param(
+        (Some(e), _) => match e.as_str() {
+            "seed" => BnnData::Seed,
+            "gap" => BnnData::Gap,
+            "digits" => BnnData::Digits,
+            _ => anyhow::bail!(helmholtz::Error::param(
                 "example",
-                format!("`{e}` is not a built-in example (seed)")
-            ))
-        }
+                format!("`{e}` is not a built-in example (seed, gap, digits)")
+            )),
+        },
         (_, Some(path)) => BnnData::Csv {
             path: path.clone(),
             target: a.target.clone().unwrap_or_default(),
@@ -134,7 +241,27 @@ fn config(a: &TrainArgs) -> anyhow::Result<BnnRunConfig> {
     let mut cfg = BnnRunConfig::new(data, method);
     cfg.seed = a.run.seed;
     cfg.posterior_samples = a.samples;
-    cfg.svi.lr = a.lr;
+    cfg.eval_draws = a.eval_draws;
+    cfg.test_fraction = a.test_fraction;
+    cfg.svi.lr = a.lr.unwrap_or(cfg.svi.lr);
+    cfg.bbb.lr = a.lr;
+    cfg.bbb.epochs = a.epochs;
+    cfg.bbb.batch_size = a.batch_size;
+    cfg.bbb.hidden = a.hidden.as_deref().map(parse_hidden).transpose()?;
+    cfg.bbb.activation = a
+        .activation
+        .as_deref()
+        .map(str::parse::<Activation>)
+        .transpose()?;
+    cfg.bbb.weight_prior = a.prior.as_deref().map(str::parse::<Prior>).transpose()?;
+    cfg.bbb.bias_prior = a
+        .bias_prior
+        .as_deref()
+        .map(str::parse::<Prior>)
+        .transpose()?
+        .or(cfg.bbb.weight_prior.filter(|_| cfg.data != BnnData::Seed));
+    cfg.bbb.local_reparam = !a.no_local_reparam;
+    cfg.bbb.init_std = a.init_std;
     cfg.svi.lr_final = a.lr_final;
     cfg.svi.particles = a.particles;
     if method == Method::Svi {
@@ -146,19 +273,65 @@ fn config(a: &TrainArgs) -> anyhow::Result<BnnRunConfig> {
     }
     cfg.chain.burn_in = a.burn_in;
     cfg.chain.thin = a.thin;
-    cfg.sgld.a = a.step_size;
+    cfg.sgld.a = a.step_size.unwrap_or(cfg.sgld.a);
     cfg.sgld.b = a.step_offset;
     cfg.sgld.gamma = a.step_decay;
-    cfg.sghmc.lr = a.step_size;
+    cfg.sghmc.lr = a.step_size.unwrap_or(cfg.sghmc.lr);
     cfg.sghmc.friction = a.friction;
     Ok(cfg)
 }
 
+/// `64,32` -> `[64, 32]`; `none` -> `[]`.
+fn parse_hidden(s: &str) -> anyhow::Result<Vec<usize>> {
+    if s == "none" {
+        return Ok(Vec::new());
+    }
+    s.split(',')
+        .map(|w| match w.trim().parse::<usize>() {
+            Ok(v) if v > 0 => Ok(v),
+            _ => Err(helmholtz::Error::param(
+                "hidden",
+                format!("`{s}` is not a comma-separated list of positive widths or `none`"),
+            )
+            .into()),
+        })
+        .collect()
+}
+
 fn train(a: TrainArgs) -> anyhow::Result<()> {
+    helmholtz::kernels::runtime::init_threads(a.run.threads)?;
     let cfg = config(&a)?;
     cfg.validate()?;
-    let s = run::train(&cfg, a.run.out.as_deref())?;
+    let bar = progress_bar();
+    let s = run::train(&cfg, a.run.out.as_deref(), &bar)?;
     emit(a.run.json, &human(&s), &json(&s))
+}
+
+fn eval(a: EvalArgs) -> anyhow::Result<()> {
+    let e = run::eval(&a.run, a.draws)?;
+    emit(a.json, &eval_line(&e), &e)
+}
+
+fn predict(a: PredictArgs) -> anyhow::Result<()> {
+    let p = run::predict(&a.run, a.input.as_deref(), a.out.as_deref(), a.draws)?;
+    let line = format!(
+        "{} rows predicted from {} posterior draws -> {}",
+        p.rows,
+        p.draws,
+        p.path.display()
+    );
+    emit(a.json, &line, &p)
+}
+
+fn eval_line(e: &BnnEval) -> String {
+    let mut s = format!(
+        "held out {} ({} examples, {} draws): test log-likelihood {:.4} nats/example, rmse {:.4}, 95% coverage {:.3}",
+        e.task, e.examples, e.draws, e.test_log_likelihood, e.rmse, e.coverage_95
+    );
+    if let (Some(acc), Some(ece)) = (e.accuracy, e.ece) {
+        s.push_str(&format!(", accuracy {acc:.4}, ECE {ece:.4}"));
+    }
+    s
 }
 
 fn human(s: &BnnSummary) -> String {
@@ -175,8 +348,15 @@ fn human(s: &BnnSummary) -> String {
             p.name, p.mean, p.std, p.q025, p.q975
         ));
     }
-    if let Some(l) = s.final_loss {
-        out.push_str(&format!("  final -ELBO {l:.2} nats (whole data set)\n"));
+    match (s.final_loss, s.method) {
+        (Some(l), Method::Bbb) => {
+            out.push_str(&format!("  final free energy {l:.4} nats per example\n"))
+        }
+        (Some(l), _) => out.push_str(&format!("  final -ELBO {l:.2} nats (whole data set)\n")),
+        _ => {}
+    }
+    if let Some(e) = &s.eval {
+        out.push_str(&format!("  {}\n", eval_line(e)));
     }
     out.trim_end().to_string()
 }
@@ -197,5 +377,14 @@ fn json(s: &BnnSummary) -> serde_json::Value {
     }
     obj.insert("seconds".into(), s.seconds.into());
     obj.insert("draws".into(), s.draws.into());
+    if let Some(serde_json::Value::Object(e)) =
+        s.eval.as_ref().and_then(|e| serde_json::to_value(e).ok())
+    {
+        for (k, v) in e {
+            if k != "draws" {
+                obj.insert(k, v);
+            }
+        }
+    }
     serde_json::Value::Object(obj)
 }

@@ -1,4 +1,5 @@
-//! `helmholtz bnn train`: the seed's example end to end, and bad input answered with exit 2.
+//! `helmholtz bnn train|eval|predict`: the seed's example end to end by every method, the
+//! digits classifier, held-out metrics, predictions, and bad input answered with exit 2.
 
 mod common;
 
@@ -7,7 +8,7 @@ use common::{helmholtz, run_ok, usage_error};
 #[test]
 fn seed_example_prints_the_posterior() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for method in ["svi", "sgld", "sghmc"] {
+    for method in ["svi", "bbb", "sgld", "sghmc"] {
         let run = dir.path().join(method);
         let out = run_ok(
             helmholtz()
@@ -39,7 +40,124 @@ fn seed_example_prints_the_posterior() {
         }
         assert!(run.join("interval.png").exists() && run.join("predictive.csv").exists());
         assert!(run.join("samples.csv").exists());
+        // Held out: 100 fresh points of the same line.
+        assert!(
+            get("rmse") < 0.7 && get("test_log_likelihood") > -1.2,
+            "{method}: {v}"
+        );
+        assert!((0.85..=1.0).contains(&get("coverage_95")), "{method}: {v}");
     }
+}
+
+/// The last stdout line of `bnn eval RUN --json` as JSON.
+fn eval_json(run: &std::path::Path) -> serde_json::Value {
+    let out = run_ok(helmholtz().args(["bnn", "eval"]).arg(run).arg("--json"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(stdout.lines().last().expect("line")).expect("json")
+}
+
+#[test]
+fn eval_and_predict_read_a_finished_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = dir.path().join("svi");
+    run_ok(
+        helmholtz()
+            .args(["bnn", "train", "--example", "seed", "--steps", "500"])
+            .arg("--out")
+            .arg(&run),
+    );
+    let v = eval_json(&run);
+    for k in ["rmse", "test_log_likelihood", "coverage_95"] {
+        assert!(v[k].as_f64().is_some_and(f64::is_finite), "{k}: {v}");
+    }
+    assert_eq!(v["examples"], 100);
+    // Same run, same seed: the metrics reported at training time come back.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("eval.json")).expect("eval.json"))
+            .expect("json");
+    assert_eq!(summary["rmse"], v["rmse"]);
+    let input = dir.path().join("new.csv");
+    std::fs::write(
+        &input,
+        "x
+-1
+0
+2.5
+",
+    )
+    .expect("write");
+    let out = dir.path().join("pred.csv");
+    run_ok(
+        helmholtz()
+            .args(["bnn", "predict"])
+            .arg(&run)
+            .arg("--input")
+            .arg(&input)
+            .arg("--out")
+            .arg(&out),
+    );
+    let text = std::fs::read_to_string(&out).expect("predictions");
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|c| c.parse().expect("number")).collect())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    for r in &rows {
+        // x, mean, lower, upper, y_lower, y_upper: mean ≈ 3x + 2, bands nested.
+        assert!((r[1] - (3.0 * r[0] + 2.0)).abs() < 0.3, "{r:?}");
+        assert!(
+            r[4] < r[2] && r[2] < r[1] && r[1] < r[3] && r[3] < r[5],
+            "{r:?}"
+        );
+    }
+    usage_error(&[
+        "bnn",
+        "eval",
+        dir.path().join("nope").to_str().expect("utf8"),
+    ]);
+}
+
+#[test]
+fn bbb_classifies_digits_with_calibrated_probabilities() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = dir.path().join("digits");
+    run_ok(
+        helmholtz()
+            .args([
+                "bnn",
+                "train",
+                "--example",
+                "digits",
+                "--method",
+                "bbb",
+                "--hidden",
+                "64",
+                "--epochs",
+                "2",
+                "--lr",
+                "0.003",
+                "--eval-draws",
+                "10",
+            ])
+            .arg("--out")
+            .arg(&run),
+    );
+    let v = eval_json(&run);
+    let get = |k: &str| {
+        v[k].as_f64()
+            .unwrap_or_else(|| panic!("{k} missing in {v}"))
+    };
+    // A 784-64-10 net after two epochs: well above chance, probabilities close to calibrated.
+    assert!(get("accuracy") > 0.85, "{v}");
+    assert!(get("ece") >= 0.0 && get("ece") < 0.1, "{v}");
+    assert!(
+        get("test_log_likelihood") < 0.0 && get("test_log_likelihood") > -0.6,
+        "{v}"
+    );
+    assert!(run.join("reliability.png").exists());
+    let out = run_ok(helmholtz().args(["bnn", "predict"]).arg(&run));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2000 rows"));
 }
 
 #[test]
@@ -67,5 +185,15 @@ fn bad_input_is_a_usage_error() {
         "--burn-in",
         "100",
     ]);
-    usage_error(&["bnn", "train", "--method", "bbb"]);
+    usage_error(&["bnn", "train", "--example", "digits", "--method", "svi"]);
+    usage_error(&["bnn", "train", "--method", "bbb", "--hidden", "0"]);
+    usage_error(&[
+        "bnn",
+        "train",
+        "--method",
+        "bbb",
+        "--prior",
+        "mixture:2,1,1",
+    ]);
+    usage_error(&["bnn", "train", "--method", "sgld", "--hidden", "8,8"]);
 }

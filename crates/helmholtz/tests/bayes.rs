@@ -298,3 +298,202 @@ fn seed_example_recovers_the_line() {
     assert!((s[1].mean - 2.0).abs() < 0.2, "intercept {:?}", s[1]);
     assert!((s[2].mean - 0.5).abs() < 0.1, "sigma {:?}", s[2]);
 }
+
+#[test]
+fn normal_cdf_and_predictive_quantiles_match_published_values() {
+    use helmholtz::bayes::distributions::standard_normal_cdf;
+    use helmholtz::bayes::predictive::RegressionDraws;
+    // Φ from tables (Abramowitz & Stegun 26.2).
+    assert!(close(standard_normal_cdf(0.0), 0.5, 1e-7));
+    assert!(close(
+        standard_normal_cdf(1.96),
+        0.975_002_104_851_779_5,
+        2e-7
+    ));
+    assert!(close(
+        standard_normal_cdf(-1.0),
+        0.158_655_253_931_457_05,
+        2e-7
+    ));
+    assert!(close(
+        standard_normal_cdf(3.0),
+        0.998_650_101_968_369_9,
+        2e-7
+    ));
+    // One draw f = 1, σ = 2: the predictive is N(1, 4).
+    let one = RegressionDraws {
+        n: 1,
+        f: vec![1.0],
+        sigma: vec![2.0],
+    };
+    assert!(close(
+        one.y_quantile(0, 0.975),
+        1.0 + 2.0 * 1.959_963_984_540_054,
+        1e-5
+    ));
+    assert!(close(
+        one.y_quantile(0, 0.025),
+        1.0 - 2.0 * 1.959_963_984_540_054,
+        1e-5
+    ));
+    let n = Normal::new(1.0, 2.0).expect("normal");
+    assert!(close(one.log_likelihood(0, 2.5), n.log_prob(2.5), 1e-12));
+    // Two equal-weight draws at ±3 with σ = 1: the mixture's median is 0 by symmetry, and
+    // ln p(0) = ln N(0; 3, 1).
+    let two = RegressionDraws {
+        n: 1,
+        f: vec![-3.0, 3.0],
+        sigma: vec![1.0, 1.0],
+    };
+    assert!(close(two.y_quantile(0, 0.5), 0.0, 1e-6));
+    let m = Normal::new(3.0, 1.0).expect("normal");
+    assert!(close(two.log_likelihood(0, 0.0), m.log_prob(0.0), 1e-12));
+    let metrics = two.metrics(&[0.0]);
+    assert!(close(metrics.rmse, 0.0, 1e-12) && close(metrics.coverage_95, 1.0, 0.0));
+}
+
+#[test]
+fn calibration_error_of_known_predictions() {
+    use helmholtz::bayes::predictive::{class_metrics, expected_calibration_error};
+    // Four predictions: confidences 0.9, 0.9 (one right, one wrong) in bin (0.8, 0.9], and
+    // 0.6, 0.6 (both right) in bin (0.5, 0.6]. ECE = 2/4 |0.5 - 0.9| + 2/4 |1 - 0.6| = 0.4.
+    let probs = [0.9, 0.1, 0.1, 0.9, 0.6, 0.4, 0.4, 0.6];
+    let labels = [0, 0, 0, 1];
+    assert!(close(
+        expected_calibration_error(&probs, 2, &labels, 10),
+        0.4,
+        1e-12
+    ));
+    let m = class_metrics(&probs, 2, &labels);
+    assert!(close(m.accuracy, 0.75, 1e-12));
+    let ll = (0.9f64.ln() + 0.1f64.ln() + 0.6f64.ln() + 0.6f64.ln()) / 4.0;
+    assert!(close(m.test_log_likelihood, ll, 1e-12));
+    // Perfectly confident and right: no calibration error.
+    assert!(close(
+        expected_calibration_error(&[1.0, 0.0], 2, &[0], 10),
+        0.0,
+        0.0
+    ));
+}
+
+#[test]
+fn network_log_joint_gradient_matches_finite_differences() {
+    use helmholtz::bayes::mlp::MlpRegression;
+    use helmholtz::bayes::model::LogJoint;
+    let mut rng = StdRng::seed_from_u64(3);
+    let x: Vec<f64> = (0..40).map(|i| (i as f64 * 0.37).sin() * 3.0).collect();
+    let y: Vec<f64> = x.chunks(2).map(|r| r[0] * r[1] + 0.5).collect();
+    let model = MlpRegression::new(&x, &y, 2, 5, &mut rng).expect("model");
+    let p = model.params().len();
+    let theta: Vec<f64> = (0..p)
+        .map(|j| {
+            if j + 1 == p {
+                0.7
+            } else {
+                ((j * 7 + 3) as f64).sin() * 0.8
+            }
+        })
+        .collect();
+    let mut grad = vec![0.0; p];
+    let batch = [1usize, 4, 7, 19];
+    model.log_joint(&theta, Some(&batch), &mut grad);
+    let mut scratch = vec![0.0; p];
+    for j in 0..p {
+        let h = 1e-6;
+        let (mut up, mut down) = (theta.clone(), theta.clone());
+        up[j] += h;
+        down[j] -= h;
+        let fd = (model.log_joint(&up, Some(&batch), &mut scratch)
+            - model.log_joint(&down, Some(&batch), &mut scratch))
+            / (2.0 * h);
+        assert!(
+            (fd - grad[j]).abs() <= 1e-5 * (1.0 + fd.abs()),
+            "parameter {j}: analytic {} vs finite difference {fd}",
+            grad[j]
+        );
+    }
+}
+
+#[test]
+fn bbb_linear_model_matches_the_conjugate_posterior() {
+    use helmholtz::bayes::bbb::{BbbConfig, BbbOptim, Prior, Targets, fit};
+    use helmholtz::kernels::runtime::DeviceKind;
+    use helmholtz::train::Silent;
+    // The seed's data and priors (w ~ N(0, 1), b ~ N(0, 10²)); σ is learned, so compare
+    // against the closed form at the true σ = 0.5.
+    let mut model = BayesLinear::seed_example(&mut StdRng::seed_from_u64(5));
+    let x: Vec<f32> = model.x.iter().map(|&v| v as f32).collect();
+    let cfg = BbbConfig {
+        bias_prior: Prior::Gaussian { sigma: 10.0 },
+        standardize: false,
+        ..BbbConfig::regression(1, Vec::new())
+    };
+    let optim = BbbOptim {
+        epochs: 2000,
+        batch_size: 100,
+        lr: 0.01,
+    };
+    let device = DeviceKind::Cpu.device(11).expect("device");
+    let (mlp, losses) = fit(
+        cfg,
+        &x,
+        Targets::Real(&model.y),
+        &optim,
+        &device,
+        11,
+        &Silent,
+    )
+    .expect("fit");
+    assert!(losses.last().expect("loss").loss < losses[0].loss);
+    let s = mlp
+        .linear_samples(20_000, &mut StdRng::seed_from_u64(6))
+        .expect("linear")
+        .summaries();
+    model.noise = Noise::Known(0.5);
+    let exact = model.exact_posterior().expect("exact");
+    for (j, name) in ["slope", "intercept"].iter().enumerate() {
+        assert_eq!(s[j].name, *name);
+        assert!(
+            close(s[j].mean, exact.mean[j], 0.05),
+            "{name}: {:?} vs {}",
+            s[j],
+            exact.mean[j]
+        );
+        let ratio = s[j].std / exact.std()[j];
+        assert!((0.8..1.2).contains(&ratio), "{name} std ratio {ratio}");
+    }
+    assert!(close(s[2].mean, 0.5, 0.1), "sigma {:?}", s[2]);
+}
+
+#[test]
+fn network_posterior_is_wider_in_the_gap_and_calibrated() {
+    use helmholtz::bayes::run::{
+        BnnData, BnnRunConfig, Method, gap_example, open_run, train_quiet,
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cfg = BnnRunConfig::new(BnnData::Gap, Method::Sghmc);
+    cfg.chain.steps = 30_000;
+    cfg.chain.burn_in = 10_000;
+    let summary = train_quiet(&cfg, Some(&dir.path().join("gap"))).expect("train");
+    let eval = summary.eval.expect("held-out metrics");
+    assert!(
+        (0.90..=0.99).contains(&eval.coverage_95),
+        "held-out 95% coverage {}",
+        eval.coverage_95
+    );
+    let (_, _, _, posterior) = open_run(&dir.path().join("gap")).expect("open");
+    let width = |xs: &[f64]| {
+        let draws = posterior
+            .regression_draws(xs, 100, &mut StdRng::seed_from_u64(0))
+            .expect("draws");
+        let band = draws.band(xs);
+        band.iter().map(|p| p.upper - p.lower).sum::<f64>() / band.len() as f64
+    };
+    let (train_x, _) = gap_example(200, &mut StdRng::seed_from_u64(1));
+    let gap: Vec<f64> = (0..21).map(|i| -0.5 + i as f64 * 0.05).collect();
+    let (on_data, in_gap) = (width(&train_x), width(&gap));
+    assert!(
+        in_gap > 2.0 * on_data,
+        "95% band of f: {in_gap} in the gap vs {on_data} on the data"
+    );
+}

@@ -55,6 +55,33 @@ fn finite(name: &'static str, v: f64) -> Result<()> {
     }
 }
 
+/// `Φ(z) = ½ erfc(-z/√2)`, with the Chebyshev fit of `erfc` from Numerical Recipes
+/// (§6.2, `erfcc`): fractional error below 1.2e-7 everywhere.
+pub fn standard_normal_cdf(z: f64) -> f64 {
+    0.5 * erfc(-z * std::f64::consts::FRAC_1_SQRT_2)
+}
+
+/// The complementary error function (fractional error below 1.2e-7).
+fn erfc(x: f64) -> f64 {
+    const C: [f64; 10] = [
+        -1.265_512_23,
+        1.000_023_68,
+        0.374_091_96,
+        0.096_784_18,
+        -0.186_288_06,
+        0.278_868_07,
+        -1.135_203_98,
+        1.488_515_87,
+        -0.822_152_23,
+        0.170_872_77,
+    ];
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = C.iter().rev().fold(0.0, |acc, c| c + t * acc);
+    let r = t * (-z * z + poly).exp();
+    if x >= 0.0 { r } else { 2.0 - r }
+}
+
 /// `N(loc, scale²)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Normal {
@@ -86,6 +113,11 @@ impl Normal {
     pub fn log_prob(&self, x: f64) -> f64 {
         let z = (x - self.loc) / self.scale;
         -0.5 * z * z - self.scale.ln() - HALF_LN_2PI
+    }
+
+    /// `P(X <= x)`.
+    pub fn cdf(&self, x: f64) -> f64 {
+        standard_normal_cdf((x - self.loc) / self.scale)
     }
 
     /// `d ln p(x) / dx = -(x - μ)/σ²`.

@@ -3,7 +3,8 @@
 //!
 //! The seed's program (a Bayesian linear regression in Pyro, `AutoDiagonalNormal` +
 //! `Trace_ELBO`) is [`linear::BayesLinear::seed_example`] fitted by [`svi::svi`]; its
-//! posterior predictive band is [`predictive::regression_band`].
+//! posterior predictive band is [`predictive::RegressionDraws::band`]; Bayes by Backprop for
+//! MLPs is [`bbb`].
 //!
 //! # Example
 //! ```
@@ -20,10 +21,12 @@
 //! # }
 //! ```
 
+pub mod bbb;
 pub mod distributions;
 pub mod linear;
 pub mod mcmc;
 pub mod mixture;
+pub mod mlp;
 pub mod model;
 pub mod predictive;
 pub mod run;
