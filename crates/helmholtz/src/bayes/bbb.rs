@@ -36,15 +36,13 @@ use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
+use super::distributions::HALF_LN_2PI;
 use super::model::Samples;
 use super::predictive::RegressionDraws;
 use crate::data::BatchOrder;
 use crate::error::{Error, Result, check};
 use crate::kernels::ops;
 use crate::train::{Progress, TensorFile};
-
-/// `½ ln 2π`.
-const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
 
 /// A prior over each weight.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -361,6 +359,18 @@ impl Scaler {
             y_mean,
             y_std,
         }
+    }
+
+    /// Scaled copy of the f64 rows of `x`.
+    pub fn inputs_f64(&self, x: &[f64]) -> Vec<f64> {
+        let d = self.x_mean.len();
+        x.chunks(d)
+            .flat_map(|row| {
+                row.iter()
+                    .zip(self.x_mean.iter().zip(&self.x_std))
+                    .map(|(v, (m, s))| (v - m) / s)
+            })
+            .collect()
     }
 
     /// Scaled copy of the rows of `x`.

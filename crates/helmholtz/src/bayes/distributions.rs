@@ -16,7 +16,7 @@ use rand_distr::StandardNormal;
 use crate::error::{Error, Result};
 
 /// `ln(2π) / 2`.
-const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
+pub(crate) const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
 
 /// `ln(1 + e^x)` without overflow.
 pub fn softplus(x: f64) -> f64 {

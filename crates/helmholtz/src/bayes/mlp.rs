@@ -14,12 +14,10 @@ use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 
 use super::bbb::Scaler;
+use super::distributions::HALF_LN_2PI;
 use super::model::{LogJoint, Param, Samples, Support, batch_and_scale};
 use super::predictive::RegressionDraws;
 use crate::error::{Error, Result};
-
-/// `½ ln 2π`.
-const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
 
 /// A Bayesian `d-H-1` tanh network for regression.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,7 +59,7 @@ impl MlpRegression {
         }
         let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
         let scaler = Scaler::fit(&xf, d, y);
-        let xs = scale_rows(&scaler, x);
+        let xs = scaler.inputs_f64(x);
         let ys = y
             .iter()
             .map(|v| (v - scaler.y_mean) / scaler.y_std)
@@ -106,7 +104,7 @@ impl MlpRegression {
 
     /// Posterior predictive draws at rows `x` (`[n, d]`, original units) from `samples`.
     pub fn draws_at(&self, samples: &Samples, x: &[f64]) -> RegressionDraws {
-        let xs = scale_rows(&self.scaler, x);
+        let xs = self.scaler.inputs_f64(x);
         let n = x.len() / self.d;
         let mut h = vec![0.0; self.hidden];
         let (mut f, mut sigma) = (Vec::with_capacity(n * samples.len()), Vec::new());
@@ -120,18 +118,6 @@ impl MlpRegression {
         }
         RegressionDraws { n, f, sigma }
     }
-}
-
-/// Standardised copy of rows `x`.
-fn scale_rows(s: &Scaler, x: &[f64]) -> Vec<f64> {
-    let d = s.x_mean.len();
-    x.chunks(d)
-        .flat_map(|row| {
-            row.iter()
-                .zip(s.x_mean.iter().zip(&s.x_std))
-                .map(|(v, (m, sd))| (v - m) / sd)
-        })
-        .collect()
 }
 
 impl LogJoint for MlpRegression {

@@ -19,12 +19,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::distributions::{log_sum_exp, standard_normal_cdf};
+use super::distributions::{HALF_LN_2PI, log_sum_exp, standard_normal_cdf};
 use super::linear::{BayesLinear, Noise};
 use super::model::{Samples, quantile};
-
-/// `½ ln 2π`.
-const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
 
 /// The predictive distribution at one input.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -113,6 +110,11 @@ impl RegressionDraws {
         self.at(i).sum::<f64>() / self.draws() as f64
     }
 
+    /// The `q` quantile of `f(x_i)` over the draws.
+    pub fn f_quantile(&self, i: usize, q: f64) -> f64 {
+        quantile(&self.at(i).collect::<Vec<_>>(), q)
+    }
+
     /// `P(y <= t | x_i)` under the mixture.
     fn cdf(&self, i: usize, t: f64) -> f64 {
         self.at(i)
@@ -159,16 +161,13 @@ impl RegressionDraws {
     pub fn band(&self, xs: &[f64]) -> Vec<BandPoint> {
         xs.iter()
             .enumerate()
-            .map(|(i, &x)| {
-                let f: Vec<f64> = self.at(i).collect();
-                BandPoint {
-                    x,
-                    mean: self.mean(i),
-                    lower: quantile(&f, 0.025),
-                    upper: quantile(&f, 0.975),
-                    y_lower: self.y_quantile(i, 0.025),
-                    y_upper: self.y_quantile(i, 0.975),
-                }
+            .map(|(i, &x)| BandPoint {
+                x,
+                mean: self.mean(i),
+                lower: self.f_quantile(i, 0.025),
+                upper: self.f_quantile(i, 0.975),
+                y_lower: self.y_quantile(i, 0.025),
+                y_upper: self.y_quantile(i, 0.975),
             })
             .collect()
     }
@@ -225,29 +224,47 @@ pub fn argmax(row: &[f64]) -> usize {
         .0
 }
 
-/// `Σ_b |B_b|/n · |acc(B_b) - conf(B_b)|`, confidence = the largest class probability, `bins`
-/// equal-width bins on `[0, 1]` (a confidence of exactly `k/bins` falls in bin `k - 1`).
+/// One confidence bin of a classifier's predictions.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ConfidenceBin {
+    /// Predictions in the bin.
+    pub count: usize,
+    /// Sum of their confidences (largest class probability).
+    pub confidence: f64,
+    /// How many were right.
+    pub correct: f64,
+}
+
+/// Predictions grouped by confidence (the largest class probability) into `bins` equal-width
+/// bins on `[0, 1]` (a confidence of exactly `k/bins` falls in bin `k - 1`).
+pub fn confidence_bins(
+    probs: &[f64],
+    classes: usize,
+    labels: &[u32],
+    bins: usize,
+) -> Vec<ConfidenceBin> {
+    let mut out = vec![ConfidenceBin::default(); bins];
+    for (row, &label) in probs.chunks(classes).zip(labels) {
+        let k = argmax(row);
+        let b = &mut out[((row[k] * bins as f64).ceil() as usize).clamp(1, bins) - 1];
+        b.count += 1;
+        b.confidence += row[k];
+        b.correct += f64::from(u8::from(k == label as usize));
+    }
+    out
+}
+
+/// `Σ_b |B_b|/n · |acc(B_b) - conf(B_b)|` over [`confidence_bins`].
 pub fn expected_calibration_error(
     probs: &[f64],
     classes: usize,
     labels: &[u32],
     bins: usize,
 ) -> f64 {
-    let mut count = vec![0usize; bins];
-    let mut conf = vec![0.0; bins];
-    let mut right = vec![0.0; bins];
-    for (row, &label) in probs.chunks(classes).zip(labels) {
-        let k = argmax(row);
-        let c = row[k];
-        let b = ((c * bins as f64).ceil() as usize).clamp(1, bins) - 1;
-        count[b] += 1;
-        conf[b] += c;
-        right[b] += f64::from(u8::from(k == label as usize));
-    }
-    let n = count.iter().sum::<usize>().max(1) as f64;
-    (0..bins)
-        .filter(|&b| count[b] > 0)
-        .map(|b| (right[b] - conf[b]).abs() / n)
+    let bins = confidence_bins(probs, classes, labels, bins);
+    let n = bins.iter().map(|b| b.count).sum::<usize>().max(1) as f64;
+    bins.iter()
+        .map(|b| (b.correct - b.confidence).abs() / n)
         .sum()
 }
 

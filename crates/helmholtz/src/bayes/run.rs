@@ -25,7 +25,8 @@ use super::mcmc::{ChainConfig, SghmcParams, StepSchedule, sghmc, sgld};
 use super::mlp::MlpRegression;
 use super::model::{LogJoint, Samples, Summary};
 use super::predictive::{
-    BandPoint, RegressionDraws, argmax, band_csv, class_metrics, expected_calibration_error,
+    BandPoint, RegressionDraws, argmax, band_csv, class_metrics, confidence_bins,
+    expected_calibration_error,
 };
 use super::svi::{SviConfig, svi};
 use crate::data::{DataConfig, DataSource, Dataset, read_csv};
@@ -931,17 +932,10 @@ fn write_band(run: &RunDir, points: &[(f64, f64)], band: &[BandPoint], x_name: &
 /// Reliability diagram: accuracy against confidence in 10 bins, with the diagonal.
 fn write_reliability(run: &RunDir, probs: &[f64], classes: usize, labels: &[u32]) -> Result<()> {
     let bins = 10;
-    let (mut count, mut conf, mut right) = (vec![0usize; bins], vec![0.0; bins], vec![0.0; bins]);
-    for (row, &y) in probs.chunks(classes).zip(labels) {
-        let k = argmax(row);
-        let b = ((row[k] * bins as f64).ceil() as usize).clamp(1, bins) - 1;
-        count[b] += 1;
-        conf[b] += row[k];
-        right[b] += f64::from(u8::from(k == y as usize));
-    }
-    let points: Vec<(f64, f64)> = (0..bins)
-        .filter(|&b| count[b] > 0)
-        .map(|b| (conf[b] / count[b] as f64, right[b] / count[b] as f64))
+    let points: Vec<(f64, f64)> = confidence_bins(probs, classes, labels, bins)
+        .iter()
+        .filter(|b| b.count > 0)
+        .map(|b| (b.confidence / b.count as f64, b.correct / b.count as f64))
         .collect();
     let ece = expected_calibration_error(probs, classes, labels, bins);
     let chart = Chart {
@@ -1055,17 +1049,14 @@ pub fn predict(
             let mut s = d.columns.join(",");
             s.push_str(",mean,lower,upper,y_lower,y_upper\n");
             for (i, row) in x.chunks(d.d()).enumerate() {
-                let f: Vec<f64> = (0..draws.draws())
-                    .map(|k| draws.f[k * draws.n + i])
-                    .collect();
                 for v in row {
                     s.push_str(&format!("{v},"));
                 }
                 s.push_str(&format!(
                     "{},{},{},{},{}\n",
                     draws.mean(i),
-                    super::model::quantile(&f, 0.025),
-                    super::model::quantile(&f, 0.975),
+                    draws.f_quantile(i, 0.025),
+                    draws.f_quantile(i, 0.975),
                     draws.y_quantile(i, 0.025),
                     draws.y_quantile(i, 0.975)
                 ));
