@@ -4,13 +4,14 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use helmholtz::adversarial::gan::{
-    self, Arch, EvalReport, GanConfig, GanObjective, GanRunConfig, RunOptions, TrainSummary,
+    self, Arch, EvalReport, Gan, GanConfig, GanObjective, GanParams, GanRunConfig,
 };
 use helmholtz::data::Binarize;
 use helmholtz::latent::vae::parse_hidden;
 use helmholtz::train::TrainConfig;
 
-use crate::common::{CommonArgs, TableArgs, emit, interrupt_flag, progress_bar};
+use crate::commands::{self, print_summary};
+use crate::common::{CommonArgs, TableArgs, emit};
 
 /// Default epochs of `gan train`: on the embedded digits the fixed-noise samples show varied,
 /// readable digits after about 100 epochs (about 2 minutes on two cores; after 50 they are
@@ -205,26 +206,14 @@ pub fn run(cmd: GanCommand) -> anyhow::Result<()> {
 }
 
 fn train(a: TrainArgs) -> anyhow::Result<()> {
-    a.common.init()?;
-    let bar = progress_bar();
-    let opts = RunOptions {
-        progress: &bar,
-        interrupt: Some(interrupt_flag()),
-        stop_after: None,
-        skip_eval: a.no_eval,
-    };
-    let summary = match &a.resume {
-        Some(dir) => gan::resume_run(dir, a.epochs, &opts)?,
-        None => gan::train(run_config(&a)?, a.common.out.as_deref(), &opts)?,
-    };
+    let summary =
+        commands::train::<Gan>(&a.common, a.resume.as_deref(), a.epochs, a.no_eval, || {
+            run_config(&a)
+        })?;
     if let Some(e) = &summary.eval {
         warn_collapse(e);
     }
-    emit(
-        a.common.json,
-        &train_line(&summary),
-        &summary_json(&summary),
-    )
+    print_summary(a.common.json, &summary, eval_line)
 }
 
 fn run_config(a: &TrainArgs) -> anyhow::Result<GanRunConfig> {
@@ -255,7 +244,7 @@ fn run_config(a: &TrainArgs) -> anyhow::Result<GanRunConfig> {
         engine: a.engine.parse()?,
         ..GanObjective::default()
     };
-    Ok(GanRunConfig {
+    let params = GanParams {
         model,
         objective,
         train: TrainConfig {
@@ -263,9 +252,12 @@ fn run_config(a: &TrainArgs) -> anyhow::Result<GanRunConfig> {
             batch_size: a.batch_size,
             seed: a.common.seed,
         },
+        device: a.common.device_kind()?,
+    };
+    Ok(GanRunConfig {
+        params,
         train_examples: a.train_examples,
         eval_samples: a.eval_samples,
-        device: a.common.device_kind()?,
         ..GanRunConfig::new(a.common.data_config(Binarize::None, &a.table)?)
     })
 }
@@ -277,19 +269,6 @@ fn warn_collapse(e: &EvalReport) {
             e.class_entropy.unwrap_or(0.0),
             100.0 * e.max_class_fraction.unwrap_or(0.0)
         );
-    }
-}
-
-fn train_line(s: &TrainSummary) -> String {
-    let head = format!(
-        "trained gan for {} epochs in {:.1} s -> {}",
-        s.epochs,
-        s.train_seconds,
-        s.run_dir.display()
-    );
-    match &s.eval {
-        Some(e) => format!("{head}\n{}", eval_line(e)),
-        None => head,
     }
 }
 
@@ -307,27 +286,6 @@ fn eval_line(e: &EvalReport) -> String {
         if e.collapsed { "; COLLAPSED" } else { "" },
         e.eval_seconds
     )
-}
-
-/// The evaluation's figures at the top level, and again under `eval`.
-fn summary_json(s: &TrainSummary) -> serde_json::Value {
-    let mut v = match &s.eval {
-        Some(e) => serde_json::to_value(e).unwrap_or_default(),
-        None => serde_json::json!({}),
-    };
-    if let Some(obj) = v.as_object_mut() {
-        if let Some(e) = &s.eval {
-            obj.insert("eval".into(), serde_json::to_value(e).unwrap_or_default());
-        }
-        obj.insert("run_dir".into(), s.run_dir.display().to_string().into());
-        obj.insert("epochs".into(), s.epochs.into());
-        obj.insert("train_seconds".into(), s.train_seconds.into());
-        obj.insert(
-            "last_epoch".into(),
-            serde_json::Value::Object(s.last_epoch.clone()),
-        );
-    }
-    v
 }
 
 fn sample(a: SampleArgs) -> anyhow::Result<()> {

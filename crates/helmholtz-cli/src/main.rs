@@ -7,6 +7,7 @@
 mod anneal;
 mod bnn;
 mod boltzmann;
+mod commands;
 mod common;
 mod gan;
 mod hopfield;

@@ -5,12 +5,13 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use helmholtz::data::Binarize;
 use helmholtz::energy::rbm::{
-    self, AisConfig, CdConfig, ChainStart, EvalReport, LrSchedule, NegativePhase, RbmConfig,
-    RbmRunConfig, RunOptions, TrainSummary, VisibleKind,
+    self, AisConfig, CdConfig, ChainStart, EvalReport, LrSchedule, NegativePhase, Rbm, RbmConfig,
+    RbmParams, RbmRunConfig, VisibleKind,
 };
 use helmholtz::train::TrainConfig;
 
-use crate::common::{CommonArgs, TableArgs, emit, interrupt_flag, progress_bar};
+use crate::commands::{self, print_summary};
+use crate::common::{CommonArgs, TableArgs, emit, progress_bar};
 
 /// Restricted Boltzmann machines: Bernoulli or Gaussian visibles, CD-k or PCD.
 #[derive(Debug, Subcommand)]
@@ -216,23 +217,11 @@ pub fn run(cmd: RbmCommand) -> anyhow::Result<()> {
 }
 
 fn train(a: TrainArgs) -> anyhow::Result<()> {
-    a.common.init()?;
-    let bar = progress_bar();
-    let opts = RunOptions {
-        progress: &bar,
-        interrupt: Some(interrupt_flag()),
-        stop_after: None,
-        skip_eval: a.no_eval,
-    };
-    let summary = match &a.resume {
-        Some(dir) => rbm::resume_run(dir, a.epochs, &opts)?,
-        None => rbm::train(run_config(&a)?, a.common.out.as_deref(), &opts)?,
-    };
-    emit(
-        a.common.json,
-        &train_line(&summary, a.no_eval),
-        &summary_json(&summary),
-    )
+    let summary =
+        commands::train::<Rbm>(&a.common, a.resume.as_deref(), a.epochs, a.no_eval, || {
+            run_config(&a)
+        })?;
+    print_summary(a.common.json, &summary, eval_line)
 }
 
 fn run_config(a: &TrainArgs) -> anyhow::Result<RbmRunConfig> {
@@ -246,9 +235,7 @@ fn run_config(a: &TrainArgs) -> anyhow::Result<RbmRunConfig> {
         VisibleKind::Bernoulli => 0.05,
         VisibleKind::Gaussian => 0.005,
     });
-    Ok(RbmRunConfig {
-        family: rbm::FAMILY.into(),
-        helmholtz_version: String::new(),
+    let params = RbmParams {
         model: RbmConfig {
             visible_kind: kind,
             ..RbmConfig::new(0, a.hidden)
@@ -273,27 +260,17 @@ fn run_config(a: &TrainArgs) -> anyhow::Result<RbmRunConfig> {
             batch_size: a.batch_size,
             seed: a.common.seed,
         },
+        device: a.common.device_kind()?,
+    };
+    Ok(RbmRunConfig {
+        params,
         data: a.common.data_config(binarize, &a.table)?,
         sample_steps: a.sample_steps,
         ais: AisConfig {
             runs: a.ais_runs,
             betas: a.ais_betas,
         },
-        device: a.common.device_kind()?,
     })
-}
-
-fn train_line(s: &TrainSummary, no_eval: bool) -> String {
-    let head = format!(
-        "trained rbm for {} epochs in {:.1} s -> {}",
-        s.epochs,
-        s.train_seconds,
-        s.run_dir.display()
-    );
-    if no_eval {
-        return head;
-    }
-    format!("{head}\n{}", eval_line(&s.eval))
 }
 
 fn eval_line(e: &EvalReport) -> String {
@@ -302,27 +279,13 @@ fn eval_line(e: &EvalReport) -> String {
     } else {
         format!(
             "log Z = {:.2} ± {:.2} by AIS, {} runs x {} betas",
-            e.log_z, e.log_z_std, e.ais_runs, e.ais_betas
+            e.log_z, e.log_z_se, e.ais_runs, e.ais_betas
         )
     };
     format!(
-        "test log-likelihood: {:.2} ± {:.2} nats/example ({how}; {} test examples)",
-        e.test_log_likelihood, e.test_log_likelihood_std, e.test_examples
+        "test log-likelihood: {:.2} ± {:.2} (test-set s.e.) ± {:.2} (log Z s.e.) nats/example ({how}; {} test examples)",
+        e.test_log_likelihood, e.test_log_likelihood_se, e.log_z_se, e.test_examples
     )
-}
-
-fn summary_json(s: &TrainSummary) -> serde_json::Value {
-    let mut v = serde_json::to_value(&s.eval).unwrap_or_default();
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert("run_dir".into(), s.run_dir.display().to_string().into());
-        obj.insert("epochs".into(), s.epochs.into());
-        obj.insert("train_seconds".into(), s.train_seconds.into());
-        obj.insert(
-            "last_epoch".into(),
-            serde_json::Value::Object(s.last_epoch.clone()),
-        );
-    }
-    v
 }
 
 fn sample(a: SampleArgs) -> anyhow::Result<()> {

@@ -9,10 +9,12 @@ use helmholtz::data::Binarize;
 use helmholtz::latent::gumbel::TauSchedule;
 use helmholtz::latent::vae::{
     self, AnomalyReport, AnomalyRequest, ElboConfig, EvalReport, HoldoutSweep, Latent, Likelihood,
-    RunOptions, ScoreKind, TrainSummary, VaeConfig, VaeRunConfig, parse_hidden,
+    ScoreKind, Vae, VaeConfig, VaeParams, VaeRunConfig, parse_hidden,
 };
+use helmholtz::run::RunOptions;
 use helmholtz::train::TrainConfig;
 
+use crate::commands::{self, print_summary};
 use crate::common::{CommonArgs, TableArgs, emit, interrupt_flag, progress_bar};
 
 /// Default epochs of `vae train`: the test ELBO of the default model on the embedded digits
@@ -264,29 +266,20 @@ fn options<'a>(bar: &'a indicatif::ProgressBar, no_eval: bool) -> RunOptions<'a>
         interrupt: Some(interrupt_flag()),
         stop_after: None,
         skip_eval: no_eval,
+        command_line: std::env::args().collect(),
     }
 }
 
 fn train(a: TrainArgs) -> anyhow::Result<()> {
-    a.common.init()?;
-    let bar = progress_bar();
-    let opts = options(&bar, a.no_eval);
-    let summary = match &a.resume {
-        Some(dir) => vae::resume_run(dir, a.epochs, &opts)?,
-        None => {
+    let summary =
+        commands::train::<Vae>(&a.common, a.resume.as_deref(), a.epochs, a.no_eval, || {
             let holdout = match a.holdout_class.as_deref() {
                 Some(c) => Some(parse_class(c)?),
                 None => None,
             };
-            let cfg = run_config(&a, holdout)?;
-            vae::train(cfg, a.common.out.as_deref(), &opts)?
-        }
-    };
-    emit(
-        a.common.json,
-        &train_line(&summary),
-        &summary_json(&summary),
-    )
+            run_config(&a, holdout)
+        })?;
+    print_summary(a.common.json, &summary, eval_line)
 }
 
 fn parse_class(s: &str) -> Result<u32, Error> {
@@ -315,7 +308,7 @@ fn run_config(a: &TrainArgs, holdout: Option<u32>) -> anyhow::Result<VaeRunConfi
         (None, Likelihood::Bernoulli) => (Binarize::Threshold, false),
         (None, Likelihood::Gaussian) => (Binarize::None, false),
     };
-    Ok(VaeRunConfig {
+    let params = VaeParams {
         model: VaeConfig {
             hidden: parse_hidden(&a.hidden)?,
             latent,
@@ -341,25 +334,15 @@ fn run_config(a: &TrainArgs, holdout: Option<u32>) -> anyhow::Result<VaeRunConfi
             batch_size: a.batch_size,
             seed: a.common.seed,
         },
+        device: a.common.device_kind()?,
+    };
+    Ok(VaeRunConfig {
+        params,
         holdout_class: holdout,
         train_examples: a.train_examples,
         eval_k: a.eval_k,
-        device: a.common.device_kind()?,
         ..VaeRunConfig::new(a.common.data_config(binarize, &a.table)?)
     })
-}
-
-fn train_line(s: &TrainSummary) -> String {
-    let head = format!(
-        "trained vae for {} epochs in {:.1} s -> {}",
-        s.epochs,
-        s.train_seconds,
-        s.run_dir.display()
-    );
-    match &s.eval {
-        Some(e) => format!("{head}\n{}", eval_line(e)),
-        None => head,
-    }
 }
 
 fn eval_line(e: &EvalReport) -> String {
@@ -367,37 +350,16 @@ fn eval_line(e: &EvalReport) -> String {
         "test ELBO {:.2} ± {:.2} nats/example (recon {:.2}, KL {:.2}); test NLL {:.2} ± {:.2} nats/example \
          from the importance-weighted bound with k = {} ({} test examples, {} latents, {:.1} s)",
         e.test_elbo,
-        e.test_elbo_sem,
+        e.test_elbo_se,
         e.test_recon,
         e.test_kl,
         e.test_nll_iw,
-        e.test_nll_iw_sem,
+        e.test_nll_iw_se,
         e.k,
         e.test_examples,
         e.latent,
         e.eval_seconds
     )
-}
-
-/// The evaluation's figures at the top level (as `rbm train`), and again under `eval`.
-fn summary_json(s: &TrainSummary) -> serde_json::Value {
-    let mut v = match &s.eval {
-        Some(e) => serde_json::to_value(e).unwrap_or_default(),
-        None => serde_json::json!({}),
-    };
-    if let Some(obj) = v.as_object_mut() {
-        if let Some(e) = &s.eval {
-            obj.insert("eval".into(), serde_json::to_value(e).unwrap_or_default());
-        }
-        obj.insert("run_dir".into(), s.run_dir.display().to_string().into());
-        obj.insert("epochs".into(), s.epochs.into());
-        obj.insert("train_seconds".into(), s.train_seconds.into());
-        obj.insert(
-            "last_epoch".into(),
-            serde_json::Value::Object(s.last_epoch.clone()),
-        );
-    }
-    v
 }
 
 fn sample(a: SampleArgs) -> anyhow::Result<()> {
@@ -486,7 +448,7 @@ fn anomaly(a: AnomalyArgs) -> anyhow::Result<()> {
         (None, Some(c)) => {
             let cfg = run_config(&a.train, Some(parse_class(c)?))?;
             let opts = options(&bar, true);
-            let summary = vae::train(cfg, a.train.common.out.as_deref(), &opts)?;
+            let summary = helmholtz::run::train::<Vae>(cfg, a.train.common.out.as_deref(), &opts)?;
             let report = vae::score_run(&summary.run_dir, &request, &bar)
                 .with_context(|| format!("scoring {}", summary.run_dir.display()))?;
             emit(json, &anomaly_line(&report), &report)
@@ -496,7 +458,7 @@ fn anomaly(a: AnomalyArgs) -> anyhow::Result<()> {
 
 /// The class labels of the training data, sorted.
 fn class_labels(cfg: &VaeRunConfig) -> anyhow::Result<Vec<u32>> {
-    let split = cfg.data.load(cfg.train.seed)?;
+    let split = cfg.data.load(cfg.params.train.seed)?;
     let labels = split.train.labels().ok_or_else(|| {
         Error::param(
             "holdout-class",

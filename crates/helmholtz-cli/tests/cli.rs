@@ -183,7 +183,18 @@ fn small_run_trains_samples_and_evaluates_with_json_summaries() {
     let stdout = String::from_utf8_lossy(&res.stdout);
     let last: serde_json::Value =
         serde_json::from_str(stdout.lines().last().expect("a line")).expect("JSON");
-    assert!(last["test_log_likelihood"].as_f64().expect("number") < 0.0);
+    // The common summary shape of every trained family.
+    assert_eq!(last["family"], "rbm");
+    for key in ["run_dir", "epochs", "train_seconds", "eval", "last_epoch"] {
+        assert!(last.get(key).is_some(), "summary lacks {key}: {last}");
+    }
+    assert!(
+        last["eval"]["test_log_likelihood"]
+            .as_f64()
+            .expect("number")
+            < 0.0
+    );
+    assert!(last["eval"]["test_log_likelihood_se"].as_f64().expect("se") > 0.0);
     for f in [
         "config.json",
         "metrics.jsonl",
@@ -219,7 +230,7 @@ fn small_run_trains_samples_and_evaluates_with_json_summaries() {
             .expect("a line"),
     )
     .expect("JSON");
-    for key in ["test_log_likelihood", "log_z", "log_z_std", "ais_runs"] {
+    for key in ["test_log_likelihood", "log_z", "log_z_se", "ais_runs"] {
         assert!(v.get(key).is_some(), "eval JSON lacks {key}: {v}");
     }
     // 12 hidden units: log Z is exact, and AIS agrees with it roughly even with 300 betas.

@@ -52,20 +52,33 @@ fn tiny_run_trains_and_evaluates() {
         assert!(v[key].is_number(), "{key} missing in {v}");
     }
     assert!(run.join("nearest.png").exists() && run.join("classes.png").exists());
+    // `gan eval` wrote its evaluation and pictures beside the training's.
+    let later: Vec<String> = std::fs::read_dir(run.join("evals"))
+        .expect("evals/")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(later.len(), 3, "{later:?}"); // eval-*.json, eval-*-nearest.png, eval-*-classes.png
 }
 
 #[test]
 fn conv_pair_trains_and_samples() {
     let dir = tempfile::tempdir().expect("test setup");
     let run = dir.path().join("conv");
-    run_ok(
+    let out = run_ok(
         helmholtz()
             .args(["gan", "train", "--arch", "conv", "--train-examples", "128"])
-            .args(["--epochs", "1", "--batch-size", "64", "--no-eval"])
+            .args(["--epochs", "1", "--batch-size", "64", "--no-eval", "--json"])
             .args(["--generator-hidden", "8,4", "--discriminator-hidden", "4,8"])
             .args(["--threads", "1", "--out"])
             .arg(&run),
     );
+    // Without an evaluation the summary has no `eval`, rather than zeros.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().expect("test setup")).expect("test setup");
+    assert_eq!(v["family"], "gan");
+    assert!(v.get("eval").is_none() && v["epochs"] == 1, "{v}");
     run_ok(
         helmholtz()
             .args(["gan", "sample", "--n", "16", "--threads", "1"])

@@ -55,15 +55,20 @@ fn tiny_run_trains_evaluates_and_samples() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let run = tmp.path().join("run");
     let summary = last_json(&tiny_run(&run, "gaussian:4", &[]));
+    for key in ["family", "run_dir", "epochs", "train_seconds", "last_epoch"] {
+        assert!(summary.get(key).is_some(), "{key} missing from {summary}");
+    }
     for key in [
         "test_elbo",
+        "test_elbo_se",
         "test_nll_iw",
+        "test_nll_iw_se",
         "k",
-        "run_dir",
-        "epochs",
-        "last_epoch",
     ] {
-        assert!(summary.get(key).is_some(), "{key} missing from {summary}");
+        assert!(
+            summary["eval"].get(key).is_some(),
+            "eval.{key} missing from {summary}"
+        );
     }
     for f in [
         "config.json",
@@ -76,6 +81,7 @@ fn tiny_run_trains_evaluates_and_samples() {
         assert!(run.join(f).is_file(), "{f} missing");
     }
     let run_s = run.to_str().expect("utf-8");
+    let trained_eval = std::fs::read(run.join("eval.json")).expect("eval.json");
     let eval = last_json(&helmholtz(&[
         "vae",
         "eval",
@@ -96,6 +102,20 @@ fn tiny_run_trains_evaluates_and_samples() {
     // NLL is positive nats; the IW bound is tighter than the ELBO (up to noise).
     assert!(nll > 0.0 && nll < -elbo + 5.0, "NLL {nll}, ELBO {elbo}");
     assert!(eval["bound"].as_str().is_some_and(|b| b.contains("k = 10")));
+    // A later evaluation goes beside the training's: eval.json is left byte for byte.
+    assert_eq!(
+        std::fs::read(run.join("eval.json")).expect("eval.json"),
+        trained_eval
+    );
+    let later: Vec<_> = std::fs::read_dir(run.join("evals"))
+        .expect("evals/")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        later.len() == 1 && later[0].starts_with("eval-") && later[0].ends_with(".json"),
+        "{later:?}"
+    );
 
     let png = tmp.path().join("s.png");
     let s = last_json(&helmholtz(&[
@@ -121,7 +141,7 @@ fn categorical_straight_through_and_anomaly_holdout() {
         "categorical:4x5",
         &["--straight-through", "--tau", "2", "--holdout-class", "3"],
     ));
-    assert_eq!(summary["latent"].as_str(), Some("categorical:4x5"));
+    assert_eq!(summary["eval"]["latent"].as_str(), Some("categorical:4x5"));
     assert!(summary["last_epoch"]["tau"].as_f64().is_some());
     let report = last_json(&helmholtz(&[
         "vae",

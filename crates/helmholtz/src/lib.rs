@@ -4,46 +4,52 @@
 //! machines, Hopfield networks, Boltzmann machines and the Ising model ([`energy`]), with
 //! simulated annealing for optimisation ([`anneal`]) and the samplers they share
 //! ([`sampling`]); variational autoencoders with Gaussian and Gumbel-Softmax latents
-//! ([`latent`]); GANs and Bayesian neural networks are to follow. Every model fits a
-//! distribution `p(x | theta)` to data by minimising `KL(data || model)`, i.e. maximising the
-//! likelihood, or a variational free energy that bounds it.
+//! ([`latent`]); generative adversarial networks ([`adversarial`]); Bayesian regression and
+//! Bayesian neural networks by SVI, Bayes by Backprop, SGLD and SGHMC ([`bayes`]). Every model
+//! fits a distribution `p(x | theta)` to data by minimising `KL(data || model)`, i.e.
+//! maximising the likelihood, or a variational free energy that bounds it.
 //!
 //! Tensors come from [burn](https://burn.dev) 0.22 (`Tensor<D>` on a `Device`): the `flex`
-//! CPU backend by default, CUDA with the `cuda` feature. Hot CPU paths (Gibbs sampling,
-//! annealed importance sampling) run fused kernels from [`kernels`].
+//! CPU backend by default, CUDA with the `cuda` feature. Hot CPU paths run fused kernels
+//! ([`kernels`]) and the host network kit ([`nn`]).
 //!
 //! ## Tutorial: an RBM on the embedded digits
-//! ```no_run
+//! ```
 //! use helmholtz::prelude::*;
 //! # fn main() -> helmholtz::Result<()> {
-//! let cfg = RbmRunConfig {
-//!     family: "rbm".into(),
-//!     helmholtz_version: String::new(),
-//!     model: RbmConfig::new(0, 200), // `visible` is taken from the data
-//!     cd: CdConfig::default(),
-//!     train: TrainConfig { epochs: 5, batch_size: 100, seed: 0 },
-//!     data: DataConfig { source: DataSource::Digits, binarize: Binarize::Threshold, table: TableOptions::default() },
-//!     sample_steps: 200,
-//!     ais: AisConfig { runs: 100, betas: 1000 },
-//!     device: DeviceKind::Cpu,
-//! };
-//! let opts = RunOptions { progress: &Silent, interrupt: None, stop_after: None, skip_eval: false };
-//! let summary = helmholtz::energy::rbm::train(cfg, Some("runs/tutorial".as_ref()), &opts)?;
-//! println!("test log-likelihood {:.2} nats", summary.eval.test_log_likelihood);
+//! let digits = DataConfig::digits().load(0)?; // 8,000 train / 2,000 test, binarised
+//! let rbm = RbmParams::default().hidden(16).epochs(2).fit(&digits.train)?;
+//! let ll = rbm.score(&digits.test, 0)?; // exact: 16 hidden units are enumerable
+//! let samples = rbm.sample(10, 0)?; // 10 x 784 values of E[v | h] after Gibbs sampling
+//! println!("test log-likelihood {:.2} ± {:.2} nats ({:?}); {} sample values", ll.mean(), ll.se(), ll.estimate, samples.len());
 //! # Ok(())
 //! # }
 //! ```
+//! Nothing is written to disk. To train into a run directory (config, metrics, checkpoints,
+//! pictures, report) as the command line does, hand a run configuration to
+//! [`run::train`]; `helmholtz rbm train` is that call.
+//!
+//! ## Layers
+//! `io`, `data`, `kernels`, `report` and `nn` know nothing of training or of any family;
+//! `train` is the fit loop; `run` the driver over any [`run::Family`]; `eval` the shared
+//! evaluation tools; each family (`energy::*`, `latent::vae`, `adversarial::gan`, `bayes`,
+//! `anneal`) uses the layers below it and never another family. See ARCHITECTURE.md.
 
 pub mod adversarial;
 pub mod anneal;
+pub mod api;
 pub mod bayes;
 pub mod data;
 pub mod energy;
 mod error;
+pub mod eval;
+pub mod io;
 pub mod kernels;
 pub mod latent;
+pub mod nn;
 pub mod report;
 pub mod rng;
+pub mod run;
 pub mod sampling;
 pub mod train;
 
@@ -51,12 +57,18 @@ pub use error::{Error, Result};
 
 /// The types most programs need.
 pub mod prelude {
+    pub use crate::adversarial::gan::{Gan, GanParams, GanRunConfig};
+    pub use crate::api::{Estimate, Sample, Score, Scores, Transform};
     pub use crate::data::{Binarize, DataConfig, DataSource, DataSplit, Dataset, TableOptions};
     pub use crate::energy::rbm::{
-        AisConfig, CdConfig, Rbm, RbmConfig, RbmRunConfig, RunOptions, VisibleKind,
+        AisConfig, CdConfig, Rbm, RbmConfig, RbmParams, RbmRunConfig, VisibleKind,
     };
+    pub use crate::io::RunDir;
     pub use crate::kernels::runtime::{DeviceKind, init_threads};
-    pub use crate::latent::vae::{ElboConfig, Latent, Likelihood, Vae, VaeConfig, VaeRunConfig};
-    pub use crate::train::{Progress, RunDir, Silent, TrainConfig};
+    pub use crate::latent::vae::{
+        ElboConfig, Latent, Likelihood, Vae, VaeConfig, VaeParams, VaeRunConfig,
+    };
+    pub use crate::run::{Family, RunOptions, Summary};
+    pub use crate::train::{Progress, Silent, TrainConfig};
     pub use crate::{Error, Result};
 }

@@ -354,7 +354,8 @@ fn normal_cdf_and_predictive_quantiles_match_published_values() {
 
 #[test]
 fn calibration_error_of_known_predictions() {
-    use helmholtz::bayes::predictive::{class_metrics, expected_calibration_error};
+    use helmholtz::bayes::predictive::class_metrics;
+    use helmholtz::eval::calibration::expected_calibration_error;
     // Four predictions: confidences 0.9, 0.9 (one right, one wrong) in bin (0.8, 0.9], and
     // 0.6, 0.6 (both right) in bin (0.5, 0.6]. ECE = 2/4 |0.5 - 0.9| + 2/4 |1 - 0.6| = 0.4.
     let probs = [0.9, 0.1, 0.1, 0.9, 0.6, 0.4, 0.4, 0.6];

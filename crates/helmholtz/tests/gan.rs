@@ -2,12 +2,12 @@
 //! gradient signs of the adversarial losses, each against an independent closed form.
 
 use burn::prelude::*;
-use helmholtz::adversarial::classifier::{Classifier, class_entropy, is_collapsed, mode_coverage};
-use helmholtz::adversarial::frechet::{frechet_distance, frechet_distance_of, symmetric_eigen};
 use helmholtz::adversarial::gan::{Gan, GanConfig, GanLoss, discriminator_loss, generator_loss};
-use helmholtz::adversarial::parzen::{parzen_estimate, parzen_log_likelihood};
 use helmholtz::data::{Binarize, DataConfig, DataSource, TableOptions};
-use helmholtz::train::Blob;
+use helmholtz::eval::classifier::{Classifier, class_entropy, is_collapsed, mode_coverage};
+use helmholtz::eval::frechet::{frechet_distance, frechet_distance_of, symmetric_eigen};
+use helmholtz::eval::parzen::{parzen_estimate, parzen_log_likelihood};
+use helmholtz::io::Blob;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, Normal};

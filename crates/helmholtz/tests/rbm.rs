@@ -3,14 +3,15 @@
 use burn::prelude::*;
 use burn::tensor::{Distribution, TensorData};
 use helmholtz::Result;
-use helmholtz::data::{Binarize, DataConfig, DataSource, TableOptions};
+use helmholtz::data::{Binarize, DataConfig};
 use helmholtz::energy::rbm::{
-    self, AisConfig, CdConfig, ContrastiveDivergence, NegativePhase, Rbm, RbmConfig, RbmRunConfig,
-    RunOptions, VisibleKind, ais_log_z, binary_states, exact_log_likelihood_gradient,
+    self, AisConfig, CdConfig, ContrastiveDivergence, NegativePhase, Rbm, RbmConfig, RbmParams,
+    RbmRunConfig, VisibleKind, ais_log_z, binary_states, exact_log_likelihood_gradient,
     log_p_all_visible, log_sum_exp, log_z_exact,
 };
-use helmholtz::kernels::runtime::DeviceKind;
-use helmholtz::train::{Silent, TensorFile, TrainConfig};
+use helmholtz::io::TensorFile;
+use helmholtz::run::{self, RunOptions};
+use helmholtz::train::Silent;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -122,34 +123,18 @@ fn exact_log_z_agrees_across_enumerations() -> Result<()> {
 
 /// Train a small RBM on a slice of the embedded digits.
 fn small_digit_rbm(hidden: usize, epochs: usize) -> Result<(Rbm, rbm::PreparedData)> {
-    let cfg = RbmRunConfig {
-        family: "rbm".into(),
-        helmholtz_version: String::new(),
-        model: RbmConfig::new(784, hidden),
-        cd: CdConfig {
-            negative: NegativePhase::Cd,
-            ..CdConfig::default()
-        },
-        train: TrainConfig {
-            epochs,
-            batch_size: 100,
-            seed: 1,
-        },
-        data: DataConfig {
-            source: DataSource::Digits,
-            binarize: Binarize::Threshold,
-            table: TableOptions::default(),
-        },
-        sample_steps: 1,
-        ais: AisConfig::default(),
-        device: DeviceKind::Cpu,
-    };
+    let params = RbmParams::default()
+        .hidden(hidden)
+        .negative_phase(NegativePhase::Cd)
+        .epochs(epochs)
+        .seed(1);
+    let cfg = RbmRunConfig::new(params, DataConfig::digits());
     let prepared = rbm::prepare_data(&cfg)?;
     let d = device();
     let mut rng = StdRng::seed_from_u64(1);
-    let mut model = Rbm::new(cfg.model.clone(), &d, &mut rng)?;
+    let mut model = Rbm::new(RbmConfig::new(784, hidden), &d, &mut rng)?;
     model.init_visible_bias(&prepared.split.train.column_means());
-    let mut cd = ContrastiveDivergence::new(cfg.cd.clone(), &model)?;
+    let mut cd = ContrastiveDivergence::new(cfg.params.cd.clone(), &model)?;
     for _ in 0..epochs {
         for start in (0..prepared.split.train.len()).step_by(100) {
             let idx: Vec<usize> = (start..(start + 100).min(prepared.split.train.len())).collect();
@@ -176,7 +161,7 @@ fn ais_estimate_is_within_a_tenth_of_a_nat_of_exact_log_z() -> Result<()> {
         (est.log_z - exact).abs() < 0.1,
         "AIS {:.4} ± {:.4} vs exact {exact:.4}",
         est.log_z,
-        est.log_z_std
+        est.log_z_se
     );
     // AIS is valid from any base model; from the uniform one (b_A = 0) the visible-bias part of
     // the weights, sum_k (beta_k - beta_{k-1}) (b - b_A).v, is large, so it is checked too. That
@@ -191,10 +176,10 @@ fn ais_estimate_is_within_a_tenth_of_a_nat_of_exact_log_z() -> Result<()> {
         &Silent,
     )?;
     assert!(
-        (est0.log_z - exact).abs() < 4.0 * est0.log_z_std,
+        (est0.log_z - exact).abs() < 4.0 * est0.log_z_se,
         "AIS from uniform {:.4} ± {:.4} vs exact {exact:.4}",
         est0.log_z,
-        est0.log_z_std
+        est0.log_z_se
     );
     // The model learned something: the test log-likelihood beats the base-rate model's.
     let test = prepared.split.test.to_tensor(&device());
@@ -375,27 +360,22 @@ fn cpu_engine_and_tensor_ops_take_the_same_steps() -> Result<()> {
 }
 
 fn run_config(epochs: usize) -> RbmRunConfig {
+    let params = RbmParams::default()
+        .hidden(16)
+        .epochs(epochs)
+        .batch_size(200)
+        .seed(4);
+    let data = DataConfig {
+        binarize: Binarize::Stochastic,
+        ..DataConfig::digits()
+    };
     RbmRunConfig {
-        family: "rbm".into(),
-        helmholtz_version: String::new(),
-        model: RbmConfig::new(0, 16),
-        cd: CdConfig::default(),
-        train: TrainConfig {
-            epochs,
-            batch_size: 200,
-            seed: 4,
-        },
-        data: DataConfig {
-            source: DataSource::Digits,
-            binarize: Binarize::Stochastic,
-            table: TableOptions::default(),
-        },
         sample_steps: 5,
         ais: AisConfig {
             runs: 10,
             betas: 50,
         },
-        device: DeviceKind::Cpu,
+        ..RbmRunConfig::new(params, data)
     }
 }
 
@@ -411,13 +391,14 @@ fn resumed_runs_equal_uninterrupted_runs_bit_for_bit() -> Result<()> {
         interrupt: None,
         stop_after,
         skip_eval: true,
+        command_line: Vec::new(),
     };
     let full = tmp.path().join("full");
-    rbm::train(run_config(3), Some(&full), &quiet(None))?;
+    run::train::<Rbm>(run_config(3), Some(&full), &quiet(None))?;
     // Stopped after one epoch, then resumed.
     let split = tmp.path().join("split");
-    rbm::train(run_config(3), Some(&split), &quiet(Some(1)))?;
-    rbm::resume_run(&split, None, &quiet(None))?;
+    run::train::<Rbm>(run_config(3), Some(&split), &quiet(Some(1)))?;
+    run::resume::<Rbm>(&split, None, &quiet(None))?;
     assert_eq!(weights_of(&full)?.tensors, weights_of(&split)?.tensors);
     // Interrupted in the middle of epoch 2 (Ctrl-C), then resumed.
     let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -432,13 +413,14 @@ fn resumed_runs_equal_uninterrupted_runs_bit_for_bit() -> Result<()> {
         interrupt: Some(flag),
         stop_after: None,
         skip_eval: true,
+        command_line: Vec::new(),
     };
-    let err = rbm::train(run_config(3), Some(&mid), &opts).err();
+    let err = run::train::<Rbm>(run_config(3), Some(&mid), &opts).err();
     assert!(
         matches!(err, Some(helmholtz::Error::Interrupted { epoch: 2, .. })),
         "{err:?}"
     );
-    rbm::resume_run(&mid, None, &quiet(None))?;
+    run::resume::<Rbm>(&mid, None, &quiet(None))?;
     assert_eq!(weights_of(&full)?.tensors, weights_of(&mid)?.tensors);
     let metrics = std::fs::read_to_string(mid.join("metrics.jsonl"))
         .map_err(|e| helmholtz::Error::io("metrics", e))?;

@@ -4,10 +4,9 @@
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use helmholtz::Result;
-use helmholtz::data::{DataSplit, Dataset};
-use helmholtz::train::{
-    Fit, Metrics, Position, RunDir, Silent, Step, TensorFile, TrainConfig, Trainer,
-};
+use helmholtz::data::Dataset;
+use helmholtz::io::{Position, RunDir, TensorFile};
+use helmholtz::train::{Fit, Metrics, Silent, Step, TrainConfig, Trainer};
 use rand::rngs::StdRng;
 
 /// Adds 1 to `count` per batch; reports NaN at `(epoch, batch)` = `nan_at`, or poisons its
@@ -33,13 +32,19 @@ impl Fit for Counter {
         }
         Ok(self.count as f64)
     }
-    fn epoch_metrics(&mut self, epoch: usize, _: &DataSplit, _: &mut StdRng) -> Result<Metrics> {
+    fn epoch_metrics(
+        &mut self,
+        epoch: usize,
+        _: &Dataset,
+        _: Option<&Dataset>,
+        _: &mut StdRng,
+    ) -> Result<Metrics> {
         if self.poison_after == Some(epoch) {
             self.count = f32::INFINITY;
         }
         Ok(vec![("count", self.count as f64)])
     }
-    fn write_pictures(&mut self, _: &RunDir, _: usize, _: &mut StdRng) -> Result<()> {
+    fn write_pictures(&mut self, _: &RunDir, _: usize, _: bool, _: &mut StdRng) -> Result<()> {
         Ok(())
     }
     fn state(&self) -> Result<(TensorFile, TensorFile)> {
@@ -60,13 +65,9 @@ impl Fit for Counter {
     }
 }
 
-fn data() -> Result<DataSplit> {
+fn data() -> Result<Dataset> {
     // 10 examples, batch size 4: batches of 4, 4, 2 per epoch.
-    let ds = Dataset::new("ten", (0..10).map(|i| i as f32).collect(), 1, None)?;
-    Ok(DataSplit {
-        train: ds.clone(),
-        test: ds,
-    })
+    Dataset::new("ten", (0..10).map(|i| i as f32).collect(), 1, None)
 }
 
 fn saved_count(run: &RunDir) -> Result<f32> {
@@ -100,7 +101,7 @@ fn nan_loss_stops_training_and_keeps_the_last_good_checkpoint() -> Result<()> {
     let (mut model, cfg) = setup(Some((2, 1)), None);
     let trainer = Trainer::new(cfg, Device::flex(), &Silent)?.with_run_dir(&run);
     let err = trainer
-        .fit(&mut model, &data()?, Position::default())
+        .fit(&mut model, &data()?, None, Position::default())
         .expect_err("must diverge");
     // Batch index 1 of epoch 2 is reported 1-based as batch 2.
     assert!(
@@ -128,7 +129,7 @@ fn non_finite_parameter_after_an_epoch_is_caught_before_it_is_saved() -> Result<
     let (mut model, cfg) = setup(None, Some(2));
     let trainer = Trainer::new(cfg, Device::flex(), &Silent)?.with_run_dir(&run);
     let err = trainer
-        .fit(&mut model, &data()?, Position::default())
+        .fit(&mut model, &data()?, None, Position::default())
         .expect_err("must diverge");
     assert!(
         matches!(&err, helmholtz::Error::Diverged { epoch: 2, what, .. } if what.contains("count")),
@@ -145,7 +146,7 @@ fn every_epoch_is_checkpointed_and_recorded() -> Result<()> {
     run.write_json("config.json", &serde_json::json!({"family": "counter"}))?;
     let (mut model, cfg) = setup(None, None);
     let trainer = Trainer::new(cfg, Device::flex(), &Silent)?.with_run_dir(&run);
-    trainer.fit(&mut model, &data()?, Position::default())?;
+    trainer.fit(&mut model, &data()?, None, Position::default())?;
     assert_eq!(saved_count(&run)?, 9.0);
     let counts: Vec<f64> = run
         .metrics()?

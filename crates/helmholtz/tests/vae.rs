@@ -8,12 +8,13 @@ use std::sync::atomic::AtomicBool;
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use helmholtz::data::{Binarize, DataConfig, DataSource, TableOptions};
+use helmholtz::io::TensorFile;
 use helmholtz::latent::vae::{
-    self, EvalRequest, Latent, Likelihood, RunOptions, Sampling, Vae, VaeConfig, VaeRunConfig,
-    bce_with_logits, elbo, elbo_per_example, iw_bound, kl_standard_normal, reparameterize,
-    standard_normal,
+    self, EvalRequest, Latent, Likelihood, Sampling, Vae, VaeConfig, VaeRunConfig, bce_with_logits,
+    elbo, elbo_per_example, iw_bound, kl_standard_normal, reparameterize, standard_normal,
 };
-use helmholtz::train::{Silent, TensorFile};
+use helmholtz::run::{self, RunOptions};
+use helmholtz::train::Silent;
 use helmholtz::{Error, Result};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -243,10 +244,10 @@ fn digits(binarize: Binarize) -> DataConfig {
 /// A small, briefly trained run: `hidden` 128, 2,000 training digits, batch 100.
 fn small_config(latent: Latent, epochs: usize) -> VaeRunConfig {
     let mut cfg = VaeRunConfig::new(digits(Binarize::Threshold));
-    cfg.model.hidden = vec![128];
-    cfg.model.latent = latent;
-    cfg.train.epochs = epochs;
-    cfg.train.batch_size = 100;
+    cfg.params.model.hidden = vec![128];
+    cfg.params.model.latent = latent;
+    cfg.params.train.epochs = epochs;
+    cfg.params.train.batch_size = 100;
     cfg.train_examples = Some(2000);
     cfg.eval_k = 10;
     cfg
@@ -258,11 +259,12 @@ fn quiet(interrupt: Option<Arc<AtomicBool>>, stop_after: Option<usize>) -> RunOp
         interrupt,
         stop_after,
         skip_eval: true,
+        command_line: Vec::new(),
     }
 }
 
 fn train_small(cfg: VaeRunConfig, dir: &Path) -> Result<PathBuf> {
-    Ok(vae::train(cfg, Some(dir), &quiet(None, None))?.run_dir)
+    Ok(run::train::<Vae>(cfg, Some(dir), &quiet(None, None))?.run_dir)
 }
 
 /// `L_1`, `L_10`, `L_100` and the ELBO on 300 test digits; checks the ordering.
@@ -329,8 +331,8 @@ fn same_seed_same_bits_and_resume_replays_an_interrupted_run() -> Result<()> {
         },
         2,
     );
-    cfg.objective.straight_through = true;
-    cfg.objective.warmup_epochs = 1.5;
+    cfg.params.objective.straight_through = true;
+    cfg.params.objective.warmup_epochs = 1.5;
     cfg.train_examples = Some(600);
     let a = train_small(cfg.clone(), &tmp.path().join("a"))?;
     let b = train_small(cfg.clone(), &tmp.path().join("b"))?;
@@ -344,7 +346,8 @@ fn same_seed_same_bits_and_resume_replays_an_interrupted_run() -> Result<()> {
     // Interrupted after the first batch (the flag is already set), then resumed.
     let c = tmp.path().join("c");
     let flag = Arc::new(AtomicBool::new(true));
-    let err = vae::train(cfg.clone(), Some(&c), &quiet(Some(flag), None)).expect_err("interrupted");
+    let err = run::train::<Vae>(cfg.clone(), Some(&c), &quiet(Some(flag), None))
+        .expect_err("interrupted");
     assert!(
         matches!(
             err,
@@ -356,7 +359,7 @@ fn same_seed_same_bits_and_resume_replays_an_interrupted_run() -> Result<()> {
         ),
         "{err}"
     );
-    vae::resume_run(&c, None, &quiet(None, None))?;
+    run::resume::<Vae>(&c, None, &quiet(None, None))?;
     for f in ["model.safetensors", "trainer.safetensors"] {
         assert!(read(&a, f)? == read(&c, f)?, "{f} differs after resume");
     }
@@ -398,9 +401,10 @@ fn bad_input_is_a_usage_error_naming_the_flag_or_file() -> Result<()> {
         },
         1,
     );
-    cfg.objective.tau.tau0 = 0.0;
+    cfg.params.objective.tau.tau0 = 0.0;
     let tmp = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
-    let e = vae::train(cfg, Some(&tmp.path().join("x")), &quiet(None, None)).expect_err("tau 0");
+    let e =
+        run::train::<Vae>(cfg, Some(&tmp.path().join("x")), &quiet(None, None)).expect_err("tau 0");
     assert!(e.is_usage() && e.to_string().starts_with("--tau:"), "{e}");
     assert!(!tmp.path().join("x").exists());
     let d = device();
@@ -462,7 +466,7 @@ fn bad_input_is_a_usage_error_naming_the_flag_or_file() -> Result<()> {
 fn a_trained_model_beats_its_initialisation_and_draws_pictures() -> Result<()> {
     let tmp = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
     let cfg = small_config(Latent::Gaussian { dim: 2 }, 2);
-    let run = vae::train(
+    let run = run::train::<Vae>(
         cfg.clone(),
         Some(&tmp.path().join("m")),
         &RunOptions {
@@ -491,7 +495,7 @@ fn a_trained_model_beats_its_initialisation_and_draws_pictures() -> Result<()> {
     let model = Vae::new(
         VaeConfig {
             input: 784,
-            ..cfg.model
+            ..cfg.params.model
         },
         &d,
         &mut StdRng::seed_from_u64(0),
@@ -518,7 +522,7 @@ fn the_host_engine_trains_like_burns_autodiff() -> Result<()> {
     let mut elbos = Vec::new();
     for engine in [vae::Engine::Auto, vae::Engine::Tensor] {
         let mut cfg = small_config(Latent::Gaussian { dim: 8 }, 3);
-        cfg.objective.engine = engine;
+        cfg.params.objective.engine = engine;
         let dir = train_small(cfg, &tmp.path().join(format!("{engine:?}")))?;
         let (_, cfg, model) = vae::open_run(&dir, Default::default())?;
         let x = vae::prepare_data(&cfg)?

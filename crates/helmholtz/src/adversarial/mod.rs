@@ -7,7 +7,4 @@
 //! [`classifier`] the small in-project classifier whose predictions measure mode coverage and
 //! whose hidden features feed the Fréchet distance.
 
-pub mod classifier;
-pub mod frechet;
 pub mod gan;
-pub mod parzen;

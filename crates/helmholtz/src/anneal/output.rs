@@ -5,8 +5,8 @@ use serde_json::json;
 use super::annealer::Annealer;
 use super::run::{AnnealSummary, Problem};
 use crate::error::Result;
+use crate::io::{RunDir, write_atomic};
 use crate::report::{Chart, Series, save_chart, write_run_report};
-use crate::train::{RunDir, write_atomic};
 
 /// The best state in the problem's own terms.
 #[derive(Debug, Clone, PartialEq, Eq)]

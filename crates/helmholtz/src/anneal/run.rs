@@ -24,8 +24,9 @@ use super::qubo::{Qubo, spins_to_bits};
 use super::read::FileFormat;
 use super::tsp::Cities;
 use crate::error::{Error, Result};
+use crate::io::RunDir;
 use crate::sampling::Schedule;
-use crate::train::{Progress, RunDir};
+use crate::train::Progress;
 
 /// Family name in config.json.
 pub const FAMILY: &str = "anneal";

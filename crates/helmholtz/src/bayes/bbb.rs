@@ -41,8 +41,9 @@ use super::model::Samples;
 use super::predictive::RegressionDraws;
 use crate::data::BatchOrder;
 use crate::error::{Error, Result, check};
+use crate::io::TensorFile;
 use crate::kernels::ops;
-use crate::train::{Progress, TensorFile};
+use crate::train::Progress;
 
 /// A prior over each weight.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

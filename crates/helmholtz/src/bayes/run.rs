@@ -24,17 +24,16 @@ use super::linear::BayesLinear;
 use super::mcmc::{ChainConfig, SghmcParams, StepSchedule, sghmc, sgld};
 use super::mlp::MlpRegression;
 use super::model::{LogJoint, Samples, Summary};
-use super::predictive::{
-    BandPoint, RegressionDraws, argmax, band_csv, class_metrics, confidence_bins,
-    expected_calibration_error,
-};
+use super::predictive::{BandPoint, RegressionDraws, band_csv, class_metrics};
 use super::svi::{SviConfig, svi};
 use crate::data::{DataConfig, DataSource, Dataset, read_csv};
 use crate::error::{Error, Result, check};
+use crate::eval::calibration::{argmax, confidence_bins, expected_calibration_error};
+use crate::io::{Blob, RunDir, TensorFile, write_atomic};
 use crate::kernels::runtime::DeviceKind;
 use crate::report::{Chart, Series, save_chart};
 use crate::rng::rng_for;
-use crate::train::{Blob, Progress, RunDir, Silent, TensorFile, write_atomic};
+use crate::train::{Progress, Silent};
 
 /// Family name in `config.json`.
 pub const FAMILY: &str = "bnn";

@@ -262,6 +262,21 @@ impl Dataset {
         self.select(&idx)
     }
 
+    /// Split off the last `n` rows (at most all but one): `(the rest, the last n)`. Used to hold
+    /// validation examples out of training data.
+    pub fn split_tail(&self, n: usize) -> (Dataset, Dataset) {
+        let len = self.len();
+        let n = n.min(len.saturating_sub(1));
+        let tail: Vec<usize> = (len - n..len).collect();
+        (self.head(len - n), self.select(&tail))
+    }
+
+    /// Validation examples held out of training data of `len` rows for per-epoch monitoring:
+    /// a tenth, at most `max`, none for fewer than 20 rows.
+    pub fn validation_size(len: usize, max: usize) -> usize {
+        if len < 20 { 0 } else { (len / 10).min(max) }
+    }
+
     /// Gather rows `indices` into a `[indices.len(), d]` tensor on `device`.
     pub fn batch_tensor(&self, indices: &[usize], device: &Device) -> Tensor<2> {
         let mut buf = Vec::with_capacity(indices.len() * self.dim);
@@ -324,4 +339,17 @@ impl DataSplit {
         self.train.binarize(how, rng);
         self.test.binarize(how, rng);
     }
+}
+
+/// Copy `t` to the host, undoing standardisation `(mean, std)` per column when given.
+pub fn data_units(t: Tensor<2>, standardize: Option<&(Vec<f64>, Vec<f64>)>) -> Vec<f32> {
+    let mut v = crate::kernels::ops::to_f32_vec(t);
+    if let Some((mean, std)) = standardize {
+        let d = mean.len();
+        for (i, x) in v.iter_mut().enumerate() {
+            let s = if std[i % d] > 1e-8 { std[i % d] } else { 1.0 };
+            *x = (*x as f64 * s + mean[i % d]) as f32;
+        }
+    }
+    v
 }

@@ -182,5 +182,5 @@ pub fn write_idx(path: impl AsRef<Path>, array: &IdxArray) -> Result<()> {
     } else {
         raw
     };
-    crate::train::write_atomic(path, &bytes)
+    crate::io::write_atomic(path, &bytes)
 }

@@ -149,7 +149,7 @@ pub fn write_npy_f32(path: impl AsRef<Path>, shape: &[usize], data: &[f32]) -> R
     for v in data {
         out.extend_from_slice(&v.to_le_bytes());
     }
-    crate::train::write_atomic(path.as_ref(), &out)
+    crate::io::write_atomic(path.as_ref(), &out)
 }
 
 /// The text after `'key':` up to the next top-level comma.

@@ -280,6 +280,15 @@ pub struct DataConfig {
 }
 
 impl DataConfig {
+    /// The embedded digits (8,000 train / 2,000 test), binarised at 0.5.
+    pub fn digits() -> Self {
+        Self {
+            source: DataSource::Digits,
+            binarize: super::Binarize::Threshold,
+            table: TableOptions::default(),
+        }
+    }
+
     /// Load the split and binarise it; random choices (table split, stochastic binarisation)
     /// are seeded from `seed`, so a run reloads exactly the data it was trained on.
     pub fn load(&self, seed: u64) -> Result<DataSplit> {

@@ -11,10 +11,8 @@
 //! Randomness here is counter-based: element `i` of a call keyed by `key` draws
 //! `splitmix64(key + i * gamma)`, so results do not depend on how rows are split over threads.
 
-pub mod dense;
 pub(crate) mod gemm;
 pub mod math;
-pub mod mlp;
 pub(crate) mod noise;
 pub mod ops;
 pub(crate) mod rows;

@@ -5,7 +5,7 @@ use std::path::Path;
 use image::{GrayImage, Luma};
 
 use crate::error::{Error, Result};
-use crate::train::write_atomic;
+use crate::io::write_atomic;
 
 /// How tile values map to grey levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

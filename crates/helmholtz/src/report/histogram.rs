@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use super::plot::render_with;
 use super::scatter::TAB10;
 use crate::error::{Error, Result};
-use crate::train::write_atomic;
+use crate::io::write_atomic;
 
 /// Overlaid histograms of several groups of values on shared bins.
 #[derive(Debug, Clone, Default)]

@@ -4,10 +4,11 @@ use serde_json::Value;
 
 use super::plot::{Chart, Series, save_panels};
 use crate::error::{IoContext, Result};
-use crate::train::{RunDir, write_atomic};
+use crate::io::{RunDir, write_atomic};
 
-/// Rebuild `metrics.png` and `report.html` from config.json, metrics.jsonl, figures.json and
-/// eval.json. Pictures are embedded as base64 data, so the page stands alone.
+/// Rebuild `metrics.png` and `report.html` from config.json, metrics.jsonl, figures.json,
+/// eval.json and the later evaluations in `evals/*.json`. Pictures are embedded as base64
+/// data, so the page stands alone.
 pub fn write_run_report(run: &RunDir) -> Result<()> {
     let config: Value = run.read_json("config.json").unwrap_or(Value::Null);
     let metrics = run.metrics()?;
@@ -42,6 +43,13 @@ pub fn write_run_report(run: &RunDir) -> Result<()> {
         html.push_str("<h2>Evaluation</h2>\n");
         html.push_str(&kv_table(eval));
     }
+    for (name, later) in later_evals(run)? {
+        html.push_str(&format!(
+            "<h2>Later evaluation <code>evals/{}</code></h2>\n",
+            escape(&name)
+        ));
+        html.push_str(&kv_table(&later));
+    }
     if !charts.is_empty() {
         html.push_str("<h2>Training curves</h2>\n");
         html.push_str(&img_tag(run, "metrics.png", "per-epoch metrics")?);
@@ -66,6 +74,25 @@ pub fn write_run_report(run: &RunDir) -> Result<()> {
     ));
     html.push_str("</pre>\n</body></html>\n");
     write_atomic(&run.file("report.html"), html.as_bytes())
+}
+
+/// The later evaluations (`evals/*.json`), oldest name first.
+fn later_evals(run: &RunDir) -> Result<Vec<(String, Value)>> {
+    let dir = run.file("evals");
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .at(&dir)?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .filter(|n| n.ends_with(".json") && !n.starts_with('.'))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|n| Ok((n.clone(), run.read_json(&format!("evals/{n}"))?)))
+        .collect()
 }
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}\

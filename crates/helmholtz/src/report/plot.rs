@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 use crate::error::{Error, Result};
-use crate::train::write_atomic;
+use crate::io::write_atomic;
 
 static FONT: Once = Once::new();
 

@@ -18,11 +18,10 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::checkpoint::TensorFile;
 use super::progress::Progress;
-use super::run_dir::{Position, RunDir};
-use crate::data::{BatchOrder, DataSplit};
+use crate::data::{BatchOrder, Dataset};
 use crate::error::{Error, Result, check};
+use crate::io::{Position, RunDir, TensorFile};
 use crate::rng::{derive_seed, rng_for};
 
 /// Epoch-level settings common to every family.
@@ -79,16 +78,27 @@ pub trait Fit {
     /// One update on the mini-batch `x` (`[batch, dim]`); returns the live metric.
     fn train_batch(&mut self, x: Tensor<2>, step: &Step, rng: &mut StdRng) -> Result<f64>;
 
-    /// Metrics after epoch `epoch` (1-based), e.g. on a subset of train and test data.
+    /// Metrics after epoch `epoch` (1-based), e.g. on a subset of the training data and of the
+    /// validation data held out of it (when there are any). The test set is never seen here:
+    /// it is kept for the final evaluation.
     fn epoch_metrics(
         &mut self,
         epoch: usize,
-        data: &DataSplit,
+        train: &Dataset,
+        validation: Option<&Dataset>,
         rng: &mut StdRng,
     ) -> Result<Metrics>;
 
-    /// Write this epoch's pictures into the run directory (and register them there).
-    fn write_pictures(&mut self, run: &RunDir, epoch: usize, rng: &mut StdRng) -> Result<()>;
+    /// Write this epoch's pictures into the run directory (and register them there); `last`
+    /// is true after the last epoch of this call, so that costly pictures can be drawn only
+    /// every few epochs and at the end.
+    fn write_pictures(
+        &mut self,
+        run: &RunDir,
+        epoch: usize,
+        last: bool,
+        rng: &mut StdRng,
+    ) -> Result<()>;
 
     /// Model parameters (model.safetensors) and optimiser/sampler state (trainer.safetensors).
     fn state(&self) -> Result<(TensorFile, TensorFile)>;
@@ -111,7 +121,7 @@ pub struct FitReport {
     pub epochs_run: usize,
 }
 
-/// Drives a [`Fit`] over a data split.
+/// Drives a [`Fit`] over training data.
 pub struct Trainer<'a> {
     config: TrainConfig,
     device: Device,
@@ -153,10 +163,17 @@ impl<'a> Trainer<'a> {
         self
     }
 
-    /// Train from `start` (zero for a new run) to the configured number of epochs.
-    pub fn fit(&self, model: &mut dyn Fit, data: &DataSplit, start: Position) -> Result<FitReport> {
+    /// Train from `start` (zero for a new run) to the configured number of epochs on `train`,
+    /// monitoring `validation` after every epoch.
+    pub fn fit(
+        &self,
+        model: &mut dyn Fit,
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        start: Position,
+    ) -> Result<FitReport> {
         let t0 = Instant::now();
-        let n = data.train.len();
+        let n = train.len();
         let cfg = &self.config;
         let batches = n.div_ceil(cfg.batch_size);
         self.progress.start("train", (cfg.epochs * batches) as u64);
@@ -178,9 +195,9 @@ impl<'a> Trainer<'a> {
             } else {
                 0
             };
-            let update_seconds = self.run_epoch(model, data, epoch, batches, first)?;
+            let update_seconds = self.run_epoch(model, train, epoch, batches, first)?;
             let mut rng = rng_for(cfg.seed, &[epoch as u64, u64::MAX]);
-            let metrics = model.epoch_metrics(epoch, data, &mut rng)?;
+            let metrics = model.epoch_metrics(epoch, train, validation, &mut rng)?;
             self.check_finite(model, epoch, batches, &metrics)?;
             let row = metrics_row(epoch, te.elapsed().as_secs_f64(), update_seconds, &metrics);
             self.progress.line(&epoch_line(
@@ -191,7 +208,7 @@ impl<'a> Trainer<'a> {
             ));
             metrics_rows.push(row);
             if let Some(run) = self.run {
-                model.write_pictures(run, epoch, &mut rng)?;
+                model.write_pictures(run, epoch, epoch == last_epoch, &mut rng)?;
                 run.write_metrics(&metrics_rows)?;
                 self.checkpoint(
                     model,
@@ -233,19 +250,19 @@ impl<'a> Trainer<'a> {
     fn run_epoch(
         &self,
         model: &mut dyn Fit,
-        data: &DataSplit,
+        train: &Dataset,
         epoch: usize,
         batches: usize,
         first: usize,
     ) -> Result<f64> {
         let cfg = &self.config;
         let t0 = Instant::now();
-        let order = BatchOrder::new(data.train.len(), cfg.batch_size, cfg.seed, epoch);
+        let order = BatchOrder::new(train.len(), cfg.batch_size, cfg.seed, epoch);
         for b in first..batches {
             let path = [epoch as u64, b as u64];
             self.device.seed(derive_seed(cfg.seed, &path));
             let mut rng = rng_for(cfg.seed, &path);
-            let x = data.train.batch_tensor(order.batch(b), &self.device);
+            let x = train.batch_tensor(order.batch(b), &self.device);
             let step = Step {
                 epoch,
                 batch: b,
@@ -408,16 +425,4 @@ pub fn discard_if_unsaved<T>(run: &RunDir, result: Result<T>) -> Result<T> {
         },
         other => other,
     })
-}
-
-/// The new epoch total of a resumed run asked to train to `requested` epochs (`None`: keep
-/// the run's own), refusing to go below the `done` epochs already trained.
-pub fn resume_epochs(done: usize, requested: Option<usize>) -> Result<Option<usize>> {
-    match requested {
-        Some(e) if e < done => Err(Error::param(
-            "epochs",
-            format!("the run already has {done} epochs; cannot resume to {e}"),
-        )),
-        other => Ok(other),
-    }
 }

@@ -191,7 +191,7 @@ pub struct GanObjective {
     /// Which code computes the updates: `auto` (the host engine on the CPU) or `tensor`
     /// (burn's autodiff).
     #[serde(default)]
-    pub engine: crate::latent::vae::Engine,
+    pub engine: crate::nn::Engine,
 }
 
 impl Default for GanObjective {
@@ -205,7 +205,7 @@ impl Default for GanObjective {
             adam_beta2: 0.999,
             adam_epsilon: 1e-8,
             label_smoothing: 1.0,
-            engine: crate::latent::vae::Engine::Auto,
+            engine: crate::nn::Engine::Auto,
         }
     }
 }

@@ -22,10 +22,10 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 
 use super::model::Gan;
-use crate::kernels::dense::{AdamSettings, Dense};
 use crate::kernels::math::{sigmoid, softplus};
-use crate::kernels::mlp::{Activation, Mlp};
 use crate::kernels::{noise, ops};
+use crate::nn::dense::{AdamSettings, Dense};
+use crate::nn::mlp::{Activation, Mlp};
 
 /// Which generator objective.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,7 +165,7 @@ impl HostGan {
 }
 
 /// Host layers of burn layers (`W [in, out]`, `b [1, out]`).
-fn to_host_layers(layers: &[super::model::Dense]) -> Vec<Dense> {
+fn to_host_layers(layers: &[crate::nn::layers::Dense]) -> Vec<Dense> {
     layers
         .iter()
         .map(|l| {
@@ -212,7 +212,7 @@ fn to_host_moments(states: &[Option<AdamState<2>>]) -> Option<(Moments, u64)> {
 
 /// Build a host network from burn layers and Adam states.
 fn to_host_mlp(
-    layers: &[super::model::Dense],
+    layers: &[crate::nn::layers::Dense],
     states: &[Option<AdamState<2>>],
     acts: Vec<Activation>,
 ) -> Mlp {
@@ -231,7 +231,7 @@ fn to_host_mlp(
 /// Write a host network back into burn layers and Adam states.
 fn from_host_mlp(
     mlp: &Mlp,
-    layers: &mut [super::model::Dense],
+    layers: &mut [crate::nn::layers::Dense],
     states: &mut [Option<AdamState<2>>],
 ) {
     let device = layers[0].weight.device();

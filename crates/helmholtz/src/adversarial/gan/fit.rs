@@ -9,15 +9,17 @@ use rand::rngs::StdRng;
 
 use super::config::{Arch, GanLoss, GanObjective};
 use super::engine::{GeneratorObjective, HostGan};
-use super::model::{Dense, Gan};
+use super::model::Gan;
 use super::objective::{discriminator_loss, generator_loss};
 use super::pictures::write_fixed_noise;
-use crate::data::DataSplit;
+use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::kernels::dense::AdamSettings;
+use crate::io::{Blob, RunDir, TensorFile};
 use crate::kernels::ops;
-use crate::latent::vae::Engine;
-use crate::train::{Blob, Fit, Metrics, RunDir, Step, TensorFile};
+use crate::nn::Engine;
+use crate::nn::dense::AdamSettings;
+use crate::nn::layers::Dense;
+use crate::train::{Fit, Metrics, Step};
 
 /// Adam moments of one network, one slot per tensor (weight, bias of each layer in order).
 type States = Vec<Option<AdamState<2>>>;
@@ -104,6 +106,12 @@ impl GanFit {
     /// The networks.
     pub fn gan(&self) -> &Gan {
         &self.gan
+    }
+
+    /// The trained networks, with the host engine's newest parameters.
+    pub fn into_gan(mut self) -> Gan {
+        self.sync();
+        self.gan
     }
 
     /// Whether updates run on the host engine ([`super::engine`]).
@@ -299,7 +307,8 @@ impl Fit for GanFit {
     fn epoch_metrics(
         &mut self,
         _epoch: usize,
-        _data: &DataSplit,
+        _train: &Dataset,
+        _validation: Option<&Dataset>,
         rng: &mut StdRng,
     ) -> Result<Metrics> {
         self.sync();
@@ -323,7 +332,13 @@ impl Fit for GanFit {
         ])
     }
 
-    fn write_pictures(&mut self, run: &RunDir, epoch: usize, _rng: &mut StdRng) -> Result<()> {
+    fn write_pictures(
+        &mut self,
+        run: &RunDir,
+        epoch: usize,
+        _last: bool,
+        _rng: &mut StdRng,
+    ) -> Result<()> {
         self.sync();
         write_fixed_noise(&self.gan, &self.fixed_noise, run, epoch)
     }

@@ -19,9 +19,9 @@
 //! `[-1, 1]`; on the CPU the MLP pair trains on a hand-written engine ([`engine`]), the
 //! convolutional pair on burn's autodiff.
 //!
-//! A GAN has no tractable likelihood: [`crate::adversarial::parzen`] estimates one with a
-//! Gaussian Parzen window on samples, as the paper's Table 1; [`crate::adversarial::classifier`]
-//! and [`crate::adversarial::frechet`] measure mode coverage and feature statistics.
+//! A GAN has no tractable likelihood: [`crate::eval::parzen`] estimates one with a
+//! Gaussian Parzen window on samples, as the paper's Table 1; [`crate::eval::classifier`]
+//! and [`crate::eval::frechet`] measure mode coverage and feature statistics.
 //!
 //! # Shapes
 //! Noise `z`: `[n, noise_dim]`; samples and data `x`: `[n, input]` in `[0, 1]` (the public
@@ -55,6 +55,7 @@ pub mod engine;
 mod fit;
 pub(crate) mod model;
 mod objective;
+mod params;
 mod pictures;
 mod run;
 
@@ -62,9 +63,9 @@ pub use config::{Arch, GanConfig, GanLoss, GanObjective};
 pub use fit::GanFit;
 pub use model::Gan;
 pub use objective::{discriminator_loss, generator_loss, softplus};
+pub use params::GanParams;
 pub use pictures::{FIXED_TILES, nearest_rows};
 pub use run::{
-    EvalReport, EvalRequest, FAMILY, GanRunConfig, PreparedData, RunOptions, SampleRequest,
-    SampleSummary, TrainSummary, evaluate_run, open_run, prepare_data, resume_run, sample_run,
-    train,
+    EvalReport, EvalRequest, FAMILY, GanRunConfig, PreparedData, SampleRequest, SampleSummary,
+    evaluate_run, open_run, prepare_data, sample_run,
 };

@@ -1,14 +1,16 @@
 //! Pictures of a GAN: the fixed-noise sample grid of every epoch and the paper's Figure 2
 //! check (samples beside their nearest training images).
 
+use std::path::Path;
+
 use burn::prelude::*;
 
 use super::model::Gan;
-use crate::adversarial::parzen::squared_distances;
 use crate::error::Result;
+use crate::eval::parzen::squared_distances;
+use crate::io::RunDir;
 use crate::kernels::ops;
 use crate::report::{GridSpec, Shade, save_grid};
-use crate::train::RunDir;
 
 /// Tiles of the fixed-noise grid.
 pub const FIXED_TILES: usize = 100;
@@ -66,8 +68,8 @@ pub fn nearest_rows(samples: &[f32], train: &[f32], d: usize) -> Vec<usize> {
 }
 
 /// Figure 2 of the paper: each sample (odd columns) beside its nearest training image (even
-/// columns), showing that the model does not memorise; written to `nearest.png`.
-pub fn write_nearest(samples: &[f32], train: &[f32], d: usize, run: &RunDir) -> Result<()> {
+/// columns), showing that the model does not memorise; written to `file`.
+pub fn write_nearest(samples: &[f32], train: &[f32], d: usize, file: &Path) -> Result<()> {
     let n = (samples.len() / d).min(NEIGHBOUR_PAIRS);
     let samples = &samples[..n * d];
     let nearest = nearest_rows(samples, train, d);
@@ -80,10 +82,9 @@ pub fn write_nearest(samples: &[f32], train: &[f32], d: usize, run: &RunDir) -> 
         cols: 10,
         ..GridSpec::for_count(2 * n, image_shape_of(d))
     };
-    save_grid(&run.file("nearest.png"), &values, spec, Shade::Unit)?;
-    run.add_figure(
-        "nearest.png",
-        "samples G(z) (columns 1, 3, 5, ...) each beside its nearest training image in Euclidean \
-         distance (the column to its right), as the paper's Figure 2",
-    )
+    save_grid(file, &values, spec, Shade::Unit)
 }
+
+/// Caption of [`write_nearest`]'s picture.
+pub const NEAREST_CAPTION: &str = "samples G(z) (columns 1, 3, 5, ...) each beside its nearest \
+    training image in Euclidean distance (the column to its right), as the paper's Figure 2";

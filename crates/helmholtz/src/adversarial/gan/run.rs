@@ -1,42 +1,35 @@
 //! Whole runs: train into a run directory, resume, sample, evaluate. The CLI calls these.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::config::{GanConfig, GanObjective};
 use super::fit::GanFit;
 use super::model::Gan;
-use super::pictures::{FIXED_TILES, image_shape_of, write_nearest};
-use crate::adversarial::classifier::{Classifier, mode_coverage};
-use crate::adversarial::parzen::{default_sigmas, parzen_estimate};
+use super::params::GanParams;
+use super::pictures::{NEAREST_CAPTION, image_shape_of, write_nearest};
 use crate::data::{DataConfig, DataSplit, Dataset};
 use crate::error::{Error, Result, check};
+use crate::eval::classifier::{Classifier, mode_coverage};
+use crate::eval::parzen::{default_sigmas, parzen_estimate};
+use crate::io::{RunDir, TensorFile};
 use crate::kernels::runtime::DeviceKind;
-use crate::report::{Bars, GridSpec, Shade, save_bars, save_grid, write_run_report};
+use crate::report::{Bars, GridSpec, Shade, save_bars, save_grid};
 use crate::rng::rng_for;
-use crate::train::{Position, Progress, RunDir, TensorFile, TrainConfig, Trainer, resume};
+use crate::run::{Family, eval_stem, open, record_eval_at};
+use crate::train::{Progress, TrainConfig};
 
 /// Family name in config.json.
 pub const FAMILY: &str = "gan";
 
-/// Everything that defines a GAN run; saved as config.json.
+/// Everything that defines a GAN run; saved as config.json (inside the run envelope).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GanRunConfig {
-    /// Always `gan`.
-    pub family: String,
-    /// helmholtz version that wrote the run.
-    pub helmholtz_version: String,
-    /// The networks (`input` is filled in from the data).
-    pub model: GanConfig,
-    /// Losses and optimiser.
-    pub objective: GanObjective,
-    /// Epochs, batch size, seed.
-    pub train: TrainConfig,
+    /// How the GAN is trained (`model`, `objective`, `train`, `device` in the JSON).
+    #[serde(flatten)]
+    pub params: GanParams,
     /// Where the data come from.
     pub data: DataConfig,
     /// Train on the first `n` training examples only.
@@ -46,38 +39,23 @@ pub struct GanRunConfig {
     pub validation_examples: usize,
     /// Generated samples for the Parzen window and the class histogram.
     pub eval_samples: usize,
-    /// Device the run trained on.
-    pub device: DeviceKind,
 }
 
 impl GanRunConfig {
-    /// The paper's MNIST setting (MLPs) with DCGAN's Adam, batch 64.
+    /// The paper's MNIST setting (MLPs) with DCGAN's Adam, batch 64, on `data`.
     pub fn new(data: DataConfig) -> Self {
         Self {
-            family: FAMILY.into(),
-            helmholtz_version: String::new(),
-            model: GanConfig::new(0),
-            objective: GanObjective::default(),
-            train: TrainConfig {
-                epochs: 30,
-                batch_size: 64,
-                seed: 0,
-            },
+            params: GanParams::default(),
             data,
             train_examples: None,
             validation_examples: 1000,
             eval_samples: 10_000,
-            device: DeviceKind::Cpu,
         }
     }
 
     /// Check every part (the data width is checked when the data are loaded).
     pub fn validate(&self) -> Result<()> {
-        let mut m = self.model.clone();
-        m.input = m.input.max(1);
-        m.validate()?;
-        self.objective.validate()?;
-        self.train.validate()?;
+        self.params.validate(self.params.model.input.max(1))?;
         check::positive_count("eval-samples", self.eval_samples)?;
         if self.train_examples == Some(0) {
             return Err(Error::param("train-examples", "must be at least 1 (got 0)"));
@@ -98,7 +76,7 @@ pub struct PreparedData {
 
 /// Load the run's data, check they lie in [0, 1], hold out the validation examples.
 pub fn prepare_data(cfg: &GanRunConfig) -> Result<PreparedData> {
-    let mut split = cfg.data.load(cfg.train.seed)?;
+    let mut split = cfg.data.load(cfg.params.train.seed)?;
     if let Some(n) = cfg.train_examples {
         split.train = split.train.head(n);
     }
@@ -118,136 +96,61 @@ pub fn prepare_data(cfg: &GanRunConfig) -> Result<PreparedData> {
     Ok(PreparedData { split, validation })
 }
 
-/// Options that are not part of the model: where to report, when to stop.
-pub struct RunOptions<'a> {
-    /// Progress sink.
-    pub progress: &'a dyn Progress,
-    /// Set by Ctrl-C.
-    pub interrupt: Option<Arc<AtomicBool>>,
-    /// Stop after this many epochs (the run stays resumable).
-    pub stop_after: Option<usize>,
-    /// Skip the final evaluation.
-    pub skip_eval: bool,
-}
+impl Family for Gan {
+    const NAME: &'static str = FAMILY;
+    type Config = GanRunConfig;
+    type Data = PreparedData;
+    type Fit = GanFit;
+    type Eval = EvalReport;
 
-/// What `gan train` reports.
-#[derive(Debug, Clone, Serialize)]
-pub struct TrainSummary {
-    /// The run directory.
-    pub run_dir: PathBuf,
-    /// Epochs trained in total.
-    pub epochs: usize,
-    /// Seconds spent training in this call (evaluation excluded).
-    pub train_seconds: f64,
-    /// The final evaluation (absent with `skip_eval`).
-    pub eval: Option<EvalReport>,
-    /// Metrics of the last epoch.
-    pub last_epoch: serde_json::Map<String, serde_json::Value>,
-}
-
-/// Train a new GAN into `out` (or `runs/gan-<timestamp>`), then evaluate it.
-pub fn train(
-    mut cfg: GanRunConfig,
-    out: Option<&Path>,
-    opts: &RunOptions<'_>,
-) -> Result<TrainSummary> {
-    cfg.validate()?;
-    let prepared = prepare_data(&cfg)?;
-    cfg.model.input = prepared.split.dim()?;
-    cfg.family = FAMILY.into();
-    cfg.helmholtz_version = env!("CARGO_PKG_VERSION").into();
-    cfg.model.validate()?;
-    let device = cfg.device.device(cfg.train.seed)?;
-    let mut fit = build_fit(&cfg, &device)?;
-    let run = match out {
-        Some(p) => RunDir::create(p)?,
-        None => RunDir::create_default("runs", FAMILY)?,
-    };
-    run.write_json("config.json", &cfg)?;
-    let result = finish(
-        &cfg,
-        &run,
-        &mut fit,
-        &prepared,
-        Position::default(),
-        &device,
-        opts,
-    );
-    crate::train::discard_if_unsaved(&run, result)
-}
-
-/// Continue the run in `dir` from its last checkpoint; `epochs` may raise the total.
-pub fn resume_run(
-    dir: &Path,
-    epochs: Option<usize>,
-    opts: &RunOptions<'_>,
-) -> Result<TrainSummary> {
-    let run = RunDir::open(dir, FAMILY)?;
-    let mut cfg: GanRunConfig = run.read_json("config.json")?;
-    let pos = run.position()?;
-    if let Some(e) = crate::train::resume_epochs(pos.epochs_done, epochs)? {
-        cfg.train.epochs = e;
-        run.write_json("config.json", &cfg)?;
+    fn train_config(cfg: &GanRunConfig) -> &TrainConfig {
+        &cfg.params.train
     }
-    cfg.validate()?;
-    let prepared = prepare_data(&cfg)?;
-    let device = cfg.device.device(cfg.train.seed)?;
-    let mut fit = build_fit(&cfg, &device)?;
-    let pos = resume(&mut fit, &run)?;
-    finish(&cfg, &run, &mut fit, &prepared, pos, &device, opts)
-}
 
-fn build_fit(cfg: &GanRunConfig, device: &Device) -> Result<GanFit> {
-    let gan = Gan::new(
-        cfg.model.clone(),
-        device,
-        &mut rng_for(cfg.train.seed, &[0x494e_4954]),
-    )?;
-    let fixed = gan.noise(FIXED_TILES, &mut rng_for(cfg.train.seed, &[0x4649_5845]));
-    GanFit::new(gan, cfg.objective.clone(), fixed)
-}
+    fn train_config_mut(cfg: &mut GanRunConfig) -> &mut TrainConfig {
+        &mut cfg.params.train
+    }
 
-fn finish(
-    cfg: &GanRunConfig,
-    run: &RunDir,
-    fit: &mut GanFit,
-    prepared: &PreparedData,
-    start: Position,
-    device: &Device,
-    opts: &RunOptions<'_>,
-) -> Result<TrainSummary> {
-    let mut trainer =
-        Trainer::new(cfg.train.clone(), device.clone(), opts.progress)?.with_run_dir(run);
-    if let Some(flag) = &opts.interrupt {
-        trainer = trainer.with_interrupt(flag.clone());
+    fn device(cfg: &GanRunConfig) -> DeviceKind {
+        cfg.params.device
     }
-    if let Some(n) = opts.stop_after {
-        trainer = trainer.stop_after(n);
+
+    fn prepare(cfg: &mut GanRunConfig) -> Result<PreparedData> {
+        cfg.validate()?;
+        let prepared = prepare_data(cfg)?;
+        cfg.params.model.input = prepared.split.dim()?;
+        cfg.params.model.validate()?;
+        Ok(prepared)
     }
-    let report = trainer.fit(fit, &prepared.split, start)?;
-    let eval = if opts.skip_eval {
-        None
-    } else {
-        Some(evaluate_in(
+
+    fn train_data(data: &PreparedData) -> &Dataset {
+        &data.split.train
+    }
+
+    fn validation_data(data: &PreparedData) -> Option<&Dataset> {
+        Some(&data.validation)
+    }
+
+    fn build(cfg: &GanRunConfig, prepared: &PreparedData, device: &Device) -> Result<GanFit> {
+        cfg.params.build(prepared.split.dim()?, device)
+    }
+
+    fn evaluate(
+        cfg: &GanRunConfig,
+        fit: &mut GanFit,
+        prepared: &PreparedData,
+        run: &RunDir,
+        _progress: &dyn Progress,
+    ) -> Result<EvalReport> {
+        evaluate_in(
             run,
+            Pictures::Run(run),
             cfg,
             fit.gan(),
             prepared,
             &EvalRequest::default(),
-        )?)
-    };
-    let last_epoch = run
-        .metrics()?
-        .last()
-        .and_then(|v| v.as_object().cloned())
-        .unwrap_or_default();
-    Ok(TrainSummary {
-        run_dir: run.path().to_path_buf(),
-        epochs: run.position()?.epochs_done,
-        train_seconds: report.seconds,
-        eval,
-        last_epoch,
-    })
+        )
+    }
 }
 
 /// What `gan eval` reports.
@@ -292,8 +195,33 @@ pub struct EvalRequest {
     pub device: DeviceKind,
 }
 
+/// Where an evaluation's pictures go.
+enum Pictures<'a> {
+    /// The training's own evaluation: into the run directory, shown in the report.
+    Run(&'a RunDir),
+    /// A later evaluation: beside its JSON, `<stem>-nearest.png`, `<stem>-classes.png`.
+    Beside(&'a Path),
+}
+
+impl Pictures<'_> {
+    fn file(&self, name: &str) -> PathBuf {
+        match self {
+            Self::Run(run) => run.file(name),
+            Self::Beside(stem) => PathBuf::from(format!("{}-{name}", stem.display())),
+        }
+    }
+
+    fn caption(&self, name: &str, caption: &str) -> Result<()> {
+        match self {
+            Self::Run(run) => run.add_figure(name, caption),
+            Self::Beside(_) => Ok(()),
+        }
+    }
+}
+
 fn evaluate_in(
     run: &RunDir,
+    pictures: Pictures<'_>,
     cfg: &GanRunConfig,
     gan: &Gan,
     prepared: &PreparedData,
@@ -302,7 +230,7 @@ fn evaluate_in(
     let t0 = Instant::now();
     let n = request.samples.unwrap_or(cfg.eval_samples);
     check::positive_count("samples", n)?;
-    let seed = request.seed.unwrap_or(cfg.train.seed);
+    let seed = request.seed.unwrap_or(cfg.params.train.seed);
     let d = gan.config().input;
     let samples = gan.sample_values(n, &mut rng_for(seed, &[0x4556_414c]));
     let parzen = parzen_estimate(
@@ -313,7 +241,13 @@ fn evaluate_in(
         &default_sigmas(),
     )?;
     if prepared.split.train.image_shape().is_some() || image_shape_of(d)[0] > 1 {
-        write_nearest(&samples, prepared.split.train.features(), d, run)?;
+        write_nearest(
+            &samples,
+            prepared.split.train.features(),
+            d,
+            &pictures.file("nearest.png"),
+        )?;
+        pictures.caption("nearest.png", NEAREST_CAPTION)?;
     }
     let mut report = EvalReport {
         parzen_ll: parzen.mean,
@@ -330,7 +264,7 @@ fn evaluate_in(
         let classifier = match Classifier::load(&path, d, &device) {
             Ok(c) if path.exists() => c,
             _ => {
-                let c = Classifier::train(&prepared.split.train, &device, cfg.train.seed)?;
+                let c = Classifier::train(&prepared.split.train, &device, cfg.params.train.seed)?;
                 c.save(&path)?;
                 c
             }
@@ -348,7 +282,7 @@ fn evaluate_in(
         report.collapsed = coverage.collapsed;
         report.classifier_accuracy = classifier.accuracy(&prepared.split.test, &device);
         save_bars(
-            &run.file("classes.png"),
+            &pictures.file("classes.png"),
             &Bars {
                 title: format!(
                     "classes of {n} samples (entropy {:.3} nats)",
@@ -367,38 +301,47 @@ fn evaluate_in(
             640,
             400,
         )?;
-        run.add_figure(
+        pictures.caption(
             "classes.png",
             "predicted classes of the generated samples (a small MLP classifier trained on the labelled training data); a flat histogram means every mode is covered",
         )?;
         report.class_histogram = counts;
     }
     report.eval_seconds = t0.elapsed().as_secs_f64();
-    run.write_json("eval.json", &report)?;
-    write_run_report(run)?;
     Ok(report)
 }
 
 /// Open a run's networks on `device_kind`.
 pub fn open_run(dir: &Path, device_kind: DeviceKind) -> Result<(RunDir, GanRunConfig, Gan)> {
-    let run = RunDir::open(dir, FAMILY)?;
-    let cfg: GanRunConfig = run.read_json("config.json")?;
-    let device = device_kind.device(cfg.train.seed)?;
+    let (run, envelope) = open::<Gan>(dir)?;
+    let cfg = envelope.config;
+    let device = device_kind.device(cfg.params.train.seed)?;
     let path = run.file("model.safetensors");
     let file = TensorFile::load(&path)?;
-    let gan = Gan::from_file(cfg.model.clone(), &file, &device, &path)?;
+    let gan = Gan::from_file(cfg.params.model.clone(), &file, &device, &path)?;
     Ok((run, cfg, gan))
 }
 
 /// `gan eval`: Parzen log-likelihood, mode coverage and Fréchet distance of the run in `dir`,
-/// recorded in its eval.json and report.
+/// recorded beside the training's own evaluation (`evals/eval-<UTC timestamp>.json`, with its
+/// pictures `…-nearest.png` and `…-classes.png`).
 pub fn evaluate_run(dir: &Path, request: &EvalRequest) -> Result<EvalReport> {
     if request.samples == Some(0) {
         return Err(Error::param("samples", "must be at least 1 (got 0)"));
     }
     let (run, cfg, gan) = open_run(dir, request.device)?;
     let prepared = prepare_data(&cfg)?;
-    evaluate_in(&run, &cfg, &gan, &prepared, request)
+    let stem = eval_stem(&run, "eval")?;
+    let report = evaluate_in(
+        &run,
+        Pictures::Beside(&stem),
+        &cfg,
+        &gan,
+        &prepared,
+        request,
+    )?;
+    record_eval_at(&run, &stem, &report)?;
+    Ok(report)
 }
 
 /// What `gan sample` runs.
@@ -436,7 +379,7 @@ pub fn sample_run(
     save_grid(
         &file,
         &values,
-        GridSpec::for_count(request.n, image_shape_of(cfg.model.input)),
+        GridSpec::for_count(request.n, image_shape_of(cfg.params.model.input)),
         Shade::Unit,
     )?;
     Ok(SampleSummary { file, n: request.n })

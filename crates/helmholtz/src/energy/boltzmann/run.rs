@@ -12,10 +12,11 @@ use super::model::{BoltzmannConfig, BoltzmannMachine, state_index};
 use super::targets::{Target, TrainingData};
 use crate::data::DataConfig;
 use crate::error::{Error, Result, check};
+use crate::io::{Blob, RunDir, TensorFile};
 use crate::report::{Chart, Series, save_chart, write_run_report};
 use crate::rng::rng_for;
 use crate::sampling::Schedule;
-use crate::train::{Blob, Progress, RunDir, TensorFile};
+use crate::train::Progress;
 
 /// Family name in config.json.
 pub const FAMILY: &str = "boltzmann";

@@ -16,9 +16,10 @@ use super::network::{Hopfield, Threshold, UpdateOrder, overlap};
 use super::rules::LearningRule;
 use crate::data::{DataConfig, Dataset};
 use crate::error::{Error, Result, check};
+use crate::io::{Blob, RunDir, TensorFile};
 use crate::report::{Chart, GridSpec, Series, Shade, save_chart, save_grid, write_run_report};
 use crate::rng::rng_for;
-use crate::train::{Blob, Progress, RunDir, TensorFile};
+use crate::train::Progress;
 
 /// Family name in config.json.
 pub const FAMILY: &str = "hopfield";

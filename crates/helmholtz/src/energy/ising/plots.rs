@@ -7,8 +7,8 @@ use super::observables::Observables;
 use super::onsager;
 use super::sweep::{IsingSweepConfig, SweepPoint};
 use crate::error::Result;
+use crate::io::RunDir;
 use crate::report::{Chart, Series, save_chart};
-use crate::train::RunDir;
 
 /// An exact curve `f(T, J)` of the infinite lattice, with its legend.
 type ExactCurve = (&'static str, fn(f64, f64) -> f64);

@@ -16,8 +16,9 @@ use super::lattice::{IsingModel, Lattice};
 use super::observables::{Measurement, Observables, observables};
 use super::onsager;
 use crate::error::{Error, Result, check};
+use crate::io::RunDir;
 use crate::report::{GridSpec, Shade, save_grid, write_run_report};
-use crate::train::{Progress, RunDir};
+use crate::train::Progress;
 
 /// Family name in config.json.
 pub const FAMILY: &str = "ising";

@@ -30,8 +30,9 @@ use super::onsager;
 use super::plots::{save_sweep_figures, sweep_rows};
 use super::run::{FAMILY, sample};
 use crate::error::{Error, Result, check};
+use crate::io::RunDir;
 use crate::rng::derive_seed;
-use crate::train::{Progress, RunDir, Silent};
+use crate::train::{Progress, Silent};
 
 /// Everything that defines an `ising sweep`; saved as config.json.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

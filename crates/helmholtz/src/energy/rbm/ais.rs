@@ -69,7 +69,7 @@ pub struct AisEstimate {
     /// `log Z_0 + log mean(w)`.
     pub log_z: f64,
     /// Standard error of `log Z` by the delta method: `sd(w) / (sqrt(runs) mean(w))`.
-    pub log_z_std: f64,
+    pub log_z_se: f64,
     /// `log(mean(w) - 3 se)` (+ log Z_0), or `None` when that is not positive.
     pub log_z_low: Option<f64>,
     /// `log(mean(w) + 3 se)` (+ log Z_0).
@@ -273,7 +273,7 @@ fn summarise(log_w: Vec<f64>, log_z0: f64, config: &AisConfig) -> AisEstimate {
     let base = log_z0 + max;
     AisEstimate {
         log_z: base + mean.ln(),
-        log_z_std: se / mean,
+        log_z_se: se / mean,
         log_z_low: (mean - 3.0 * se > 0.0).then(|| base + (mean - 3.0 * se).ln()),
         log_z_high: base + (mean + 3.0 * se).ln(),
         log_weights: log_w,

@@ -9,17 +9,21 @@ use super::cd::ContrastiveDivergence;
 use super::config::{NegativePhase, VisibleKind};
 use super::exact::{exact_possible, log_z_exact};
 use super::model::Rbm;
-use crate::data::DataSplit;
+use crate::data::{Dataset, data_units};
 use crate::error::Result;
+use crate::io::{RunDir, TensorFile};
 use crate::kernels::ops;
 use crate::report::{GridSpec, Shade, save_grid};
-use crate::train::{Fit, Metrics, RunDir, Step, TensorFile};
+use crate::train::{Fit, Metrics, Step};
 
 /// Examples of each split used for the per-epoch metrics.
 const METRIC_EXAMPLES: usize = 1000;
 
 /// Pictures show this many filters and chains.
 const PICTURE_TILES: usize = 100;
+
+/// Epochs between two redraws of the sample picture (it is also drawn after the last epoch).
+const SAMPLE_EVERY: usize = 5;
 
 /// An RBM with its CD/PCD optimiser, as a [`Fit`].
 pub struct RbmFit {
@@ -79,37 +83,47 @@ impl Fit for RbmFit {
     fn epoch_metrics(
         &mut self,
         _epoch: usize,
-        data: &DataSplit,
+        train: &Dataset,
+        validation: Option<&Dataset>,
         rng: &mut StdRng,
     ) -> Result<Metrics> {
         let device = self.rbm.device();
-        let train = data.train.head(METRIC_EXAMPLES).to_tensor(&device);
-        let test = data.test.head(METRIC_EXAMPLES).to_tensor(&device);
-        let f_train = mean(&self.rbm.free_energy(&train));
-        let f_test = mean(&self.rbm.free_energy(&test));
-        let mut m: Metrics = vec![
-            ("recon_error", self.rbm.reconstruction_error(&train)),
-            ("test_recon_error", self.rbm.reconstruction_error(&test)),
-        ];
+        let train = train.head(METRIC_EXAMPLES).to_tensor(&device);
+        let mut m: Metrics = vec![("recon_error", self.rbm.reconstruction_error(&train))];
         if self.rbm.config().visible_kind == VisibleKind::Bernoulli {
             m.push((
                 "pseudo_log_likelihood",
                 pseudo_log_likelihood(&self.rbm, &train, rng),
             ));
         }
-        m.push(("free_energy_gap", f_test - f_train));
-        if exact_possible(&self.rbm)
-            && self.rbm.config().hidden.min(self.rbm.config().visible) <= 16
-        {
+        if let Some(validation) = validation {
+            let valid = validation.head(METRIC_EXAMPLES).to_tensor(&device);
+            let f_train = mean(&self.rbm.free_energy(&train));
+            let f_valid = mean(&self.rbm.free_energy(&valid));
             m.push((
-                "test_log_likelihood_exact",
-                -f_test - log_z_exact(&self.rbm)?,
+                "validation_recon_error",
+                self.rbm.reconstruction_error(&valid),
             ));
+            m.push(("free_energy_gap", f_valid - f_train));
+            if exact_possible(&self.rbm)
+                && self.rbm.config().hidden.min(self.rbm.config().visible) <= 16
+            {
+                m.push((
+                    "validation_log_likelihood_exact",
+                    -f_valid - log_z_exact(&self.rbm)?,
+                ));
+            }
         }
         Ok(m)
     }
 
-    fn write_pictures(&mut self, run: &RunDir, _epoch: usize, rng: &mut StdRng) -> Result<()> {
+    fn write_pictures(
+        &mut self,
+        run: &RunDir,
+        epoch: usize,
+        last: bool,
+        rng: &mut StdRng,
+    ) -> Result<()> {
         let Some([h, w]) = self.image_shape else {
             return Ok(());
         };
@@ -124,6 +138,11 @@ impl Fit for RbmFit {
             "filters.png",
             "weight filters W[:, j] of the first hidden units (grey = 0, white > 0, black < 0)",
         )?;
+        // The sample chains cost as much as several epochs of training: redraw them every
+        // few epochs and after the last one.
+        if !(last || epoch.is_multiple_of(SAMPLE_EVERY)) {
+            return Ok(());
+        }
         let samples = self.samples(PICTURE_TILES, self.sample_steps, rng);
         let shade = shade_for(self.rbm.config().visible_kind);
         save_grid(
@@ -134,7 +153,10 @@ impl Fit for RbmFit {
         )?;
         run.add_figure(
             "samples.png",
-            &format!("E[v | h] after {} block Gibbs steps from noise, {PICTURE_TILES} independent chains", self.sample_steps),
+            &format!(
+                "E[v | h] after {} block Gibbs steps from noise, {PICTURE_TILES} independent chains (epoch {epoch})",
+                self.sample_steps
+            ),
         )?;
         Ok(())
     }
@@ -196,19 +218,6 @@ impl RbmFit {
         let (mean, _) = self.rbm.gibbs(v0, steps.max(1), rng);
         data_units(mean, self.unstandardize.as_ref())
     }
-}
-
-/// Copy `t` to the host, undoing standardisation `(mean, std)` per column when given.
-pub fn data_units(t: Tensor<2>, standardize: Option<&(Vec<f64>, Vec<f64>)>) -> Vec<f32> {
-    let mut v = ops::to_f32_vec(t);
-    if let Some((mean, std)) = standardize {
-        let d = mean.len();
-        for (i, x) in v.iter_mut().enumerate() {
-            let s = if std[i % d] > 1e-8 { std[i % d] } else { 1.0 };
-            *x = (*x as f64 * s + mean[i % d]) as f32;
-        }
-    }
-    v
 }
 
 /// Grey-level mapping for pictures of visible states.

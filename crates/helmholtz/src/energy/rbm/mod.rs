@@ -40,6 +40,7 @@ mod exact;
 mod fit;
 mod host;
 mod model;
+mod params;
 mod run;
 
 pub use ais::{AisConfig, AisEstimate, ais_log_z, base_log_z};
@@ -49,10 +50,10 @@ pub use exact::{
     MAX_ENUMERATED_UNITS, binary_states, exact_log_likelihood_gradient, exact_possible,
     log_p_all_visible, log_sum_exp, log_z_exact,
 };
-pub use fit::{RbmFit, data_units, pseudo_log_likelihood, shade_for};
+pub use fit::{RbmFit, pseudo_log_likelihood, shade_for};
 pub use model::{Rbm, logit};
+pub use params::RbmParams;
 pub use run::{
-    ChainStart, EvalReport, EvalRequest, FAMILY, PreparedData, RbmRunConfig, RunOptions,
-    SampleRequest, SampleSummary, TrainSummary, evaluate, evaluate_run, open_run, prepare_data,
-    resume_run, sample_run, train,
+    ChainStart, EvalReport, EvalRequest, FAMILY, PreparedData, RbmRunConfig, SampleRequest,
+    SampleSummary, evaluate, evaluate_run, open_run, prepare_data, sample_run,
 };

@@ -1,62 +1,62 @@
 //! Whole runs: train into a run directory, resume, evaluate, sample. The CLI calls these.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::ais::{AisConfig, ais_log_z};
-use super::cd::ContrastiveDivergence;
-use super::config::{CdConfig, RbmConfig, VisibleKind};
+use super::config::VisibleKind;
 use super::exact::{exact_possible, log_z_exact};
-use super::fit::{RbmFit, data_units, load_rbm, noise, shade_for};
+use super::fit::{RbmFit, load_rbm, noise, shade_for};
 use super::model::{Rbm, logit};
-use crate::data::{DataConfig, DataSplit};
+use super::params::RbmParams;
+use crate::data::{DataConfig, DataSplit, Dataset, data_units};
 use crate::error::{Error, Result, check};
+use crate::io::{RunDir, TensorFile};
 use crate::kernels::runtime::DeviceKind;
 use crate::report::{GridSpec, save_grid, write_run_report};
 use crate::rng::rng_for;
-use crate::train::{
-    FitReport, Position, Progress, RunDir, TensorFile, TrainConfig, Trainer, resume,
-};
+use crate::run::{Family, open, record_eval};
+use crate::train::{Progress, TrainConfig};
 
 /// Family name in config.json.
 pub const FAMILY: &str = "rbm";
 
-/// Everything that defines an RBM run; saved as config.json.
+/// Everything that defines an RBM run; saved as config.json (inside the run envelope).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RbmRunConfig {
-    /// Always `rbm`.
-    pub family: String,
-    /// helmholtz version that wrote the run.
-    pub helmholtz_version: String,
-    /// Architecture (`visible` is filled in from the data).
-    pub model: RbmConfig,
-    /// CD/PCD settings.
-    pub cd: CdConfig,
-    /// Epochs, batch size, seed.
-    pub train: TrainConfig,
+    /// How the RBM is trained (`model`, `cd`, `train`, `device` in the JSON).
+    #[serde(flatten)]
+    pub params: RbmParams,
     /// Where the data come from and how they are binarised.
     pub data: DataConfig,
-    /// Gibbs steps for the per-epoch sample picture.
+    /// Gibbs steps for the sample picture.
     pub sample_steps: usize,
     /// AIS settings for the final evaluation.
     pub ais: AisConfig,
-    /// Device the run trained on.
-    pub device: DeviceKind,
 }
 
 impl RbmRunConfig {
+    /// The defaults of `helmholtz rbm train` on `data`.
+    pub fn new(params: RbmParams, data: DataConfig) -> Self {
+        Self {
+            params,
+            data,
+            sample_steps: 500,
+            ais: AisConfig {
+                runs: 100,
+                betas: 14_500,
+            },
+        }
+    }
+
     /// Check every part.
     pub fn validate(&self) -> Result<()> {
-        self.model.validate()?;
-        self.cd.validate()?;
-        self.train.validate()?;
+        self.params.validate(self.params.model.visible.max(1))?;
         self.ais.validate()?;
         check::positive_count("sample-steps", self.sample_steps)?;
-        if self.model.visible_kind == VisibleKind::Gaussian
+        if self.params.model.visible_kind == VisibleKind::Gaussian
             && self.data.binarize != crate::data::Binarize::None
         {
             return Err(Error::param(
@@ -70,177 +70,115 @@ impl RbmRunConfig {
 
 /// Data as the RBM sees them, with what is needed to map back and to build the AIS base model.
 pub struct PreparedData {
-    /// Train/test split (standardised for Gaussian visibles).
+    /// Train/test split (standardised for Gaussian visibles); the validation examples are no
+    /// longer in `split.train`.
     pub split: DataSplit,
+    /// Training examples held out for per-epoch monitoring (none for tiny data sets).
+    pub validation: Option<Dataset>,
     /// Per-column `(mean, std)` used to standardise, for Gaussian visibles.
     pub standardize: Option<(Vec<f64>, Vec<f64>)>,
     /// Visible biases of the AIS base-rate model.
     pub base_bias: Vec<f32>,
 }
 
-/// Load and prepare the run's data.
+/// Validation examples held out of the training data at most.
+const VALIDATION_EXAMPLES: usize = 500;
+
+/// Load and prepare the run's data: hold validation examples out of the training data, and
+/// standardise (Gaussian visibles) with the statistics of what remains.
 pub fn prepare_data(cfg: &RbmRunConfig) -> Result<PreparedData> {
-    let mut split = cfg.data.load(cfg.train.seed)?;
+    let mut split = cfg.data.load(cfg.params.train.seed)?;
+    let v = Dataset::validation_size(split.train.len(), VALIDATION_EXAMPLES);
+    let (train, mut validation) = split.train.split_tail(v);
+    split.train = train;
     let means = split.train.column_means();
-    match cfg.model.visible_kind {
+    let (standardize, base_bias) = match cfg.params.model.visible_kind {
         VisibleKind::Bernoulli => {
             let why = "a Bernoulli RBM needs (use --visible gaussian for real-valued data)";
             split.train.require_unit_interval(why)?;
             split.test.require_unit_interval(why)?;
-            let base_bias = means.iter().map(|&m| logit(m) as f32).collect();
-            Ok(PreparedData {
-                split,
-                standardize: None,
-                base_bias,
-            })
+            (None, means.iter().map(|&m| logit(m) as f32).collect())
         }
         VisibleKind::Gaussian => {
             let stds = split.train.column_stds();
             split.train.standardize(&means, &stds);
             split.test.standardize(&means, &stds);
-            let base_bias = split
+            validation.standardize(&means, &stds);
+            let base = split
                 .train
                 .column_means()
                 .iter()
                 .map(|&m| m as f32)
                 .collect();
-            Ok(PreparedData {
-                split,
-                standardize: Some((means, stds)),
-                base_bias,
-            })
+            (Some((means, stds)), base)
         }
-    }
-}
-
-/// What `rbm train` reports.
-#[derive(Debug, Clone, Serialize)]
-pub struct TrainSummary {
-    /// The run directory.
-    pub run_dir: PathBuf,
-    /// Epochs trained in total.
-    pub epochs: usize,
-    /// Seconds spent training in this call (evaluation excluded).
-    pub train_seconds: f64,
-    /// The final evaluation.
-    pub eval: EvalReport,
-    /// Metrics of the last epoch.
-    pub last_epoch: serde_json::Map<String, serde_json::Value>,
-}
-
-/// Options that are not part of the model: where to write, how to report, when to stop.
-pub struct RunOptions<'a> {
-    /// Progress sink for training and evaluation.
-    pub progress: &'a dyn Progress,
-    /// Set by Ctrl-C.
-    pub interrupt: Option<Arc<AtomicBool>>,
-    /// Stop after this many epochs (the run stays resumable).
-    pub stop_after: Option<usize>,
-    /// Skip the final AIS evaluation.
-    pub skip_eval: bool,
-}
-
-/// Train a new RBM into `out` (or `runs/rbm-<timestamp>`), then evaluate it.
-pub fn train(
-    mut cfg: RbmRunConfig,
-    out: Option<&Path>,
-    opts: &RunOptions<'_>,
-) -> Result<TrainSummary> {
-    // Everything that can fail on the user's input fails before the run directory exists.
-    let prepared = prepare_data(&cfg)?;
-    cfg.model.visible = prepared.split.dim()?;
-    cfg.family = FAMILY.into();
-    cfg.helmholtz_version = env!("CARGO_PKG_VERSION").into();
-    cfg.validate()?;
-    let device = cfg.device.device(cfg.train.seed)?;
-    let mut fit = build_fit(&cfg, &prepared, &device)?;
-    let run = match out {
-        Some(p) => RunDir::create(p)?,
-        None => RunDir::create_default("runs", FAMILY)?,
     };
-    run.write_json("config.json", &cfg)?;
-    let start = Position::default();
-    let result = finish(&cfg, &run, &mut fit, &prepared, start, &device, opts);
-    crate::train::discard_if_unsaved(&run, result)
-}
-
-/// Continue the run in `dir` from its last checkpoint; `epochs` may raise the total.
-pub fn resume_run(
-    dir: &Path,
-    epochs: Option<usize>,
-    opts: &RunOptions<'_>,
-) -> Result<TrainSummary> {
-    let run = RunDir::open(dir, FAMILY)?;
-    let mut cfg: RbmRunConfig = run.read_json("config.json")?;
-    let pos = run.position()?;
-    if let Some(e) = crate::train::resume_epochs(pos.epochs_done, epochs)? {
-        cfg.train.epochs = e;
-        run.write_json("config.json", &cfg)?;
-    }
-    cfg.validate()?;
-    let prepared = prepare_data(&cfg)?;
-    let device = cfg.device.device(cfg.train.seed)?;
-    let mut fit = build_fit(&cfg, &prepared, &device)?;
-    let pos = resume(&mut fit, &run)?;
-    finish(&cfg, &run, &mut fit, &prepared, pos, &device, opts)
-}
-
-fn build_fit(cfg: &RbmRunConfig, prepared: &PreparedData, device: &Device) -> Result<RbmFit> {
-    let mut rbm = Rbm::new(
-        cfg.model.clone(),
-        device,
-        &mut rng_for(cfg.train.seed, &[0x494e_4954]),
-    )?;
-    rbm.init_visible_bias(&prepared.split.train.column_means());
-    let cd = ContrastiveDivergence::new(cfg.cd.clone(), &rbm)?;
-    let mut fit = RbmFit::new(
-        rbm,
-        cd,
-        cfg.sample_steps,
-        prepared.split.train.image_shape(),
-    );
-    fit.unstandardize = prepared.standardize.clone();
-    Ok(fit)
-}
-
-fn finish(
-    cfg: &RbmRunConfig,
-    run: &RunDir,
-    fit: &mut RbmFit,
-    prepared: &PreparedData,
-    start: Position,
-    device: &Device,
-    opts: &RunOptions<'_>,
-) -> Result<TrainSummary> {
-    let mut trainer =
-        Trainer::new(cfg.train.clone(), device.clone(), opts.progress)?.with_run_dir(run);
-    if let Some(flag) = &opts.interrupt {
-        trainer = trainer.with_interrupt(flag.clone());
-    }
-    if let Some(n) = opts.stop_after {
-        trainer = trainer.stop_after(n);
-    }
-    let report: FitReport = trainer.fit(fit, &prepared.split, start)?;
-    let eval = if opts.skip_eval {
-        EvalReport::default()
-    } else {
-        let eval = evaluate(&fit.rbm, prepared, &cfg.ais, cfg.train.seed, opts.progress)?;
-        run.write_json("eval.json", &eval)?;
-        write_run_report(run)?;
-        eval
-    };
-    let last_epoch = run
-        .metrics()?
-        .last()
-        .and_then(|v| v.as_object().cloned())
-        .unwrap_or_default();
-    Ok(TrainSummary {
-        run_dir: run.path().to_path_buf(),
-        epochs: run.position()?.epochs_done,
-        train_seconds: report.seconds,
-        eval,
-        last_epoch,
+    Ok(PreparedData {
+        split,
+        validation: (v > 0).then_some(validation),
+        standardize,
+        base_bias,
     })
+}
+
+impl Family for Rbm {
+    const NAME: &'static str = FAMILY;
+    type Config = RbmRunConfig;
+    type Data = PreparedData;
+    type Fit = RbmFit;
+    type Eval = EvalReport;
+
+    fn train_config(cfg: &RbmRunConfig) -> &TrainConfig {
+        &cfg.params.train
+    }
+
+    fn train_config_mut(cfg: &mut RbmRunConfig) -> &mut TrainConfig {
+        &mut cfg.params.train
+    }
+
+    fn device(cfg: &RbmRunConfig) -> DeviceKind {
+        cfg.params.device
+    }
+
+    fn prepare(cfg: &mut RbmRunConfig) -> Result<PreparedData> {
+        cfg.validate()?;
+        let prepared = prepare_data(cfg)?;
+        cfg.params.model.visible = prepared.split.dim()?;
+        cfg.validate()?;
+        Ok(prepared)
+    }
+
+    fn train_data(data: &PreparedData) -> &Dataset {
+        &data.split.train
+    }
+
+    fn validation_data(data: &PreparedData) -> Option<&Dataset> {
+        data.validation.as_ref()
+    }
+
+    fn build(cfg: &RbmRunConfig, prepared: &PreparedData, device: &Device) -> Result<RbmFit> {
+        let mut fit = cfg.params.build(&prepared.split.train, device)?;
+        fit.sample_steps = cfg.sample_steps;
+        fit.image_shape = prepared.split.train.image_shape();
+        fit.unstandardize = prepared.standardize.clone();
+        Ok(fit)
+    }
+
+    fn evaluate(
+        cfg: &RbmRunConfig,
+        fit: &mut RbmFit,
+        prepared: &PreparedData,
+        _run: &RunDir,
+        progress: &dyn Progress,
+    ) -> Result<EvalReport> {
+        evaluate(
+            &fit.rbm,
+            prepared,
+            &cfg.ais,
+            cfg.params.train.seed,
+            progress,
+        )
+    }
 }
 
 /// Test-set log-likelihood of an RBM.
@@ -249,14 +187,13 @@ pub struct EvalReport {
     /// Mean test log-likelihood, nats per example: `mean(-F(v)) - log Z` (Gaussian visibles:
     /// a log-density of the data in original units).
     pub test_log_likelihood: f64,
-    /// Its uncertainty from `log Z` (one standard error; 0 when `log Z` is exact).
-    pub test_log_likelihood_std: f64,
-    /// Standard error of the mean over test examples.
-    pub test_log_likelihood_sem: f64,
+    /// Standard error of the mean over test examples (the spread of the data).
+    pub test_log_likelihood_se: f64,
     /// `log Z` used: exact when `log_z_method` is `exact`, else the AIS estimate.
     pub log_z: f64,
-    /// Standard error of `log Z` (AIS); 0 when exact.
-    pub log_z_std: f64,
+    /// Standard error of `log Z` from the AIS runs (it shifts every example's log-likelihood
+    /// alike); 0 when exact.
+    pub log_z_se: f64,
     /// `exact` (enumeration) or `ais`.
     pub log_z_method: String,
     /// The AIS estimate, when AIS ran.
@@ -296,9 +233,9 @@ pub fn evaluate(
         progress,
     )?;
     let exact = exact_possible(rbm).then(|| log_z_exact(rbm)).transpose()?;
-    let (log_z, log_z_std, method) = match exact {
+    let (log_z, log_z_se, method) = match exact {
         Some(z) => (z, 0.0, "exact"),
-        None => (ais_est.log_z, ais_est.log_z_std, "ais"),
+        None => (ais_est.log_z, ais_est.log_z_se, "ais"),
     };
     // Gaussian visibles: the density of standardised data; convert to original units.
     let jacobian: f64 = prepared
@@ -323,10 +260,9 @@ pub fn evaluate(
     };
     Ok(EvalReport {
         test_log_likelihood: -mean_f - log_z - jacobian,
-        test_log_likelihood_std: log_z_std,
-        test_log_likelihood_sem: (var_f / n).sqrt(),
+        test_log_likelihood_se: (var_f / n).sqrt(),
         log_z,
-        log_z_std,
+        log_z_se,
         log_z_method: method.into(),
         log_z_ais: Some(ais_est.log_z),
         ais_runs: ais_est.runs,
@@ -339,12 +275,12 @@ pub fn evaluate(
 
 /// Open a run's model on `device_kind` (parameters load onto any device).
 pub fn open_run(dir: &Path, device_kind: DeviceKind) -> Result<(RunDir, RbmRunConfig, Rbm)> {
-    let run = RunDir::open(dir, FAMILY)?;
-    let cfg: RbmRunConfig = run.read_json("config.json")?;
-    let device = device_kind.device(cfg.train.seed)?;
+    let (run, envelope) = open::<Rbm>(dir)?;
+    let cfg = envelope.config;
+    let device = device_kind.device(cfg.params.train.seed)?;
     let path = run.file("model.safetensors");
     let file = TensorFile::load(&path)?;
-    let rbm = load_rbm(cfg.model.clone(), &file, &device, &path)?;
+    let rbm = load_rbm(cfg.params.model.clone(), &file, &device, &path)?;
     Ok((run, cfg, rbm))
 }
 
@@ -361,7 +297,8 @@ pub struct EvalRequest {
     pub device: DeviceKind,
 }
 
-/// `rbm eval`: evaluate the run in `dir` and record the result in its eval.json and report.
+/// `rbm eval`: evaluate the run in `dir` and record the result beside the training's own
+/// evaluation (`evals/eval-<UTC timestamp>.json`, listed in the report).
 pub fn evaluate_run(
     dir: &Path,
     request: &EvalRequest,
@@ -375,21 +312,20 @@ pub fn evaluate_run(
     ais.validate()?;
     let prepared = prepare_data(&cfg)?;
     let width = prepared.split.dim()?;
-    if width != cfg.model.visible {
+    if width != cfg.params.model.visible {
         return Err(Error::ShapeMismatch {
             what: format!(
                 "data `{}` width vs the model in {}",
                 cfg.data.source,
                 run.path().display()
             ),
-            expected: vec![cfg.model.visible],
+            expected: vec![cfg.params.model.visible],
             got: vec![width],
         });
     }
-    let seed = request.seed.unwrap_or(cfg.train.seed);
+    let seed = request.seed.unwrap_or(cfg.params.train.seed);
     let report = evaluate(&rbm, &prepared, &ais, seed, progress)?;
-    run.write_json("eval.json", &report)?;
-    write_run_report(&run)?;
+    record_eval(&run, "eval", &report)?;
     Ok(report)
 }
 
@@ -457,7 +393,7 @@ pub fn sample_run(
     let (run, cfg, rbm) = open_run(dir, request.device)?;
     let mut rng = rng_for(request.seed, &[0x5341_4d50]);
     // Data are needed to start from them and, for Gaussian units, to undo standardisation.
-    let prepared = match (request.from, cfg.model.visible_kind) {
+    let prepared = match (request.from, cfg.params.model.visible_kind) {
         (ChainStart::Noise, VisibleKind::Bernoulli) => None,
         _ => Some(prepare_data(&cfg)?),
     };
@@ -476,7 +412,12 @@ pub fn sample_run(
         .map(Path::to_path_buf)
         .unwrap_or_else(|| run.file(&format!("samples-{steps}-steps.png")));
     let grid = GridSpec::for_count(chains, image_shape_of(&cfg));
-    save_grid(&file, &values, grid, shade_for(cfg.model.visible_kind))?;
+    save_grid(
+        &file,
+        &values,
+        grid,
+        shade_for(cfg.params.model.visible_kind),
+    )?;
     if file.parent() == Some(run.path())
         && let Some(name) = file.file_name().and_then(|n| n.to_str())
     {
@@ -497,7 +438,7 @@ pub fn sample_run(
 
 /// The picture shape of a run's examples (square images, or one row).
 fn image_shape_of(cfg: &RbmRunConfig) -> [usize; 2] {
-    let d = cfg.model.visible;
+    let d = cfg.params.model.visible;
     let side = (d as f64).sqrt().round() as usize;
     if side * side == d {
         [side, side]

@@ -9,13 +9,17 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::bounds::{elbo_per_example, iw_bound};
-use super::run::{FAMILY, RunOptions, VaeRunConfig, data_for, open_run, train};
+use super::model::Vae;
+use super::run::{FAMILY, VaeRunConfig, data_for, open_run};
 use crate::data::DataConfig;
 use crate::error::{Error, Result};
+use crate::eval::roc::roc_auc;
+use crate::io::{RunDir, write_atomic};
 use crate::kernels::runtime::DeviceKind;
 use crate::report::{Bars, Histogram, save_bars, save_histogram, write_run_report};
 use crate::rng::rng_for;
-use crate::train::{Progress, RunDir, write_atomic};
+use crate::run::{RunOptions, train};
+use crate::train::Progress;
 
 /// Which bound scores an example.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -194,34 +198,6 @@ fn pick(scores: &[f64], positive: &[bool], want: bool) -> Vec<f64> {
         .collect()
 }
 
-/// The area under the ROC curve of `scores` for the labels `positive`: the probability that a
-/// random positive scores higher than a random negative, ties counting one half (the
-/// Mann-Whitney U statistic over `n_pos * n_neg`, with average ranks). `None` without both
-/// classes.
-pub fn roc_auc(scores: &[f64], positive: &[bool]) -> Option<f64> {
-    let n_pos = positive.iter().filter(|&&p| p).count();
-    let n_neg = positive.len() - n_pos;
-    if n_pos == 0 || n_neg == 0 || scores.len() != positive.len() {
-        return None;
-    }
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
-    let mut rank_sum = 0f64;
-    let mut i = 0;
-    while i < order.len() {
-        let mut j = i;
-        while j + 1 < order.len() && scores[order[j + 1]] == scores[order[i]] {
-            j += 1;
-        }
-        // Ranks i+1..=j+1 share their average.
-        let avg = (i + j + 2) as f64 / 2.0;
-        rank_sum += order[i..=j].iter().filter(|&&k| positive[k]).count() as f64 * avg;
-        i = j + 1;
-    }
-    let u = rank_sum - (n_pos * (n_pos + 1)) as f64 / 2.0;
-    Some(u / (n_pos as f64 * n_neg as f64))
-}
-
 /// The ROC-AUC of detecting one held-out class.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ClassAuc {
@@ -281,8 +257,9 @@ pub fn holdout_sweep(
             interrupt: opts.interrupt.clone(),
             stop_after: opts.stop_after,
             skip_eval: true,
+            command_line: opts.command_line.clone(),
         };
-        train(cfg, Some(&dir), &run_opts)?;
+        train::<Vae>(cfg, Some(&dir), &run_opts)?;
         let report = score_run(&dir, request, opts.progress)?;
         let auc = report.roc_auc.unwrap_or(f64::NAN);
         opts.progress
@@ -325,19 +302,4 @@ pub fn holdout_sweep(
     root.write_json("eval.json", &sweep)?;
     write_run_report(&root)?;
     Ok(sweep)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn auc_counts_ordered_pairs_and_half_ties() {
-        // Positives {3, 2}, negatives {1, 2}: pairs (3>1, 3>2, 2>1, 2=2) = 3.5 / 4.
-        let auc = roc_auc(&[3.0, 2.0, 1.0, 2.0], &[true, true, false, false]);
-        assert_eq!(auc, Some(0.875));
-        assert_eq!(roc_auc(&[1.0, 2.0], &[false, true]), Some(1.0));
-        assert_eq!(roc_auc(&[1.0, 2.0], &[true, false]), Some(0.0));
-        assert_eq!(roc_auc(&[1.0, 2.0], &[true, true]), None);
-    }
 }

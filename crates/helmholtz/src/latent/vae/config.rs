@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, check};
 use crate::latent::gumbel::TauSchedule;
+pub use crate::nn::Engine;
 
 /// The latent variables and their prior.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -231,32 +232,6 @@ pub struct ElboConfig {
     /// Which code computes the updates.
     #[serde(default)]
     pub engine: Engine,
-}
-
-/// Which code computes the training updates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Engine {
-    /// The host engine ([`super::host`]) for Gaussian VAEs with a Bernoulli decoder on the CPU,
-    /// burn's autodiff otherwise.
-    #[default]
-    Auto,
-    /// Always burn's autodiff (the reference; any device, any latent).
-    Tensor,
-}
-
-impl std::str::FromStr for Engine {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "auto" => Ok(Self::Auto),
-            "tensor" | "burn" => Ok(Self::Tensor),
-            other => Err(Error::param(
-                "engine",
-                format!("`{other}` is not one of auto, tensor"),
-            )),
-        }
-    }
 }
 
 impl Default for ElboConfig {

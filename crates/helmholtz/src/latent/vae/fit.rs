@@ -14,12 +14,13 @@ use super::host::{AdamSettings, HostVae};
 use super::model::{Vae, load_param, stored};
 use super::objective::{Sampling, elbo};
 use super::pictures::{PictureData, write_pictures};
-use crate::data::DataSplit;
+use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::io::{RunDir, TensorFile};
 use crate::kernels::ops;
-use crate::train::{Fit, Metrics, RunDir, Step, TensorFile};
+use crate::train::{Fit, Metrics, Step};
 
-/// Test examples used for the per-epoch ELBO.
+/// Validation examples used for the per-epoch ELBO.
 pub const METRIC_EXAMPLES: usize = 500;
 
 /// A VAE with its Adam optimiser, as a [`Fit`].
@@ -100,9 +101,15 @@ impl VaeFit {
             .loss
     }
 
-    /// The model.
+    /// The model (up to date after every epoch: the trainer's metrics bring it up to date).
     pub fn vae(&self) -> &Vae {
         &self.vae
+    }
+
+    /// The trained model, with the host engine's newest parameters.
+    pub fn into_vae(mut self) -> Result<Vae> {
+        self.sync();
+        Ok(self.vae)
     }
 
     /// One Adam step on the mini-batch `x`; returns the loss per example (the negative ELBO
@@ -185,22 +192,22 @@ impl Fit for VaeFit {
     fn epoch_metrics(
         &mut self,
         epoch: usize,
-        data: &DataSplit,
+        _train: &Dataset,
+        validation: Option<&Dataset>,
         rng: &mut StdRng,
     ) -> Result<Metrics> {
         self.sync();
-        let test = data
-            .test
-            .head(METRIC_EXAMPLES)
-            .to_tensor(&self.vae.device());
-        let (bound, recon, kl) = elbo_per_example(&self.vae, &test, rng);
-        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-        let mut m: Metrics = vec![
-            ("train_loss", self.loss_sum / self.loss_count.max(1) as f64),
-            ("test_elbo", bound.mean()),
-            ("test_recon", mean(&recon)),
-            ("test_kl", mean(&kl)),
-        ];
+        let mut m: Metrics = vec![("train_loss", self.loss_sum / self.loss_count.max(1) as f64)];
+        if let Some(validation) = validation {
+            let x = validation
+                .head(METRIC_EXAMPLES)
+                .to_tensor(&self.vae.device());
+            let (bound, recon, kl) = elbo_per_example(&self.vae, &x, rng);
+            let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+            m.push(("validation_elbo", bound.mean()));
+            m.push(("validation_recon", mean(&recon)));
+            m.push(("validation_kl", mean(&kl)));
+        }
         if self.objective.warmup_epochs > 0.0 {
             m.push(("kl_weight", self.objective.kl_weight(epoch as f64)));
         }
@@ -212,7 +219,13 @@ impl Fit for VaeFit {
         Ok(m)
     }
 
-    fn write_pictures(&mut self, run: &RunDir, _epoch: usize, rng: &mut StdRng) -> Result<()> {
+    fn write_pictures(
+        &mut self,
+        run: &RunDir,
+        _epoch: usize,
+        _last: bool,
+        rng: &mut StdRng,
+    ) -> Result<()> {
         self.sync();
         write_pictures(&self.vae, &self.pictures, run, rng)
     }

@@ -21,11 +21,11 @@
 
 use rayon::prelude::*;
 
-pub use crate::kernels::dense::{AdamSettings, Dense, LayerGrad};
-use crate::kernels::dense::{adam_update, dense_backward, dense_forward, row_major, transposed};
 use crate::kernels::gemm::gemm_into;
 use crate::kernels::math::{exp, log1p};
 use crate::kernels::{multiversion, noise};
+pub use crate::nn::dense::{AdamSettings, Dense, LayerGrad};
+use crate::nn::dense::{adam_update, dense_backward, dense_forward, row_major, transposed};
 
 multiversion! {
     /// One row of the Bernoulli decoder: `delta = sigmoid(a) - x` and the returned

@@ -59,12 +59,12 @@ mod fit;
 pub mod host;
 mod model;
 mod objective;
+mod params;
 mod pictures;
 mod run;
 
 pub use anomaly::{
-    AnomalyReport, AnomalyRequest, ClassAuc, HoldoutSweep, ScoreKind, holdout_sweep, roc_auc,
-    score_run,
+    AnomalyReport, AnomalyRequest, ClassAuc, HoldoutSweep, ScoreKind, holdout_sweep, score_run,
 };
 pub use bounds::{Bound, ROWS_PER_PASS, elbo_per_example, iw_bound};
 pub use config::{ElboConfig, Engine, Latent, Likelihood, VaeConfig, parse_hidden};
@@ -73,11 +73,9 @@ pub use model::{Posterior, Vae};
 pub use objective::{
     ElboTerms, Sampling, bce_with_logits, elbo, kl_standard_normal, reparameterize, standard_normal,
 };
-pub use pictures::{
-    PictureData, inverse_normal_cdf, mode_code, principal_components, prior_codes, write_pictures,
-};
+pub use params::VaeParams;
+pub use pictures::{PictureData, mode_code, prior_codes, write_pictures};
 pub use run::{
-    DEFAULT_SAMPLES, EvalReport, EvalRequest, FAMILY, PreparedData, RunOptions, SampleRequest,
-    SampleSummary, TrainSummary, VaeRunConfig, evaluate, evaluate_run, open_run, prepare_data,
-    resume_run, sample_run, train,
+    DEFAULT_SAMPLES, EvalReport, EvalRequest, FAMILY, PreparedData, SampleRequest, SampleSummary,
+    VaeRunConfig, evaluate, evaluate_run, open_run, prepare_data, sample_run,
 };

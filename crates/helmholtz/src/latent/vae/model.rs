@@ -10,8 +10,8 @@ use rand::{Rng, RngExt};
 
 use super::config::{Latent, Likelihood, VaeConfig};
 use crate::error::{Error, Result};
+use crate::io::TensorFile;
 use crate::kernels::ops;
-use crate::train::TensorFile;
 
 /// A fully connected layer `y = x W + b`, `W: [in, out]`, `b` kept as `[1, out]` to broadcast.
 #[derive(Debug, Clone)]
@@ -347,8 +347,8 @@ fn is_vector(name: &str) -> bool {
 }
 
 /// The host copy of a parameter in its stored shape.
-pub(crate) fn stored(name: &str, t: &Tensor<2>) -> crate::train::Blob {
-    let mut blob = crate::train::Blob::from_tensor(t);
+pub(crate) fn stored(name: &str, t: &Tensor<2>) -> crate::io::Blob {
+    let mut blob = crate::io::Blob::from_tensor(t);
     if is_vector(name) {
         blob.shape = vec![blob.shape[1]];
     }

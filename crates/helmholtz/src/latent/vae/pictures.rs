@@ -10,10 +10,12 @@ use super::config::{Latent, Likelihood};
 use super::model::{Posterior, Vae};
 use crate::data::Dataset;
 use crate::error::Result;
+use crate::eval::pca::principal_components;
+use crate::io::RunDir;
+use crate::kernels::math::inverse_normal_cdf;
 use crate::kernels::ops;
 use crate::latent::gumbel;
 use crate::report::{GridSpec, Scatter, Shade, save_grid, save_scatter};
-use crate::train::RunDir;
 
 /// Test examples shown in the pictures, and how to map model values back to data units.
 #[derive(Debug, Clone)]
@@ -116,7 +118,7 @@ fn shade_for(vae: &Vae) -> Shade {
 
 /// Model values back to data units (undoing standardisation).
 fn data_units(t: Tensor<2>, data: &PictureData) -> Vec<f32> {
-    crate::energy::rbm::data_units(t, data.unstandardize.as_ref())
+    crate::data::data_units(t, data.unstandardize.as_ref())
 }
 
 /// The mode of `q(z | x)` as a decoder input: `mu`, or the one-hot argmax of each group.
@@ -234,157 +236,5 @@ fn latent_scatter(vae: &Vae, ex: &Dataset) -> Scatter {
         y_label: "PC 2".into(),
         points,
         labels: ex.labels().map(<[u32]>::to_vec),
-    }
-}
-
-/// Project `n` rows of width `w` onto their first two principal components (power iteration
-/// with deflation on the covariance); also returns the fraction of variance they explain.
-pub fn principal_components(x: &[f64], n: usize, w: usize) -> (Vec<(f64, f64)>, f64) {
-    if n == 0 || w == 0 {
-        return (Vec::new(), 0.0);
-    }
-    let mut mean = vec![0f64; w];
-    for row in x.chunks_exact(w) {
-        mean.iter_mut()
-            .zip(row)
-            .for_each(|(m, v)| *m += v / n as f64);
-    }
-    let mut cov = vec![0f64; w * w];
-    for row in x.chunks_exact(w) {
-        let c: Vec<f64> = row.iter().zip(&mean).map(|(v, m)| v - m).collect();
-        for i in 0..w {
-            for j in 0..w {
-                cov[i * w + j] += c[i] * c[j] / n as f64;
-            }
-        }
-    }
-    let total: f64 = (0..w).map(|i| cov[i * w + i]).sum();
-    let mut components = Vec::new();
-    let mut explained = 0.0;
-    for k in 0..2.min(w) {
-        let orthonormal = |mut u: Vec<f64>, found: &[Vec<f64>]| -> (Vec<f64>, f64) {
-            // Orthogonal to the components found so far (rounding leaves their directions in
-            // the deflated covariance), then unit length.
-            for c in found {
-                let dot: f64 = u.iter().zip(c).map(|(a, b)| a * b).sum();
-                u.iter_mut().zip(c).for_each(|(a, b)| *a -= dot * b);
-            }
-            let norm = u.iter().map(|a| a * a).sum::<f64>().sqrt();
-            if norm > 0.0 {
-                u.iter_mut().for_each(|a| *a /= norm);
-            }
-            (u, norm)
-        };
-        let start: Vec<f64> = (0..w)
-            .map(|i| 1.0 + ((i * 7 + k * 3) % 11) as f64 * 0.1)
-            .collect();
-        let (mut v, _) = orthonormal(start, &components);
-        let mut lambda = 0.0;
-        for _ in 0..300 {
-            let u: Vec<f64> = (0..w)
-                .map(|i| (0..w).map(|j| cov[i * w + j] * v[j]).sum())
-                .collect();
-            let (u, norm) = orthonormal(u, &components);
-            if norm <= 1e-12 * total {
-                lambda = 0.0;
-                break;
-            }
-            lambda = norm;
-            v = u;
-        }
-        explained += lambda / total.max(1e-300);
-        // Deflate: cov -= lambda v v^T.
-        for i in 0..w {
-            for j in 0..w {
-                cov[i * w + j] -= lambda * v[i] * v[j];
-            }
-        }
-        components.push(v);
-    }
-    let project = |row: &[f64], k: usize| -> f64 {
-        components.get(k).map_or(0.0, |v| {
-            row.iter()
-                .zip(&mean)
-                .zip(v)
-                .map(|((a, m), c)| (a - m) * c)
-                .sum()
-        })
-    };
-    let points = x
-        .chunks_exact(w)
-        .map(|row| (project(row, 0), project(row, 1)))
-        .collect();
-    (points, explained.min(1.0))
-}
-
-/// The standard normal quantile function (Acklam's rational approximation, relative error
-/// below 1.2e-9), for `p` in (0, 1).
-pub fn inverse_normal_cdf(p: f64) -> f64 {
-    const A: [f64; 6] = [
-        -3.969_683_028_665_376e1,
-        2.209_460_984_245_205e2,
-        -2.759_285_104_469_687e2,
-        1.383_577_518_672_69e2,
-        -3.066_479_806_614_716e1,
-        2.506_628_277_459_239,
-    ];
-    const B: [f64; 5] = [
-        -5.447_609_879_822_406e1,
-        1.615_858_368_580_409e2,
-        -1.556_989_798_598_866e2,
-        6.680_131_188_771_972e1,
-        -1.328_068_155_288_572e1,
-    ];
-    const C: [f64; 6] = [
-        -7.784_894_002_430_293e-3,
-        -3.223_964_580_411_365e-1,
-        -2.400_758_277_161_838,
-        -2.549_732_539_343_734,
-        4.374_664_141_464_968,
-        2.938_163_982_698_783,
-    ];
-    const D: [f64; 4] = [
-        7.784_695_709_041_462e-3,
-        3.224_671_290_700_398e-1,
-        2.445_134_137_142_996,
-        3.754_408_661_907_416,
-    ];
-    let tail = |q: f64| {
-        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
-            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
-    };
-    if p < 0.024_25 {
-        tail((-2.0 * p.ln()).sqrt())
-    } else if p > 1.0 - 0.024_25 {
-        -tail((-2.0 * (1.0 - p).ln()).sqrt())
-    } else {
-        let q = p - 0.5;
-        let r = q * q;
-        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
-            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn normal_quantiles_match_tables() {
-        // Phi^{-1}(0.975) = 1.959963984540054, Phi^{-1}(0.5) = 0, Phi^{-1}(0.01) = -2.326347874040841.
-        assert!((inverse_normal_cdf(0.975) - 1.959_963_984_540_054).abs() < 1e-8);
-        assert!(inverse_normal_cdf(0.5).abs() < 1e-12);
-        assert!((inverse_normal_cdf(0.01) + 2.326_347_874_040_841).abs() < 1e-8);
-    }
-
-    #[test]
-    fn principal_components_of_a_line() {
-        // Points on the line y = 2x: all variance on the first component.
-        let x: Vec<f64> = (0..10).flat_map(|i| [i as f64, 2.0 * i as f64]).collect();
-        let (p, explained) = principal_components(&x, 10, 2);
-        assert!((explained - 1.0).abs() < 1e-9, "{explained}");
-        assert!(p.iter().all(|(_, b)| b.abs() < 1e-6));
-        // Distances along the line are preserved: |p_9 - p_0| = 9 sqrt(5).
-        assert!(((p[9].0 - p[0].0).abs() - 9.0 * 5f64.sqrt()).abs() < 1e-9);
     }
 }

@@ -1,24 +1,25 @@
 //! Whole runs: train into a run directory, resume, evaluate, sample. The CLI calls these.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::bounds::{elbo_per_example, iw_bound};
-use super::config::{ElboConfig, Likelihood, VaeConfig};
+use super::config::Likelihood;
 use super::fit::VaeFit;
 use super::model::{Vae, check_width};
+use super::params::VaeParams;
 use super::pictures::{PictureData, SAMPLE_TILES, samples};
 use crate::data::{Binarize, DataConfig, DataSplit, Dataset};
 use crate::error::{Error, Result, check};
+use crate::io::{RunDir, TensorFile};
 use crate::kernels::runtime::DeviceKind;
 use crate::report::{GridSpec, Shade, save_grid, write_run_report};
 use crate::rng::rng_for;
-use crate::train::{Position, Progress, RunDir, TensorFile, TrainConfig, Trainer, resume};
+use crate::run::{Family, open, record_eval};
+use crate::train::{Progress, TrainConfig};
 
 /// Family name in config.json.
 pub const FAMILY: &str = "vae";
@@ -26,19 +27,12 @@ pub const FAMILY: &str = "vae";
 /// Test examples kept for the pictures (reconstructions, latent scatter).
 const PICTURE_EXAMPLES: usize = 1000;
 
-/// Everything that defines a VAE run; saved as config.json.
+/// Everything that defines a VAE run; saved as config.json (inside the run envelope).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VaeRunConfig {
-    /// Always `vae`.
-    pub family: String,
-    /// helmholtz version that wrote the run.
-    pub helmholtz_version: String,
-    /// Architecture (`input` is filled in from the data).
-    pub model: VaeConfig,
-    /// The objective and the optimiser.
-    pub objective: ElboConfig,
-    /// Epochs, batch size, seed.
-    pub train: TrainConfig,
+    /// How the VAE is trained (`model`, `objective`, `train`, `device` in the JSON).
+    #[serde(flatten)]
+    pub params: VaeParams,
     /// Where the data come from and how they are binarised.
     pub data: DataConfig,
     /// A class left out of the training data (for anomaly detection).
@@ -49,56 +43,37 @@ pub struct VaeRunConfig {
     pub train_examples: Option<usize>,
     /// Importance samples per test example in the final evaluation.
     pub eval_k: usize,
-    /// Device the run trained on.
-    pub device: DeviceKind,
 }
 
 impl VaeRunConfig {
-    /// The PyTorch reference VAE on the embedded digits: 784-400-20, Bernoulli decoder,
-    /// Adam 1e-3, batch 128.
+    /// The PyTorch reference VAE on `data`: 784-400-20, Bernoulli decoder, Adam 1e-3, batch
+    /// 128, 50 epochs; the final evaluation with k = 1000 importance samples.
     pub fn new(data: DataConfig) -> Self {
         Self {
-            family: FAMILY.into(),
-            helmholtz_version: String::new(),
-            model: VaeConfig::new(0),
-            objective: ElboConfig::default(),
-            train: TrainConfig {
-                epochs: 50,
-                batch_size: 128,
-                seed: 0,
-            },
+            params: VaeParams::default(),
             data,
             holdout_class: None,
             train_examples: None,
             eval_k: 1000,
-            device: DeviceKind::Cpu,
         }
     }
 
     /// Check every part (the data width is checked when the data are loaded).
     pub fn validate(&self) -> Result<()> {
-        self.model.latent.validate()?;
-        if self.model.hidden.contains(&0) {
-            return Err(Error::param(
-                "hidden",
-                "every hidden layer needs at least 1 unit",
-            ));
-        }
-        self.objective.validate()?;
-        self.train.validate()?;
+        self.params.validate(self.params.model.input.max(1))?;
         check::positive_count("eval-k", self.eval_k)?;
         if self.train_examples == Some(0) {
             return Err(Error::param("train-examples", "must be at least 1 (got 0)"));
         }
         let binarized = self.data.binarize != Binarize::None;
-        match self.model.likelihood {
-            Likelihood::Gaussian if binarized || self.objective.dynamic_binarization => {
+        match self.params.model.likelihood {
+            Likelihood::Gaussian if binarized || self.params.objective.dynamic_binarization => {
                 Err(Error::param(
                     "binarize",
                     "a Gaussian likelihood models real values; use --binarize none",
                 ))
             }
-            Likelihood::Bernoulli if binarized && self.objective.dynamic_binarization => {
+            Likelihood::Bernoulli if binarized && self.params.objective.dynamic_binarization => {
                 Err(Error::param(
                     "binarize",
                     "dynamic binarisation needs the intensities, not binarised data",
@@ -112,8 +87,10 @@ impl VaeRunConfig {
 /// The data as the VAE sees them.
 #[derive(Debug, Clone)]
 pub struct PreparedData {
-    /// Train (without the hold-out class) and test split.
+    /// Train (without the hold-out class and the validation examples) and test split.
     pub split: DataSplit,
+    /// Training examples held out for per-epoch monitoring (none for tiny data sets).
+    pub validation: Option<Dataset>,
     /// Per-column `(mean, std)` used to standardise (Gaussian likelihood).
     pub standardize: Option<(Vec<f64>, Vec<f64>)>,
 }
@@ -136,42 +113,50 @@ impl PreparedData {
     }
 }
 
-/// Load and prepare the run's data: binarise or standardise, leave out the hold-out class.
+/// Validation examples held out of the training data at most.
+const VALIDATION_EXAMPLES: usize = 500;
+
+/// Load and prepare the run's data: leave out the hold-out class, hold validation examples
+/// out of the training data, binarise or standardise.
 pub fn prepare_data(cfg: &VaeRunConfig) -> Result<PreparedData> {
-    let mut split = cfg.data.load(cfg.train.seed)?;
+    let seed = cfg.params.train.seed;
+    let mut split = cfg.data.load(seed)?;
     if let Some(n) = cfg.train_examples {
         split.train = split.train.head(n);
     }
     if let Some(c) = cfg.holdout_class {
         split.train = without_class(&split.train, c)?;
     }
-    match cfg.model.likelihood {
+    let v = Dataset::validation_size(split.train.len(), VALIDATION_EXAMPLES);
+    let (train, mut validation) = split.train.split_tail(v);
+    split.train = train;
+    let standardize = match cfg.params.model.likelihood {
         Likelihood::Bernoulli => {
             let why = "a Bernoulli decoder needs (use --likelihood gaussian for real-valued data)";
             split.train.require_unit_interval(why)?;
             split.test.require_unit_interval(why)?;
-            if cfg.objective.dynamic_binarization {
-                // Training batches are binarised afresh; the test set once, with a fixed seed.
-                split.test.binarize(
-                    Binarize::Stochastic,
-                    &mut rng_for(cfg.train.seed, &[0x5445_5354]),
-                );
+            if cfg.params.objective.dynamic_binarization {
+                // Training batches are binarised afresh; held-out data once, with fixed seeds.
+                split
+                    .test
+                    .binarize(Binarize::Stochastic, &mut rng_for(seed, &[0x5445_5354]));
+                validation.binarize(Binarize::Stochastic, &mut rng_for(seed, &[0x5641_4c49]));
             }
-            Ok(PreparedData {
-                split,
-                standardize: None,
-            })
+            None
         }
         Likelihood::Gaussian => {
             let (means, stds) = (split.train.column_means(), split.train.column_stds());
             split.train.standardize(&means, &stds);
             split.test.standardize(&means, &stds);
-            Ok(PreparedData {
-                split,
-                standardize: Some((means, stds)),
-            })
+            validation.standardize(&means, &stds);
+            Some((means, stds))
         }
-    }
+    };
+    Ok(PreparedData {
+        split,
+        validation: (v > 0).then_some(validation),
+        standardize,
+    })
 }
 
 /// `data` without the examples labelled `class`.
@@ -198,137 +183,65 @@ fn without_class(data: &Dataset, class: u32) -> Result<Dataset> {
     Ok(data.select(&keep))
 }
 
-/// Options that are not part of the model: where to report, when to stop.
-pub struct RunOptions<'a> {
-    /// Progress sink for training and evaluation.
-    pub progress: &'a dyn Progress,
-    /// Set by Ctrl-C.
-    pub interrupt: Option<Arc<AtomicBool>>,
-    /// Stop after this many epochs (the run stays resumable).
-    pub stop_after: Option<usize>,
-    /// Skip the final evaluation (ELBO and importance-weighted bound on the test set).
-    pub skip_eval: bool,
-}
+impl Family for Vae {
+    const NAME: &'static str = FAMILY;
+    type Config = VaeRunConfig;
+    type Data = PreparedData;
+    type Fit = VaeFit;
+    type Eval = EvalReport;
 
-/// What `vae train` reports.
-#[derive(Debug, Clone, Serialize)]
-pub struct TrainSummary {
-    /// The run directory.
-    pub run_dir: PathBuf,
-    /// Epochs trained in total.
-    pub epochs: usize,
-    /// Seconds spent training in this call (evaluation excluded).
-    pub train_seconds: f64,
-    /// The final evaluation (absent with `skip_eval`).
-    pub eval: Option<EvalReport>,
-    /// Metrics of the last epoch.
-    pub last_epoch: serde_json::Map<String, serde_json::Value>,
-}
-
-/// Train a new VAE into `out` (or `runs/vae-<timestamp>`), then evaluate it.
-pub fn train(
-    mut cfg: VaeRunConfig,
-    out: Option<&Path>,
-    opts: &RunOptions<'_>,
-) -> Result<TrainSummary> {
-    // Everything that can fail on the user's input fails before the run directory exists.
-    cfg.validate()?;
-    let prepared = prepare_data(&cfg)?;
-    cfg.model.input = prepared.split.dim()?;
-    cfg.family = FAMILY.into();
-    cfg.helmholtz_version = env!("CARGO_PKG_VERSION").into();
-    cfg.model.validate()?;
-    let device = cfg.device.device(cfg.train.seed)?;
-    let mut fit = build_fit(&cfg, &prepared, &device)?;
-    let run = match out {
-        Some(p) => RunDir::create(p)?,
-        None => RunDir::create_default("runs", FAMILY)?,
-    };
-    run.write_json("config.json", &cfg)?;
-    let result = finish(
-        &cfg,
-        &run,
-        &mut fit,
-        &prepared,
-        Position::default(),
-        &device,
-        opts,
-    );
-    crate::train::discard_if_unsaved(&run, result)
-}
-
-/// Continue the run in `dir` from its last checkpoint; `epochs` may raise the total.
-pub fn resume_run(
-    dir: &Path,
-    epochs: Option<usize>,
-    opts: &RunOptions<'_>,
-) -> Result<TrainSummary> {
-    let run = RunDir::open(dir, FAMILY)?;
-    let mut cfg: VaeRunConfig = run.read_json("config.json")?;
-    let pos = run.position()?;
-    if let Some(e) = crate::train::resume_epochs(pos.epochs_done, epochs)? {
-        cfg.train.epochs = e;
-        run.write_json("config.json", &cfg)?;
+    fn train_config(cfg: &VaeRunConfig) -> &TrainConfig {
+        &cfg.params.train
     }
-    cfg.validate()?;
-    let prepared = prepare_data(&cfg)?;
-    let device = cfg.device.device(cfg.train.seed)?;
-    let mut fit = build_fit(&cfg, &prepared, &device)?;
-    let pos = resume(&mut fit, &run)?;
-    finish(&cfg, &run, &mut fit, &prepared, pos, &device, opts)
-}
 
-fn build_fit(cfg: &VaeRunConfig, prepared: &PreparedData, device: &Device) -> Result<VaeFit> {
-    let vae = Vae::new(
-        cfg.model.clone(),
-        device,
-        &mut rng_for(cfg.train.seed, &[0x494e_4954]),
-    )?;
-    VaeFit::new(vae, cfg.objective.clone(), prepared.picture_data())
-}
+    fn train_config_mut(cfg: &mut VaeRunConfig) -> &mut TrainConfig {
+        &mut cfg.params.train
+    }
 
-fn finish(
-    cfg: &VaeRunConfig,
-    run: &RunDir,
-    fit: &mut VaeFit,
-    prepared: &PreparedData,
-    start: Position,
-    device: &Device,
-    opts: &RunOptions<'_>,
-) -> Result<TrainSummary> {
-    let mut trainer =
-        Trainer::new(cfg.train.clone(), device.clone(), opts.progress)?.with_run_dir(run);
-    if let Some(flag) = &opts.interrupt {
-        trainer = trainer.with_interrupt(flag.clone());
+    fn device(cfg: &VaeRunConfig) -> DeviceKind {
+        cfg.params.device
     }
-    if let Some(n) = opts.stop_after {
-        trainer = trainer.stop_after(n);
+
+    fn prepare(cfg: &mut VaeRunConfig) -> Result<PreparedData> {
+        cfg.validate()?;
+        let prepared = prepare_data(cfg)?;
+        cfg.params.model.input = prepared.split.dim()?;
+        cfg.params.model.validate()?;
+        Ok(prepared)
     }
-    let report = trainer.fit(fit, &prepared.split, start)?;
-    let eval = if opts.skip_eval {
-        None
-    } else {
+
+    fn train_data(data: &PreparedData) -> &Dataset {
+        &data.split.train
+    }
+
+    fn validation_data(data: &PreparedData) -> Option<&Dataset> {
+        data.validation.as_ref()
+    }
+
+    fn build(cfg: &VaeRunConfig, prepared: &PreparedData, device: &Device) -> Result<VaeFit> {
+        cfg.params
+            .build(prepared.split.dim()?, prepared.picture_data(), device)
+    }
+
+    fn evaluate(
+        cfg: &VaeRunConfig,
+        fit: &mut VaeFit,
+        prepared: &PreparedData,
+        _run: &RunDir,
+        progress: &dyn Progress,
+    ) -> Result<EvalReport> {
         let request = EvalRequest {
             k: Some(cfg.eval_k),
             ..EvalRequest::default()
         };
-        let eval = evaluate(fit.vae(), prepared, &request, cfg.train.seed, opts.progress)?;
-        run.write_json("eval.json", &eval)?;
-        write_run_report(run)?;
-        Some(eval)
-    };
-    let last_epoch = run
-        .metrics()?
-        .last()
-        .and_then(|v| v.as_object().cloned())
-        .unwrap_or_default();
-    Ok(TrainSummary {
-        run_dir: run.path().to_path_buf(),
-        epochs: run.position()?.epochs_done,
-        train_seconds: report.seconds,
-        eval,
-        last_epoch,
-    })
+        evaluate(
+            fit.vae(),
+            prepared,
+            &request,
+            cfg.params.train.seed,
+            progress,
+        )
+    }
 }
 
 /// Test-set bounds on the log-likelihood of a VAE, nats per example.
@@ -337,7 +250,7 @@ pub struct EvalReport {
     /// Mean test ELBO (one sample of `q` per example; analytic KL), a lower bound on `log p(x)`.
     pub test_elbo: f64,
     /// Standard error of `test_elbo` over examples.
-    pub test_elbo_sem: f64,
+    pub test_elbo_se: f64,
     /// Mean reconstruction term `-E_q log p(x | z)` of the test ELBO.
     pub test_recon: f64,
     /// Mean KL term of the test ELBO.
@@ -346,7 +259,7 @@ pub struct EvalReport {
     /// bound on the true NLL in expectation (positive nats per example).
     pub test_nll_iw: f64,
     /// Standard error of `test_nll_iw` over examples.
-    pub test_nll_iw_sem: f64,
+    pub test_nll_iw_se: f64,
     /// Importance samples per example.
     pub k: usize,
     /// Test examples evaluated.
@@ -409,11 +322,11 @@ pub fn evaluate(
     };
     Ok(EvalReport {
         test_elbo: elbo.mean() - jacobian,
-        test_elbo_sem: elbo.sem(),
+        test_elbo_se: elbo.sem(),
         test_recon: mean(&recon) + jacobian,
         test_kl: mean(&kl),
         test_nll_iw: -iw.mean() + jacobian,
-        test_nll_iw_sem: iw.sem(),
+        test_nll_iw_se: iw.sem(),
         k,
         test_examples: test.len(),
         latent: vae.config().latent.to_string(),
@@ -433,12 +346,12 @@ pub fn evaluate(
 
 /// Open a run's model on `device_kind`.
 pub fn open_run(dir: &Path, device_kind: DeviceKind) -> Result<(RunDir, VaeRunConfig, Vae)> {
-    let run = RunDir::open(dir, FAMILY)?;
-    let cfg: VaeRunConfig = run.read_json("config.json")?;
-    let device = device_kind.device(cfg.train.seed)?;
+    let (run, envelope) = open::<Vae>(dir)?;
+    let cfg = envelope.config;
+    let device = device_kind.device(cfg.params.train.seed)?;
     let path = run.file("model.safetensors");
     let file = TensorFile::load(&path)?;
-    let vae = Vae::from_file(cfg.model.clone(), &file, &device, &path)?;
+    let vae = Vae::from_file(cfg.params.model.clone(), &file, &device, &path)?;
     Ok((run, cfg, vae))
 }
 
@@ -466,7 +379,8 @@ pub(crate) fn data_for(
     Ok(prepared)
 }
 
-/// `vae eval`: evaluate the run in `dir` and record the result in its eval.json and report.
+/// `vae eval`: evaluate the run in `dir` and record the result beside the training's own
+/// evaluation (`evals/eval-<UTC timestamp>.json`, listed in the report).
 pub fn evaluate_run(
     dir: &Path,
     request: &EvalRequest,
@@ -484,10 +398,9 @@ pub fn evaluate_run(
         k: Some(request.k.unwrap_or(cfg.eval_k)),
         ..request.clone()
     };
-    let seed = request.seed.unwrap_or(cfg.train.seed);
+    let seed = request.seed.unwrap_or(cfg.params.train.seed);
     let report = evaluate(&vae, &prepared, &request, seed, progress)?;
-    run.write_json("eval.json", &report)?;
-    write_run_report(&run)?;
+    record_eval(&run, "eval", &report)?;
     Ok(report)
 }
 
@@ -519,11 +432,11 @@ pub fn sample_run(
 ) -> Result<SampleSummary> {
     check::positive_count("n", request.n)?;
     let (run, cfg, vae) = open_run(dir, request.device)?;
-    let standardize = match cfg.model.likelihood {
+    let standardize = match cfg.params.model.likelihood {
         Likelihood::Gaussian => prepare_data(&cfg)?.standardize,
         Likelihood::Bernoulli => None,
     };
-    let d = cfg.model.input;
+    let d = cfg.params.model.input;
     let pictures = PictureData {
         examples: Dataset::new("none", vec![0.0; d], d, None)?,
         unstandardize: standardize,
@@ -533,7 +446,7 @@ pub fn sample_run(
     let file = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| run.file(&format!("samples-{}.png", request.n)));
-    let shade = match cfg.model.likelihood {
+    let shade = match cfg.params.model.likelihood {
         Likelihood::Bernoulli => Shade::Unit,
         Likelihood::Gaussian => Shade::MinMax,
     };

@@ -7,7 +7,7 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 use safetensors::tensor::{Dtype, TensorView};
 
-use super::run_dir::write_atomic;
+use super::write_atomic;
 use crate::error::{Error, IoContext, Result};
 
 /// A host copy of one tensor.

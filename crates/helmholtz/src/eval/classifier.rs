@@ -13,12 +13,12 @@ use burn::tensor::TensorData;
 use burn::tensor::activation::{log_softmax, relu};
 
 use super::frechet::frechet_distance_of;
-use super::gan::model::{Dense, get_layers, put_layers};
 use crate::data::{BatchOrder, Dataset};
 use crate::error::{Error, Result};
+use crate::io::TensorFile;
 use crate::kernels::ops;
+use crate::nn::layers::{Dense, get_layers, mlp, put_layers};
 use crate::rng::rng_for;
-use crate::train::TensorFile;
 
 /// Width of the hidden (feature) layer.
 pub const FEATURES: usize = 64;
@@ -43,7 +43,7 @@ impl Classifier {
         let classes = labels.iter().copied().max().unwrap_or(0) as usize + 1;
         let d = data.dim();
         let mut rng = rng_for(seed, &[0x434c_4153]);
-        let mut layers = super::gan::model::mlp(&[d, FEATURES, classes], device, &mut rng);
+        let mut layers = mlp(&[d, FEATURES, classes], device, &mut rng);
         let adam = AdamConfig::new().with_epsilon(1e-8).build();
         let mut states: Vec<Option<AdamState<2>>> = vec![None; 4];
         for epoch in 1..=EPOCHS {

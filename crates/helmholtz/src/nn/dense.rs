@@ -7,8 +7,8 @@
 
 use rayon::prelude::*;
 
-use super::gemm::{MatRef, gemm_into};
-use super::multiversion;
+use crate::kernels::gemm::{MatRef, gemm_into};
+use crate::kernels::multiversion;
 
 /// Elements per parallel task of the element-wise passes.
 pub(crate) const CHUNK: usize = 1 << 14;

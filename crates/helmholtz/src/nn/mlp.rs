@@ -17,9 +17,9 @@
 use rayon::prelude::*;
 
 use super::dense::{AdamSettings, CHUNK, Dense, LayerGrad, adam_update, row_major, transposed};
-use super::gemm::gemm_into;
-use super::math::sigmoid;
-use super::{multiversion, noise};
+use crate::kernels::gemm::gemm_into;
+use crate::kernels::math::sigmoid;
+use crate::kernels::{multiversion, noise};
 
 /// The non-linearity after a layer.
 #[derive(Debug, Clone, Copy, PartialEq)]

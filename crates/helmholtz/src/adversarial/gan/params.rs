@@ -1,0 +1,152 @@
+//! [`GanParams`]: how a GAN is trained, and the in-memory `fit` that returns the networks;
+//! [`Sample`] for [`Gan`].
+
+use serde::{Deserialize, Serialize};
+
+use super::config::{GanConfig, GanObjective};
+use super::fit::GanFit;
+use super::model::Gan;
+use super::pictures::FIXED_TILES;
+use crate::api::Sample;
+use crate::data::Dataset;
+use crate::error::{Result, check};
+use crate::io::Position;
+use crate::kernels::runtime::DeviceKind;
+use crate::rng::rng_for;
+use crate::train::{Silent, TrainConfig, Trainer};
+
+/// Everything that defines how a GAN is trained, whatever the data: both networks, the losses
+/// and Adam, epochs, batch size, seed and device. Defaults are the paper's MNIST MLPs (G
+/// 100-256-512-`input`, D `input`-512-256-1 with dropout 0.3) with DCGAN's Adam (2e-4, β₁ 0.5),
+/// batches of 64, 30 epochs.
+///
+/// ```
+/// use helmholtz::prelude::*;
+/// # fn main() -> helmholtz::Result<()> {
+/// let digits = DataConfig::digits().load(0)?;
+/// let gan = GanParams::default().generator_hidden(vec![64]).discriminator_hidden(vec![64]);
+/// let gan = gan.epochs(1).fit(&digits.train.head(512))?;
+/// let x = gan.sample(5, 0)?; // G(z) for five z ~ N(0, I), in [0, 1]
+/// assert!(x.len() == 5 * 784 && x.iter().all(|v| (0.0..=1.0).contains(v)));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GanParams {
+    /// The networks (`input` is taken from the data at `fit`).
+    pub model: GanConfig,
+    /// Losses and optimiser.
+    pub objective: GanObjective,
+    /// Epochs, batch size, seed.
+    pub train: TrainConfig,
+    /// Device to train on.
+    pub device: DeviceKind,
+}
+
+impl Default for GanParams {
+    fn default() -> Self {
+        Self {
+            model: GanConfig::new(0),
+            objective: GanObjective::default(),
+            train: TrainConfig {
+                epochs: 30,
+                batch_size: 64,
+                seed: 0,
+            },
+            device: DeviceKind::Cpu,
+        }
+    }
+}
+
+impl GanParams {
+    /// Hidden widths of the generator, noise side first.
+    pub fn generator_hidden(mut self, widths: Vec<usize>) -> Self {
+        self.model.generator_hidden = widths;
+        self
+    }
+
+    /// Hidden widths of the discriminator, input side first.
+    pub fn discriminator_hidden(mut self, widths: Vec<usize>) -> Self {
+        self.model.discriminator_hidden = widths;
+        self
+    }
+
+    /// Dimensions of the noise `z`.
+    pub fn noise_dim(mut self, n: usize) -> Self {
+        self.model.noise_dim = n;
+        self
+    }
+
+    /// Passes over the training data.
+    pub fn epochs(mut self, n: usize) -> Self {
+        self.train.epochs = n;
+        self
+    }
+
+    /// Examples per mini-batch.
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.train.batch_size = n;
+        self
+    }
+
+    /// Seed of every random choice.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.train.seed = seed;
+        self
+    }
+
+    /// Adam's learning rate (both networks).
+    pub fn lr(mut self, lr: f64) -> Self {
+        self.objective.lr = lr;
+        self
+    }
+
+    /// Device to train on.
+    pub fn device(mut self, device: DeviceKind) -> Self {
+        self.device = device;
+        self
+    }
+
+    /// Check every value, with the data width `input`.
+    pub fn validate(&self, input: usize) -> Result<()> {
+        let mut model = self.model.clone();
+        model.input = input;
+        model.validate()?;
+        self.objective.validate()?;
+        self.train.validate()
+    }
+
+    /// Freshly initialised networks for `input`-wide data with their optimisers.
+    pub(crate) fn build(&self, input: usize, device: &burn::prelude::Device) -> Result<GanFit> {
+        let mut config = self.model.clone();
+        config.input = input;
+        let seed = self.train.seed;
+        let gan = Gan::new(config, device, &mut rng_for(seed, &[0x494e_4954]))?;
+        let fixed = gan.noise(FIXED_TILES, &mut rng_for(seed, &[0x4649_5845]));
+        GanFit::new(gan, self.objective.clone(), fixed)
+    }
+
+    /// Train on `data` (`[n, input]`, values in [0, 1]) in memory and return the networks;
+    /// writes no file. Deterministic given the seed.
+    pub fn fit(&self, data: &Dataset) -> Result<Gan> {
+        self.validate(data.dim())?;
+        data.require_unit_interval("the generator's output range")?;
+        let device = self.device.device(self.train.seed)?;
+        let mut fit = self.build(data.dim(), &device)?;
+        Trainer::new(self.train.clone(), device, &Silent)?.fit(
+            &mut fit,
+            data,
+            None,
+            Position::default(),
+        )?;
+        Ok(fit.into_gan())
+    }
+}
+
+impl Sample for Gan {
+    /// `G(z)` for `n` draws `z ~ N(0, I)`, in [0, 1].
+    fn sample(&self, n: usize, seed: u64) -> Result<Vec<f32>> {
+        check::positive_count("n", n)?;
+        Ok(self.sample_values(n, &mut rng_for(seed, &[0x5341_4d50])))
+    }
+}

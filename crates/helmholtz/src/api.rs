@@ -1,0 +1,98 @@
+//! What fitted models share: scoring data, drawing samples, transforming data, and saving.
+//!
+//! Every trainable family has a `XxxParams` (serde, `Default` with the literature's defaults,
+//! builder setters) whose `fit(&Dataset)` trains in memory, writes no file and returns the
+//! model; the model then implements the traits below where they make sense. Writing a run
+//! directory is the run driver's job ([`crate::run`]), not the model's.
+//!
+//! ```
+//! use helmholtz::prelude::*;
+//! # fn main() -> helmholtz::Result<()> {
+//! let digits = DataConfig::digits().load(0)?;
+//! let rbm = RbmParams::default().hidden(12).epochs(1).fit(&digits.train.head(1000))?;
+//! let ll = rbm.score(&digits.test.head(200), 0)?;
+//! assert_eq!(ll.estimate, Estimate::Exact); // 12 hidden units: log Z by enumeration
+//! let samples = rbm.sample(4, 0)?;
+//! assert_eq!(samples.len(), 4 * 784);
+//! # Ok(())
+//! # }
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Dataset;
+use crate::error::Result;
+
+/// Which quantity a per-example log-likelihood figure is: the number itself, a bound on it, or
+/// an estimate of it. Every score says which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Estimate {
+    /// The exact log-likelihood (normaliser by enumeration).
+    Exact,
+    /// An estimate through a partition function from annealed importance sampling; not a
+    /// bound (AIS tends to underestimate `log Z`, so the estimate tends to be high).
+    Ais,
+    /// The importance-weighted lower bound `log (1/k) Σ p(x, z_i) / q(z_i | x)` (Burda et al.).
+    IwBound {
+        /// Importance samples per example.
+        k: usize,
+    },
+    /// The evidence lower bound `E_q[log p(x | z)] - KL(q(z | x) || p(z))`.
+    Elbo,
+    /// A Gaussian Parzen-window estimate from samples (Goodfellow et al. 2014); not a bound.
+    Parzen,
+    /// The pseudo-log-likelihood `Σ_i log p(x_i | x_-i)`, not a likelihood.
+    PseudoLikelihood,
+}
+
+/// Per-example log-likelihoods (or bounds, or estimates) in nats, and what they are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scores {
+    /// One value per example, nats.
+    pub per_example: Vec<f64>,
+    /// What the values are.
+    pub estimate: Estimate,
+}
+
+impl Scores {
+    /// The mean over examples, nats per example.
+    pub fn mean(&self) -> f64 {
+        self.per_example.iter().sum::<f64>() / self.per_example.len().max(1) as f64
+    }
+
+    /// The standard error of [`Scores::mean`] over examples (0 with fewer than two).
+    pub fn se(&self) -> f64 {
+        let n = self.per_example.len() as f64;
+        if n < 2.0 {
+            return 0.0;
+        }
+        let m = self.mean();
+        let var = self
+            .per_example
+            .iter()
+            .map(|v| (v - m).powi(2))
+            .sum::<f64>()
+            / (n - 1.0);
+        (var / n).sqrt()
+    }
+}
+
+/// A model that gives (a bound on, or an estimate of) `log p(x)` for each example.
+pub trait Score {
+    /// Per-example scores of `data` (`[n, dim]`), with random choices keyed by `seed`.
+    fn score(&self, data: &Dataset, seed: u64) -> Result<Scores>;
+}
+
+/// A model that draws examples.
+pub trait Sample {
+    /// `n` samples, row-major `[n, dim]` in the data's units, drawn from streams keyed by
+    /// `seed`.
+    fn sample(&self, n: usize, seed: u64) -> Result<Vec<f32>>;
+}
+
+/// A model that maps examples to codes (RBM hidden probabilities, VAE posterior means).
+pub trait Transform {
+    /// Codes of `data`, row-major `[n, code_dim]`.
+    fn transform(&self, data: &Dataset) -> Result<Vec<f32>>;
+}

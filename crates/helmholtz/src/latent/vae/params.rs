@@ -1,0 +1,212 @@
+//! [`VaeParams`]: how a VAE is trained, and the in-memory `fit` that returns the model; the
+//! shared model traits ([`Score`], [`Sample`], [`Transform`]) for [`Vae`].
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::bounds::{elbo_per_example, iw_bound};
+use super::config::{ElboConfig, Latent, Likelihood, VaeConfig};
+use super::fit::VaeFit;
+use super::model::Vae;
+use super::pictures::{PictureData, mode_code, prior_codes};
+use crate::api::{Estimate, Sample, Score, Scores, Transform};
+use crate::data::Dataset;
+use crate::error::{Result, check};
+use crate::io::Position;
+use crate::kernels::ops;
+use crate::kernels::runtime::DeviceKind;
+use crate::rng::rng_for;
+use crate::train::{Silent, TrainConfig, Trainer};
+
+/// Everything that defines how a VAE is trained, whatever the data: the networks, the ELBO
+/// and Adam, epochs, batch size, seed and device. Defaults are the PyTorch reference VAE's:
+/// `input`-400-20 with ReLU, a Bernoulli decoder from logits, Adam 1e-3, batches of 128, 50
+/// epochs.
+///
+/// ```
+/// use helmholtz::prelude::*;
+/// # fn main() -> helmholtz::Result<()> {
+/// let digits = DataConfig::digits().load(0)?;
+/// let vae = VaeParams::default().hidden(vec![64]).latent(Latent::Gaussian { dim: 4 }).epochs(1);
+/// let vae = vae.fit(&digits.train.head(1000))?;
+/// let elbo = vae.score(&digits.test.head(100), 0)?;
+/// assert_eq!(elbo.estimate, Estimate::Elbo);
+/// let iw = vae.score_iw(&digits.test.head(100), 10, 0)?;
+/// assert!(iw.mean() > elbo.mean() - 3.0 * elbo.se()); // the IW bound is the tighter one
+/// let z = vae.transform(&digits.test.head(2))?; // posterior means, 2 x 4
+/// let x = vae.sample(3, 0)?; // E[x | z], z ~ p(z): 3 x 784
+/// assert_eq!((z.len(), x.len()), (8, 3 * 784));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VaeParams {
+    /// Architecture (`input` is taken from the data at `fit`).
+    pub model: VaeConfig,
+    /// The objective and the optimiser.
+    pub objective: ElboConfig,
+    /// Epochs, batch size, seed.
+    pub train: TrainConfig,
+    /// Device to train on.
+    pub device: DeviceKind,
+}
+
+impl Default for VaeParams {
+    fn default() -> Self {
+        Self {
+            model: VaeConfig::new(0),
+            objective: ElboConfig::default(),
+            train: TrainConfig {
+                epochs: 50,
+                batch_size: 128,
+                seed: 0,
+            },
+            device: DeviceKind::Cpu,
+        }
+    }
+}
+
+impl VaeParams {
+    /// Hidden-layer widths of the encoder (the decoder mirrors them).
+    pub fn hidden(mut self, widths: Vec<usize>) -> Self {
+        self.model.hidden = widths;
+        self
+    }
+
+    /// The latent variables and their prior.
+    pub fn latent(mut self, latent: Latent) -> Self {
+        self.model.latent = latent;
+        self
+    }
+
+    /// The decoder's distribution.
+    pub fn likelihood(mut self, likelihood: Likelihood) -> Self {
+        self.model.likelihood = likelihood;
+        self
+    }
+
+    /// Passes over the training data.
+    pub fn epochs(mut self, n: usize) -> Self {
+        self.train.epochs = n;
+        self
+    }
+
+    /// Examples per mini-batch.
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.train.batch_size = n;
+        self
+    }
+
+    /// Seed of every random choice.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.train.seed = seed;
+        self
+    }
+
+    /// Adam's learning rate.
+    pub fn lr(mut self, lr: f64) -> Self {
+        self.objective.lr = lr;
+        self
+    }
+
+    /// Device to train on.
+    pub fn device(mut self, device: DeviceKind) -> Self {
+        self.device = device;
+        self
+    }
+
+    /// Check every value, with the data width `input`.
+    pub fn validate(&self, input: usize) -> Result<()> {
+        let mut model = self.model.clone();
+        model.input = input;
+        model.validate()?;
+        self.objective.validate()?;
+        self.train.validate()
+    }
+
+    /// A freshly initialised model for `input`-wide data with its optimiser; `pictures` are the
+    /// examples the run's pictures show.
+    pub(crate) fn build(
+        &self,
+        input: usize,
+        pictures: PictureData,
+        device: &Device,
+    ) -> Result<VaeFit> {
+        let mut config = self.model.clone();
+        config.input = input;
+        let vae = Vae::new(
+            config,
+            device,
+            &mut rng_for(self.train.seed, &[0x494e_4954]),
+        )?;
+        VaeFit::new(vae, self.objective.clone(), pictures)
+    }
+
+    /// Train on `data` (`[n, input]`; values in [0, 1] for a Bernoulli decoder) in memory and
+    /// return the model; writes no file. Deterministic given the seed.
+    pub fn fit(&self, data: &Dataset) -> Result<Vae> {
+        self.validate(data.dim())?;
+        if self.model.likelihood == Likelihood::Bernoulli {
+            data.require_unit_interval(
+                "a Bernoulli decoder needs (use Likelihood::Gaussian for real-valued data)",
+            )?;
+        }
+        let device = self.device.device(self.train.seed)?;
+        let pictures = PictureData {
+            examples: data.head(1),
+            unstandardize: None,
+        };
+        let mut fit = self.build(data.dim(), pictures, &device)?;
+        Trainer::new(self.train.clone(), device, &Silent)?.fit(
+            &mut fit,
+            data,
+            None,
+            Position::default(),
+        )?;
+        fit.into_vae()
+    }
+}
+
+impl Vae {
+    /// The importance-weighted bound `log (1/k) Σ p(x, z_i) / q(z_i | x)` per example, with `k`
+    /// samples of `q` (Burda et al. 2016).
+    pub fn score_iw(&self, data: &Dataset, k: usize, seed: u64) -> Result<Scores> {
+        let x = data.to_tensor(&self.device());
+        let bound = iw_bound(self, &x, k, &mut rng_for(seed, &[0x4957_4145]), &Silent)?;
+        Ok(Scores {
+            per_example: bound.per_example,
+            estimate: Estimate::IwBound { k },
+        })
+    }
+}
+
+impl Score for Vae {
+    /// The one-sample ELBO per example (a lower bound on `log p(x)`); see [`Vae::score_iw`]
+    /// for the tighter importance-weighted bound.
+    fn score(&self, data: &Dataset, seed: u64) -> Result<Scores> {
+        let x = data.to_tensor(&self.device());
+        let (bound, _, _) = elbo_per_example(self, &x, &mut rng_for(seed, &[0x454c_424f]));
+        Ok(Scores {
+            per_example: bound.per_example,
+            estimate: Estimate::Elbo,
+        })
+    }
+}
+
+impl Sample for Vae {
+    /// `E[x | z]` for `n` draws `z ~ p(z)`.
+    fn sample(&self, n: usize, seed: u64) -> Result<Vec<f32>> {
+        check::positive_count("n", n)?;
+        let z = prior_codes(self, n, &mut rng_for(seed, &[0x5341_4d50]));
+        Ok(ops::to_f32_vec(self.mean(self.decode(z))))
+    }
+}
+
+impl Transform for Vae {
+    /// The posterior means `E_q[z | x]` (Gaussian latents) or the most probable categories as
+    /// one-hot codes (categorical latents), `[n, code width]`.
+    fn transform(&self, data: &Dataset) -> Result<Vec<f32>> {
+        let posterior = self.encode(data.to_tensor(&self.device()));
+        Ok(ops::to_f32_vec(mode_code(&posterior)))
+    }
+}

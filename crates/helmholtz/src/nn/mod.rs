@@ -1,0 +1,47 @@
+//! The network kit: dense layers, multi-layer perceptrons and Adam, on two paths.
+//!
+//! - The host path ([`dense`], [`mlp`]): forward and backward passes written by hand over the
+//!   split sgemm and fused element-wise kernels of [`crate::kernels`], with a vectorised Adam.
+//!   On the CPU it is what the VAE, the GAN and the coverage classifier train with by default.
+//! - The tensor path ([`layers`]): the same layers as burn tensors, differentiated by burn's
+//!   autodiff. It is the reference the host path is checked against and the GPU path.
+//!
+//! [`Engine`] is the user's choice between them.
+//!
+//! # Shapes
+//! Activations are row-major `[batch, features]`; a dense layer's weight is `[in, out]` and its
+//! bias `[out]` (kept as `[1, out]` on the tensor path).
+
+pub mod dense;
+pub mod layers;
+pub mod mlp;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Which code computes the training updates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Engine {
+    /// The host kit on the CPU where the model has a host implementation, burn's autodiff
+    /// otherwise.
+    #[default]
+    Auto,
+    /// Always burn's autodiff (the reference; any device).
+    Tensor,
+}
+
+impl std::str::FromStr for Engine {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "tensor" | "burn" => Ok(Self::Tensor),
+            other => Err(Error::param(
+                "engine",
+                format!("`{other}` is not one of auto, tensor"),
+            )),
+        }
+    }
+}

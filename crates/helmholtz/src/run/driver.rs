@@ -1,0 +1,231 @@
+//! [`Family`] and the generic train / resume / evaluate driver.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use burn::prelude::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::envelope::Envelope;
+use super::summary::Summary;
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::io::{Position, RunDir, utc_timestamp};
+use crate::kernels::runtime::DeviceKind;
+use crate::report::write_run_report;
+use crate::train::{Fit, Progress, Silent, TrainConfig, Trainer, discard_if_unsaved};
+
+/// A trainable family as the run driver sees it: a run configuration, the data it prepares, the
+/// [`Fit`] it trains and the evaluation it reports. Everything else (run directories,
+/// `config.json`, checkpoints, resume, metrics, reports, cleanup, the summary) is the driver's.
+pub trait Family {
+    /// The family's name: `config.json`'s `family` and the default run folder `runs/<name>-…`.
+    const NAME: &'static str;
+    /// Everything that defines a run (saved in `config.json`, inside the [`Envelope`]).
+    type Config: Serialize + DeserializeOwned + Clone;
+    /// The data as the family sees them (binarised, standardised, split).
+    type Data;
+    /// The model together with its training objective and optimiser state.
+    type Fit: Fit;
+    /// The final evaluation (`eval.json`).
+    type Eval: Serialize;
+
+    /// Epochs, batch size and seed of `cfg`.
+    fn train_config(cfg: &Self::Config) -> &TrainConfig;
+    /// The same, to change the number of epochs on resume.
+    fn train_config_mut(cfg: &mut Self::Config) -> &mut TrainConfig;
+    /// The device `cfg` trains on.
+    fn device(cfg: &Self::Config) -> DeviceKind;
+    /// Check `cfg`, load and prepare its data, and fill in the sizes that come from the data.
+    /// Runs before the run directory exists, so bad input leaves nothing behind.
+    fn prepare(cfg: &mut Self::Config) -> Result<Self::Data>;
+    /// The examples the trainer iterates over.
+    fn train_data(data: &Self::Data) -> &Dataset;
+    /// Examples held out of the training data for per-epoch monitoring, if any (never the
+    /// test set, which is kept for the final evaluation).
+    fn validation_data(data: &Self::Data) -> Option<&Dataset>;
+    /// A freshly initialised model with its optimiser.
+    fn build(cfg: &Self::Config, data: &Self::Data, device: &Device) -> Result<Self::Fit>;
+    /// The final evaluation of a trained model; pictures it draws go into `run`.
+    fn evaluate(
+        cfg: &Self::Config,
+        fit: &mut Self::Fit,
+        data: &Self::Data,
+        run: &RunDir,
+        progress: &dyn Progress,
+    ) -> Result<Self::Eval>;
+}
+
+/// Options that are not part of the model: how to report, when to stop, what to record.
+pub struct RunOptions<'a> {
+    /// Progress sink for training and evaluation.
+    pub progress: &'a dyn Progress,
+    /// Set by Ctrl-C: training saves a checkpoint and stops with [`Error::Interrupted`].
+    pub interrupt: Option<Arc<AtomicBool>>,
+    /// Stop after this many epochs (the run stays resumable).
+    pub stop_after: Option<usize>,
+    /// Skip the final evaluation.
+    pub skip_eval: bool,
+    /// The command that started the run, recorded in `config.json`.
+    pub command_line: Vec<String>,
+}
+
+impl Default for RunOptions<'_> {
+    fn default() -> Self {
+        Self {
+            progress: &Silent,
+            interrupt: None,
+            stop_after: None,
+            skip_eval: false,
+            command_line: Vec::new(),
+        }
+    }
+}
+
+/// Train a new run of `F` into `out` (default `runs/<family>-<UTC timestamp>`), then evaluate
+/// it. The configuration and the data are checked before the directory is created.
+pub fn train<F: Family>(
+    mut cfg: F::Config,
+    out: Option<&Path>,
+    opts: &RunOptions<'_>,
+) -> Result<Summary<F::Eval>> {
+    let data = F::prepare(&mut cfg)?;
+    let seed = F::train_config(&cfg).seed;
+    let device = F::device(&cfg).device(seed)?;
+    let mut fit = F::build(&cfg, &data, &device)?;
+    let run = match out {
+        Some(p) => RunDir::create(p)?,
+        None => RunDir::create_default("runs", F::NAME)?,
+    };
+    let envelope = Envelope::new(F::NAME, seed, opts.command_line.clone(), cfg);
+    let result = envelope.write(&run).and_then(|()| {
+        finish::<F>(
+            &envelope.config,
+            &run,
+            &mut fit,
+            &data,
+            Position::default(),
+            &device,
+            opts,
+        )
+    });
+    discard_if_unsaved(&run, result)
+}
+
+/// Continue the run of `F` in `dir` from its last checkpoint; `epochs` may raise the total.
+/// The result is the same, bit for bit, as a run that was never interrupted.
+pub fn resume<F: Family>(
+    dir: &Path,
+    epochs: Option<usize>,
+    opts: &RunOptions<'_>,
+) -> Result<Summary<F::Eval>> {
+    let (run, mut envelope) = open::<F>(dir)?;
+    let done = run.position()?.epochs_done;
+    if let Some(e) = epochs {
+        if e < done {
+            return Err(Error::param(
+                "epochs",
+                format!("the run already has {done} epochs; cannot resume to {e}"),
+            ));
+        }
+        F::train_config_mut(&mut envelope.config).epochs = e;
+    }
+    let data = F::prepare(&mut envelope.config)?;
+    let seed = F::train_config(&envelope.config).seed;
+    let device = F::device(&envelope.config).device(seed)?;
+    let mut fit = F::build(&envelope.config, &data, &device)?;
+    let pos = crate::train::resume(&mut fit, &run)?;
+    if epochs.is_some() {
+        envelope.write(&run)?;
+    }
+    finish::<F>(&envelope.config, &run, &mut fit, &data, pos, &device, opts)
+}
+
+/// Open a finished (or checkpointed) run of `F`: its directory and its `config.json`.
+pub fn open<F: Family>(dir: &Path) -> Result<(RunDir, Envelope<F::Config>)> {
+    let run = RunDir::open(dir, F::NAME)?;
+    let envelope = Envelope::read(&run)?;
+    Ok((run, envelope))
+}
+
+/// Record a later evaluation of a run beside the training's own: `evals/<name>-<UTC
+/// timestamp>.json` (suffixed `-2`, `-3`, ... when taken). The training's `eval.json` is never
+/// touched; the report lists every evaluation. Returns the file written.
+pub fn record_eval(run: &RunDir, name: &str, value: &impl Serialize) -> Result<PathBuf> {
+    let stem = eval_stem(run, name)?;
+    record_eval_at(run, &stem, value)
+}
+
+/// A fresh path `RUN/evals/<name>-<UTC timestamp>` (no extension; suffixed `-2`, `-3`, ...
+/// when taken) for a later evaluation's JSON and pictures.
+pub fn eval_stem(run: &RunDir, name: &str) -> Result<PathBuf> {
+    let dir = run.file("evals");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let base = format!("{name}-{}", utc_timestamp());
+    let taken = |stem: &str| {
+        std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with(stem))
+    };
+    let mut stem = base.clone();
+    let mut k = 2;
+    while taken(&stem) {
+        stem = format!("{base}-{k}");
+        k += 1;
+    }
+    Ok(dir.join(stem))
+}
+
+/// Write `value` as `<stem>.json` (from [`eval_stem`]) and rebuild the report.
+pub fn record_eval_at(run: &RunDir, stem: &Path, value: &impl Serialize) -> Result<PathBuf> {
+    let file = stem.with_extension("json");
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Internal(e.to_string()))?;
+    crate::io::write_atomic(&file, text.as_bytes())?;
+    write_run_report(run)?;
+    Ok(file)
+}
+
+fn finish<F: Family>(
+    cfg: &F::Config,
+    run: &RunDir,
+    fit: &mut F::Fit,
+    data: &F::Data,
+    start: Position,
+    device: &Device,
+    opts: &RunOptions<'_>,
+) -> Result<Summary<F::Eval>> {
+    let mut trainer = Trainer::new(F::train_config(cfg).clone(), device.clone(), opts.progress)?
+        .with_run_dir(run);
+    if let Some(flag) = &opts.interrupt {
+        trainer = trainer.with_interrupt(flag.clone());
+    }
+    if let Some(n) = opts.stop_after {
+        trainer = trainer.stop_after(n);
+    }
+    let report = trainer.fit(fit, F::train_data(data), F::validation_data(data), start)?;
+    let eval = if opts.skip_eval {
+        None
+    } else {
+        let eval = F::evaluate(cfg, fit, data, run, opts.progress)?;
+        run.write_json("eval.json", &eval)?;
+        Some(eval)
+    };
+    write_run_report(run)?;
+    let last_epoch = run
+        .metrics()?
+        .last()
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default();
+    Ok(Summary {
+        family: F::NAME.to_owned(),
+        run_dir: run.path().to_path_buf(),
+        epochs: run.position()?.epochs_done,
+        train_seconds: report.seconds,
+        eval,
+        last_epoch,
+    })
+}

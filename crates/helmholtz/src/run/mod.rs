@@ -1,0 +1,25 @@
+//! The run driver: one way to train, resume and evaluate every trainable family into a run
+//! directory.
+//!
+//! A family describes itself once by implementing [`Family`] (its run configuration, how its
+//! data are prepared, how its [`Fit`](crate::train::Fit) is built and how it is evaluated);
+//! [`train`] and [`resume`] then own everything around it:
+//!
+//! 1. validation and data loading, before the run directory exists (bad input leaves nothing);
+//! 2. `config.json`, the family's configuration inside the [`Envelope`] (family, version,
+//!    command line, UTC start time, seed, threads);
+//! 3. the training loop ([`crate::train::Trainer`]) with progress, Ctrl-C, checkpoints and
+//!    `metrics.jsonl`;
+//! 4. the final evaluation in `eval.json` (later evaluations go beside it, see [`record_eval`]),
+//!    and `report.html`;
+//! 5. one cleanup policy: a run that failed before its first checkpoint is removed, a run with a
+//!    checkpoint is kept and can be resumed;
+//! 6. one [`Summary`], printed by the command line as the last line of `train --json`.
+
+mod driver;
+mod envelope;
+mod summary;
+
+pub use driver::{Family, RunOptions, eval_stem, open, record_eval, record_eval_at, resume, train};
+pub use envelope::Envelope;
+pub use summary::Summary;
