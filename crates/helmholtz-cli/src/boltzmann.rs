@@ -3,14 +3,16 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use helmholtz::api::Trainable;
 use helmholtz::data::{Binarize, DataConfig, TableOptions};
 use helmholtz::energy::boltzmann::{
-    self, BoltzmannConfig, BoltzmannRunConfig, BoltzmannSummary, LearnConfig, SampleRequest,
-    StateRow, Target, TrainingSource,
+    self, BoltzmannConfig, BoltzmannEval, BoltzmannMachine, BoltzmannParams, BoltzmannRunConfig,
+    LearnConfig, SampleRequest, StateRow, Target, TrainingSource,
 };
 use helmholtz::sampling::Schedule;
 
-use crate::common::{RunFlags, emit, progress_bar};
+use crate::commands::{self, print_summary};
+use crate::common::{RunFlags, emit};
 
 /// Boltzmann machines: fully connected stochastic binary networks with hidden units.
 #[derive(Debug, Subcommand)]
@@ -44,9 +46,10 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N")]
     hidden: Option<usize>,
 
-    /// Gradient steps.
-    #[arg(long, default_value_t = 2000, value_name = "N")]
-    steps: usize,
+    /// Gradient steps in total (a multiple of --log-every) [default: 2000; with --resume, the
+    /// run's own total].
+    #[arg(long, value_name = "N")]
+    steps: Option<usize>,
 
     /// Learning rate lambda of dw_ij = lambda (<u_i u_j>_data - <u_i u_j>_model).
     #[arg(
@@ -91,9 +94,18 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0.1, value_name = "X")]
     init_std: f64,
 
-    /// Record the KL every N steps.
+    /// Gradient steps per epoch: the KL is recorded and a checkpoint saved every N steps.
     #[arg(long, default_value_t = 20, value_name = "N")]
     log_every: usize,
+
+    /// Examples per step in the clamped phase of sampled expectations.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    batch_size: usize,
+
+    /// Continue the run in DIR from its last checkpoint (other flags are ignored; --steps may
+    /// raise the total).
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
 
     #[command(flatten)]
     run: RunFlags,
@@ -148,7 +160,34 @@ pub fn run(cmd: BoltzmannCommand) -> anyhow::Result<()> {
 }
 
 fn train(a: TrainArgs) -> anyhow::Result<()> {
-    helmholtz::kernels::runtime::init_threads(a.run.threads)?;
+    let log_every = a.log_every.max(1);
+    let epochs = match a.steps {
+        Some(s) if s % log_every != 0 || s == 0 => {
+            return Err(helmholtz::Error::param(
+                "steps",
+                format!("must be a positive multiple of --log-every {log_every} (got {s})"),
+            )
+            .into());
+        }
+        Some(s) => Some(s / log_every),
+        None => None,
+    };
+    let summary =
+        commands::train::<BoltzmannMachine>(&a.run, a.resume.as_deref(), epochs, false, || {
+            config(&a, epochs.unwrap_or(2000 / log_every))
+        })?;
+    let table = summary.eval.as_ref().map_or(String::new(), |e| {
+        if e.table.is_empty() {
+            String::new()
+        } else {
+            format!("{}\n", table_lines(&e.table, false))
+        }
+    });
+    print!("{}", if a.run.json { "" } else { &table });
+    print_summary(a.run.json, &summary, eval_line)
+}
+
+fn config(a: &TrainArgs, epochs: usize) -> anyhow::Result<BoltzmannRunConfig> {
     let (source, default_hidden) = match &a.data {
         Some(d) => (
             TrainingSource::Data(DataConfig {
@@ -163,8 +202,7 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
             (TrainingSource::Target(t), t.default_hidden())
         }
     };
-    let cfg = BoltzmannRunConfig {
-        family: boltzmann::FAMILY.into(),
+    let params = BoltzmannParams {
         model: BoltzmannConfig {
             visible: 0,
             hidden: a.hidden.unwrap_or(default_hidden),
@@ -172,21 +210,19 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
         },
         learn: LearnConfig {
             lr: a.lr,
-            steps: a.steps,
+            steps_per_epoch: a.log_every,
             momentum: a.momentum,
             temperature: a.temperature,
             expectations: a.expectations.parse()?,
             chains: a.chains,
             sweeps: a.sweeps,
-            log_every: a.log_every,
-            seed: a.run.seed,
-            ..LearnConfig::default()
         },
-        source,
-    };
-    let bar = progress_bar();
-    let s = boltzmann::train(cfg, a.run.out.as_deref(), &bar)?;
-    emit(a.run.json, &train_lines(&s), &s)
+        ..BoltzmannParams::default()
+    }
+    .epochs(epochs)
+    .batch_size(a.batch_size)
+    .seed(a.run.seed);
+    Ok(BoltzmannRunConfig { params, source })
 }
 
 fn table_lines(rows: &[StateRow], with_exact: bool) -> String {
@@ -207,22 +243,14 @@ fn table_lines(rows: &[StateRow], with_exact: bool) -> String {
     format!("{head}\n{}", body.join("\n"))
 }
 
-fn train_lines(s: &BoltzmannSummary) -> String {
+fn eval_line(e: &BoltzmannEval) -> String {
     let kl =
-        s.kl.map_or("not computed (more than 20 units)".into(), |k| {
+        e.kl.map_or("not computed (more than 20 units)".into(), |k| {
             format!("{k:.5} nats")
         });
-    let table = if s.table.is_empty() {
-        String::new()
-    } else {
-        format!("{}\n", table_lines(&s.table, false))
-    };
     format!(
-        "{table}trained a Boltzmann machine ({} visible, {} hidden) for {} steps: KL(p_data || q) = {kl} -> {}",
-        s.visible,
-        s.hidden,
-        s.steps,
-        s.run_dir.display()
+        "a Boltzmann machine with {} visible and {} hidden units, {} steps: KL(p_data || q) = {kl}",
+        e.visible, e.hidden, e.steps
     )
 }
 

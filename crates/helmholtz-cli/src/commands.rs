@@ -6,18 +6,18 @@ use std::path::Path;
 use helmholtz::run::{self, Family, RunOptions, Summary};
 use serde::Serialize;
 
-use crate::common::{CommonArgs, emit, interrupt_flag, progress_bar};
+use crate::common::{RunFlags, emit, interrupt_flag, progress_bar};
 
 /// `<family> train`: a new run from `config`, or `--resume DIR` (then `epochs` may raise the
 /// total); a progress bar on stderr and Ctrl-C saving a checkpoint.
 pub fn train<F: Family>(
-    common: &CommonArgs,
+    flags: &RunFlags,
     resume: Option<&Path>,
     epochs: Option<usize>,
     no_eval: bool,
     config: impl FnOnce() -> anyhow::Result<F::Config>,
 ) -> anyhow::Result<Summary<F::Eval>> {
-    common.init()?;
+    flags.init()?;
     let bar = progress_bar();
     let opts = RunOptions {
         progress: &bar,
@@ -28,7 +28,7 @@ pub fn train<F: Family>(
     };
     Ok(match resume {
         Some(dir) => run::resume::<F>(dir, epochs, &opts)?,
-        None => run::train::<F>(config()?, common.out.as_deref(), &opts)?,
+        None => run::train::<F>(config()?, flags.out.as_deref(), &opts)?,
     })
 }
 

@@ -8,9 +8,12 @@ use clap::Args;
 use helmholtz::data::{Binarize, DataConfig, DataSource, TableOptions};
 use helmholtz::kernels::runtime::{DeviceKind, init_threads};
 
-/// Flags every training command takes.
+/// Flags every training command on data takes: the run flags, the data and the device.
 #[derive(Debug, Clone, Args)]
 pub struct CommonArgs {
+    #[command(flatten)]
+    pub run: RunFlags,
+
     /// Data: `digits` (embedded, 8k train / 2k test MNIST digits), `fashion-mnist` (Debian's
     /// dataset-fashion-mnist, or $HELMHOLTZ_DATA), or a PATH: a folder of MNIST-format IDX
     /// files (train-*/t10k-*, raw or .gz), or a .csv / .npy file.
@@ -21,37 +24,20 @@ pub struct CommonArgs {
     )]
     pub data: String,
 
+    /// Compute device: `cpu`, or `cuda` (builds with --features cuda).
+    #[arg(long, default_value = "cpu", value_name = "cpu|cuda")]
+    pub device: String,
+}
+
+/// Flags of every command that writes a run: where the run goes, its seed, its threads and its
+/// output format.
+#[derive(Debug, Clone, Args)]
+pub struct RunFlags {
     /// Run directory to create [default: runs/<family>-<UTC timestamp>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
     /// Seed of every random choice; the same seed gives the same run, bit for bit.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-
-    /// Worker threads [default: one per core].
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-
-    /// Compute device: `cpu`, or `cuda` (builds with --features cuda).
-    #[arg(long, default_value = "cpu", value_name = "cpu|cuda")]
-    pub device: String,
-
-    /// Print the final summary as one JSON object on the last line of stdout.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// Flags of every run of the energy-family commands (`ising`, `hopfield`, `boltzmann`,
-/// `anneal`): where the run goes, its seed, its threads and its output format.
-#[derive(Debug, Clone, Args)]
-pub struct RunFlags {
-    /// Run directory to create [default: runs/<command>-<UTC timestamp>].
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-
-    /// Seed of every random choice; the same seed gives the same run, bit for bit, on any number
-    /// of threads.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 
@@ -76,13 +62,15 @@ pub struct TableArgs {
     pub test_fraction: f64,
 }
 
-impl CommonArgs {
+impl RunFlags {
     /// Size the thread pool (and flush denormals) before any work.
     pub fn init(&self) -> anyhow::Result<()> {
         init_threads(self.threads)?;
         Ok(())
     }
+}
 
+impl CommonArgs {
     /// The `--device` choice.
     pub fn device_kind(&self) -> anyhow::Result<DeviceKind> {
         Ok(self.device.parse()?)

@@ -206,14 +206,17 @@ pub fn run(cmd: GanCommand) -> anyhow::Result<()> {
 }
 
 fn train(a: TrainArgs) -> anyhow::Result<()> {
-    let summary =
-        commands::train::<Gan>(&a.common, a.resume.as_deref(), a.epochs, a.no_eval, || {
-            run_config(&a)
-        })?;
+    let summary = commands::train::<Gan>(
+        &a.common.run,
+        a.resume.as_deref(),
+        a.epochs,
+        a.no_eval,
+        || run_config(&a),
+    )?;
     if let Some(e) = &summary.eval {
         warn_collapse(e);
     }
-    print_summary(a.common.json, &summary, eval_line)
+    print_summary(a.common.run.json, &summary, eval_line)
 }
 
 fn run_config(a: &TrainArgs) -> anyhow::Result<GanRunConfig> {
@@ -250,7 +253,7 @@ fn run_config(a: &TrainArgs) -> anyhow::Result<GanRunConfig> {
         train: TrainConfig {
             epochs: a.epochs.unwrap_or(DEFAULT_EPOCHS),
             batch_size: a.batch_size,
-            seed: a.common.seed,
+            seed: a.common.run.seed,
         },
         device: a.common.device_kind()?,
     };

@@ -217,11 +217,14 @@ pub fn run(cmd: RbmCommand) -> anyhow::Result<()> {
 }
 
 fn train(a: TrainArgs) -> anyhow::Result<()> {
-    let summary =
-        commands::train::<Rbm>(&a.common, a.resume.as_deref(), a.epochs, a.no_eval, || {
-            run_config(&a)
-        })?;
-    print_summary(a.common.json, &summary, eval_line)
+    let summary = commands::train::<Rbm>(
+        &a.common.run,
+        a.resume.as_deref(),
+        a.epochs,
+        a.no_eval,
+        || run_config(&a),
+    )?;
+    print_summary(a.common.run.json, &summary, eval_line)
 }
 
 fn run_config(a: &TrainArgs) -> anyhow::Result<RbmRunConfig> {
@@ -258,7 +261,7 @@ fn run_config(a: &TrainArgs) -> anyhow::Result<RbmRunConfig> {
         train: TrainConfig {
             epochs: a.epochs.unwrap_or(30),
             batch_size: a.batch_size,
-            seed: a.common.seed,
+            seed: a.common.run.seed,
         },
         device: a.common.device_kind()?,
     };

@@ -271,15 +271,20 @@ fn options<'a>(bar: &'a indicatif::ProgressBar, no_eval: bool) -> RunOptions<'a>
 }
 
 fn train(a: TrainArgs) -> anyhow::Result<()> {
-    let summary =
-        commands::train::<Vae>(&a.common, a.resume.as_deref(), a.epochs, a.no_eval, || {
+    let summary = commands::train::<Vae>(
+        &a.common.run,
+        a.resume.as_deref(),
+        a.epochs,
+        a.no_eval,
+        || {
             let holdout = match a.holdout_class.as_deref() {
                 Some(c) => Some(parse_class(c)?),
                 None => None,
             };
             run_config(&a, holdout)
-        })?;
-    print_summary(a.common.json, &summary, eval_line)
+        },
+    )?;
+    print_summary(a.common.run.json, &summary, eval_line)
 }
 
 fn parse_class(s: &str) -> Result<u32, Error> {
@@ -332,7 +337,7 @@ fn run_config(a: &TrainArgs, holdout: Option<u32>) -> anyhow::Result<VaeRunConfi
         train: TrainConfig {
             epochs: a.epochs.unwrap_or(DEFAULT_EPOCHS),
             batch_size: a.batch_size,
-            seed: a.common.seed,
+            seed: a.common.run.seed,
         },
         device: a.common.device_kind()?,
     };
@@ -404,19 +409,19 @@ fn eval(a: EvalArgs) -> anyhow::Result<()> {
 }
 
 fn anomaly(a: AnomalyArgs) -> anyhow::Result<()> {
-    a.train.common.init()?;
+    a.train.common.run.init()?;
     let request = AnomalyRequest {
         score: a.score.parse::<ScoreKind>()?,
         k: a.train.eval_k,
         data: None,
-        seed: a.train.common.seed,
+        seed: a.train.common.run.seed,
         device: a.train.common.device_kind()?,
     };
     if request.score == ScoreKind::Iw && request.k == 0 {
         return Err(Error::param("k", "needs at least 1 importance sample (got 0)").into());
     }
     let bar = progress_bar();
-    let json = a.train.common.json;
+    let json = a.train.common.run.json;
     match (&a.run, a.train.holdout_class.as_deref()) {
         (Some(_), Some(_)) => Err(Error::param(
             "holdout-class",
@@ -439,7 +444,7 @@ fn anomaly(a: AnomalyArgs) -> anyhow::Result<()> {
             let sweep = vae::holdout_sweep(
                 &base,
                 &classes,
-                a.train.common.out.as_deref(),
+                a.train.common.run.out.as_deref(),
                 &opts,
                 &request,
             )?;
@@ -448,7 +453,8 @@ fn anomaly(a: AnomalyArgs) -> anyhow::Result<()> {
         (None, Some(c)) => {
             let cfg = run_config(&a.train, Some(parse_class(c)?))?;
             let opts = options(&bar, true);
-            let summary = helmholtz::run::train::<Vae>(cfg, a.train.common.out.as_deref(), &opts)?;
+            let summary =
+                helmholtz::run::train::<Vae>(cfg, a.train.common.run.out.as_deref(), &opts)?;
             let report = vae::score_run(&summary.run_dir, &request, &bar)
                 .with_context(|| format!("scoring {}", summary.run_dir.display()))?;
             emit(json, &anomaly_line(&report), &report)

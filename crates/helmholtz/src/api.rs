@@ -22,6 +22,67 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
 use crate::error::Result;
+use crate::kernels::runtime::DeviceKind;
+use crate::train::TrainConfig;
+
+/// What every trainable family's `XxxParams` holds besides its model and objective: epochs,
+/// batch size and seed, and the device; with the builder setters for them.
+pub trait Trainable: Sized {
+    /// Epochs, batch size, seed.
+    fn train_config(&self) -> &TrainConfig;
+    /// The same, to change.
+    fn train_config_mut(&mut self) -> &mut TrainConfig;
+    /// The device to train on.
+    fn device_kind(&self) -> DeviceKind;
+    /// Set the device to train on.
+    fn set_device_kind(&mut self, device: DeviceKind);
+
+    /// Passes over the training data.
+    fn epochs(mut self, n: usize) -> Self {
+        self.train_config_mut().epochs = n;
+        self
+    }
+
+    /// Examples per mini-batch.
+    fn batch_size(mut self, n: usize) -> Self {
+        self.train_config_mut().batch_size = n;
+        self
+    }
+
+    /// Seed of every random choice: the same seed gives the same model, bit for bit.
+    fn seed(mut self, seed: u64) -> Self {
+        self.train_config_mut().seed = seed;
+        self
+    }
+
+    /// Device to train on.
+    fn device(mut self, device: DeviceKind) -> Self {
+        self.set_device_kind(device);
+        self
+    }
+}
+
+/// Implement [`Trainable`] for a params struct with fields `train: TrainConfig` and
+/// `device: DeviceKind`.
+macro_rules! trainable {
+    ($params:ty) => {
+        impl $crate::api::Trainable for $params {
+            fn train_config(&self) -> &$crate::train::TrainConfig {
+                &self.train
+            }
+            fn train_config_mut(&mut self) -> &mut $crate::train::TrainConfig {
+                &mut self.train
+            }
+            fn device_kind(&self) -> $crate::kernels::runtime::DeviceKind {
+                self.device
+            }
+            fn set_device_kind(&mut self, device: $crate::kernels::runtime::DeviceKind) {
+                self.device = device;
+            }
+        }
+    };
+}
+pub(crate) use trainable;
 
 /// Which quantity a per-example log-likelihood figure is: the number itself, a bound on it, or
 /// an estimate of it. Every score says which.

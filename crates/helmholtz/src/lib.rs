@@ -58,7 +58,7 @@ pub use error::{Error, Result};
 /// The types most programs need.
 pub mod prelude {
     pub use crate::adversarial::gan::{Gan, GanParams, GanRunConfig};
-    pub use crate::api::{Estimate, Sample, Score, Scores, Transform};
+    pub use crate::api::{Estimate, Sample, Score, Scores, Trainable, Transform};
     pub use crate::data::{Binarize, DataConfig, DataSource, DataSplit, Dataset, TableOptions};
     pub use crate::energy::rbm::{
         AisConfig, CdConfig, Rbm, RbmConfig, RbmParams, RbmRunConfig, VisibleKind,

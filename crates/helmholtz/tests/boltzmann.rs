@@ -2,14 +2,17 @@
 //! the learning rule against a finite-difference gradient of the KL, the XOR limit of a
 //! machine without hidden units (ln 2), and Gibbs sampling against the exact distribution.
 
+mod common;
+
 use helmholtz::Result;
+use helmholtz::api::Trainable;
 use helmholtz::energy::boltzmann::{
-    BoltzmannConfig, BoltzmannMachine, LearnConfig, SampleRequest, Target, TrainingData,
-    distribution, exact_gradient, kl_of, learn, sample_states, state_index,
+    BoltzmannConfig, BoltzmannMachine, BoltzmannParams, BoltzmannRunConfig, Expectations,
+    LearnConfig, SampleRequest, Target, TrainingData, TrainingSource, distribution, exact_gradient,
+    kl_of, sample_states, state_index,
 };
 use helmholtz::rng::rng_for;
 use helmholtz::sampling::Schedule;
-use helmholtz::train::Silent;
 
 fn machine(visible: usize, hidden: usize, seed: u64) -> Result<BoltzmannMachine> {
     let cfg = BoltzmannConfig {
@@ -20,21 +23,43 @@ fn machine(visible: usize, hidden: usize, seed: u64) -> Result<BoltzmannMachine>
     BoltzmannMachine::new(cfg, &mut rng_for(seed, &[1]))
 }
 
-/// Train with exact expectations (the default for <= 20 units); the final logged KL.
+fn params(hidden: usize) -> BoltzmannParams {
+    BoltzmannParams {
+        model: BoltzmannConfig {
+            visible: 0,
+            hidden,
+            init_std: 0.5,
+        },
+        ..BoltzmannParams::default()
+    }
+}
+
+/// Train with exact expectations (the default for <= 20 units) for `steps` steps; the exact
+/// KL of the trained machine.
 fn train(target: Target, hidden: usize, steps: usize) -> Result<f64> {
     let data = TrainingData::from_target(target);
-    let mut bm = machine(data.visible, hidden, 0)?;
-    let cfg = LearnConfig {
-        steps,
+    let epochs = steps / LearnConfig::default().steps_per_epoch;
+    let bm = params(hidden).epochs(epochs).fit(&data)?;
+    kl_of(&bm, &data, 1.0)
+}
+
+#[test]
+fn resumed_runs_equal_uninterrupted_runs_bit_for_bit() -> Result<()> {
+    // Sampled expectations, so the persistent chains and the momentum are checkpointed too:
+    // 4 epochs of 5 steps, stopped after epoch 2, and interrupted in epoch 2 (step 7).
+    let mut p = params(3).epochs(4).batch_size(10);
+    p.learn = LearnConfig {
+        expectations: Expectations::Sampled,
+        steps_per_epoch: 5,
+        chains: 20,
+        sweeps: 2,
         ..LearnConfig::default()
     };
-    let log = learn(&mut bm, &data, &cfg, &Silent)?;
-    let kl = log
-        .last()
-        .and_then(|l| l.kl)
-        .expect("an enumerable machine logs KL");
-    assert!((kl - kl_of(&bm, &data, 1.0)?).abs() < 1e-12);
-    Ok(kl)
+    let cfg = BoltzmannRunConfig {
+        params: p,
+        source: TrainingSource::Target(Target::Xor),
+    };
+    common::check_resume::<BoltzmannMachine>(cfg, 2, 7)
 }
 
 #[test]

@@ -1,8 +1,13 @@
 //! GAN family: the Parzen estimator, the Fréchet distance, mode-collapse detection and the
 //! gradient signs of the adversarial losses, each against an independent closed form.
 
+mod common;
+
 use burn::prelude::*;
-use helmholtz::adversarial::gan::{Gan, GanConfig, GanLoss, discriminator_loss, generator_loss};
+use helmholtz::adversarial::gan::{
+    Gan, GanConfig, GanLoss, GanParams, GanRunConfig, discriminator_loss, generator_loss,
+};
+use helmholtz::api::Trainable;
 use helmholtz::data::{Binarize, DataConfig, DataSource, TableOptions};
 use helmholtz::eval::classifier::{Classifier, class_entropy, is_collapsed, mode_coverage};
 use helmholtz::eval::frechet::{frechet_distance, frechet_distance_of, symmetric_eigen};
@@ -219,4 +224,22 @@ fn frechet_distance_closed_forms() {
     let a = gaussian(20_000, 4, 1.0, 7);
     let b = gaussian(20_000, 4, 1.0, 8);
     assert!(frechet_distance_of(&a, &b, 4) < 0.01);
+}
+
+#[test]
+fn resumed_runs_equal_uninterrupted_runs_bit_for_bit() -> helmholtz::Result<()> {
+    // 3 epochs of 4 batches (256 examples less 25 held out, batch 64): stopped after epoch 1,
+    // and interrupted in epoch 2 (update 6), on the host engine with dropout.
+    let params = GanParams::default()
+        .generator_hidden(vec![32])
+        .discriminator_hidden(vec![32])
+        .noise_dim(8)
+        .epochs(3)
+        .seed(3);
+    let cfg = GanRunConfig {
+        params,
+        train_examples: Some(256),
+        ..GanRunConfig::new(DataConfig::digits())
+    };
+    common::check_resume::<Gan>(cfg, 1, 6)
 }

@@ -1,16 +1,17 @@
 //! RBM numbers checked against enumeration of every state.
 
+mod common;
+
 use burn::prelude::*;
 use burn::tensor::{Distribution, TensorData};
 use helmholtz::Result;
+use helmholtz::api::Trainable;
 use helmholtz::data::{Binarize, DataConfig};
 use helmholtz::energy::rbm::{
     self, AisConfig, CdConfig, ContrastiveDivergence, NegativePhase, Rbm, RbmConfig, RbmParams,
     RbmRunConfig, VisibleKind, ais_log_z, binary_states, exact_log_likelihood_gradient,
     log_p_all_visible, log_sum_exp, log_z_exact,
 };
-use helmholtz::io::TensorFile;
-use helmholtz::run::{self, RunOptions};
 use helmholtz::train::Silent;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -379,72 +380,8 @@ fn run_config(epochs: usize) -> RbmRunConfig {
     }
 }
 
-fn weights_of(dir: &std::path::Path) -> Result<TensorFile> {
-    TensorFile::load(&dir.join("model.safetensors"))
-}
-
 #[test]
 fn resumed_runs_equal_uninterrupted_runs_bit_for_bit() -> Result<()> {
-    let tmp = tempfile::tempdir().map_err(|e| helmholtz::Error::io("tempdir", e))?;
-    let quiet = |stop_after| RunOptions {
-        progress: &Silent,
-        interrupt: None,
-        stop_after,
-        skip_eval: true,
-        command_line: Vec::new(),
-    };
-    let full = tmp.path().join("full");
-    run::train::<Rbm>(run_config(3), Some(&full), &quiet(None))?;
-    // Stopped after one epoch, then resumed.
-    let split = tmp.path().join("split");
-    run::train::<Rbm>(run_config(3), Some(&split), &quiet(Some(1)))?;
-    run::resume::<Rbm>(&split, None, &quiet(None))?;
-    assert_eq!(weights_of(&full)?.tensors, weights_of(&split)?.tensors);
-    // Interrupted in the middle of epoch 2 (Ctrl-C), then resumed.
-    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mid = tmp.path().join("mid");
-    let progress = InterruptAt {
-        flag: flag.clone(),
-        at: 55,
-        done: Default::default(),
-    };
-    let opts = RunOptions {
-        progress: &progress,
-        interrupt: Some(flag),
-        stop_after: None,
-        skip_eval: true,
-        command_line: Vec::new(),
-    };
-    let err = run::train::<Rbm>(run_config(3), Some(&mid), &opts).err();
-    assert!(
-        matches!(err, Some(helmholtz::Error::Interrupted { epoch: 2, .. })),
-        "{err:?}"
-    );
-    run::resume::<Rbm>(&mid, None, &quiet(None))?;
-    assert_eq!(weights_of(&full)?.tensors, weights_of(&mid)?.tensors);
-    let metrics = std::fs::read_to_string(mid.join("metrics.jsonl"))
-        .map_err(|e| helmholtz::Error::io("metrics", e))?;
-    assert_eq!(metrics.lines().count(), 3);
-    Ok(())
-}
-
-/// A progress sink that raises the interrupt flag after `at` batches, like Ctrl-C would.
-struct InterruptAt {
-    flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    at: u64,
-    done: std::sync::atomic::AtomicU64,
-}
-
-impl helmholtz::train::Progress for InterruptAt {
-    fn start(&self, _: &str, _: u64) {}
-    fn advance(&self, n: u64) {
-        use std::sync::atomic::Ordering;
-        if self.done.fetch_add(n, Ordering::SeqCst) + n >= self.at {
-            self.flag.store(true, Ordering::SeqCst);
-        }
-    }
-    fn set_position(&self, _: u64) {}
-    fn message(&self, _: String) {}
-    fn line(&self, _: &str) {}
-    fn finish(&self) {}
+    // 3 epochs of 38 batches: stopped after epoch 1, and interrupted in epoch 2 (batch 55).
+    common::check_resume::<Rbm>(run_config(3), 1, 55)
 }

@@ -25,7 +25,12 @@ impl Fit for Counter {
     fn live_metric(&self) -> &'static str {
         "count"
     }
-    fn train_batch(&mut self, _x: Tensor<2>, step: &Step, _rng: &mut StdRng) -> Result<f64> {
+    fn train_batch(
+        &mut self,
+        _x: Option<Tensor<2>>,
+        step: &Step,
+        _rng: &mut StdRng,
+    ) -> Result<f64> {
         self.count += 1.0;
         if self.nan_at == Some((step.epoch, step.batch)) {
             return Ok(f64::NAN);

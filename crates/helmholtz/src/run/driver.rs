@@ -10,12 +10,12 @@ use serde::de::DeserializeOwned;
 
 use super::envelope::Envelope;
 use super::summary::Summary;
+use crate::api::Trainable;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::io::{Position, RunDir, utc_timestamp};
-use crate::kernels::runtime::DeviceKind;
 use crate::report::write_run_report;
-use crate::train::{Fit, Progress, Silent, TrainConfig, Trainer, discard_if_unsaved};
+use crate::train::{Fit, Progress, Silent, Trainer, discard_if_unsaved};
 
 /// A trainable family as the run driver sees it: a run configuration, the data it prepares, the
 /// [`Fit`] it trains and the evaluation it reports. Everything else (run directories,
@@ -25,6 +25,8 @@ pub trait Family {
     const NAME: &'static str;
     /// Everything that defines a run (saved in `config.json`, inside the [`Envelope`]).
     type Config: Serialize + DeserializeOwned + Clone;
+    /// How the model is trained: the part of [`Family::Config`] that `XxxParams::fit` takes.
+    type Params: Trainable;
     /// The data as the family sees them (binarised, standardised, split).
     type Data;
     /// The model together with its training objective and optimiser state.
@@ -32,12 +34,10 @@ pub trait Family {
     /// The final evaluation (`eval.json`).
     type Eval: Serialize;
 
-    /// Epochs, batch size and seed of `cfg`.
-    fn train_config(cfg: &Self::Config) -> &TrainConfig;
+    /// The training parameters inside `cfg`.
+    fn params(cfg: &Self::Config) -> &Self::Params;
     /// The same, to change the number of epochs on resume.
-    fn train_config_mut(cfg: &mut Self::Config) -> &mut TrainConfig;
-    /// The device `cfg` trains on.
-    fn device(cfg: &Self::Config) -> DeviceKind;
+    fn params_mut(cfg: &mut Self::Config) -> &mut Self::Params;
     /// Check `cfg`, load and prepare its data, and fill in the sizes that come from the data.
     /// Runs before the run directory exists, so bad input leaves nothing behind.
     fn prepare(cfg: &mut Self::Config) -> Result<Self::Data>;
@@ -92,8 +92,8 @@ pub fn train<F: Family>(
     opts: &RunOptions<'_>,
 ) -> Result<Summary<F::Eval>> {
     let data = F::prepare(&mut cfg)?;
-    let seed = F::train_config(&cfg).seed;
-    let device = F::device(&cfg).device(seed)?;
+    let seed = F::params(&cfg).train_config().seed;
+    let device = F::params(&cfg).device_kind().device(seed)?;
     let mut fit = F::build(&cfg, &data, &device)?;
     let run = match out {
         Some(p) => RunDir::create(p)?,
@@ -130,11 +130,13 @@ pub fn resume<F: Family>(
                 format!("the run already has {done} epochs; cannot resume to {e}"),
             ));
         }
-        F::train_config_mut(&mut envelope.config).epochs = e;
+        F::params_mut(&mut envelope.config)
+            .train_config_mut()
+            .epochs = e;
     }
     let data = F::prepare(&mut envelope.config)?;
-    let seed = F::train_config(&envelope.config).seed;
-    let device = F::device(&envelope.config).device(seed)?;
+    let seed = F::params(&envelope.config).train_config().seed;
+    let device = F::params(&envelope.config).device_kind().device(seed)?;
     let mut fit = F::build(&envelope.config, &data, &device)?;
     let pos = crate::train::resume(&mut fit, &run)?;
     if epochs.is_some() {
@@ -198,8 +200,12 @@ fn finish<F: Family>(
     device: &Device,
     opts: &RunOptions<'_>,
 ) -> Result<Summary<F::Eval>> {
-    let mut trainer = Trainer::new(F::train_config(cfg).clone(), device.clone(), opts.progress)?
-        .with_run_dir(run);
+    let mut trainer = Trainer::new(
+        F::params(cfg).train_config().clone(),
+        device.clone(),
+        opts.progress,
+    )?
+    .with_run_dir(run);
     if let Some(flag) = &opts.interrupt {
         trainer = trainer.with_interrupt(flag.clone());
     }

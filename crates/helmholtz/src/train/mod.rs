@@ -5,5 +5,6 @@ mod trainer;
 
 pub use progress::{Progress, Silent};
 pub use trainer::{
-    Fit, FitReport, Metrics, Step, TrainConfig, Trainer, discard_if_unsaved, resume,
+    Fit, FitReport, Metrics, Step, TrainConfig, Trainer, Updates, discard_if_unsaved, mini_batch,
+    resume,
 };

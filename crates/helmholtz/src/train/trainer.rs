@@ -64,6 +64,21 @@ impl Step {
     }
 }
 
+/// How the trainer cuts an epoch into updates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Updates {
+    /// One update per mini-batch of the training data, in a seeded order (the default).
+    Batches,
+    /// This many updates per epoch that draw their own data (exact expectations, persistent
+    /// chains, ...); they get no mini-batch.
+    Steps(usize),
+}
+
+/// The mini-batch of an update under [`Updates::Batches`] (an internal error otherwise).
+pub fn mini_batch(x: Option<Tensor<2>>) -> Result<Tensor<2>> {
+    x.ok_or_else(|| Error::Internal("an update by mini-batches was given no mini-batch".into()))
+}
+
 /// Per-epoch metrics: name -> value (reported in metrics.jsonl and the report).
 pub type Metrics = Vec<(&'static str, f64)>;
 
@@ -75,8 +90,14 @@ pub trait Fit {
     /// Name of the value [`Fit::train_batch`] returns, shown live in the progress bar.
     fn live_metric(&self) -> &'static str;
 
-    /// One update on the mini-batch `x` (`[batch, dim]`); returns the live metric.
-    fn train_batch(&mut self, x: Tensor<2>, step: &Step, rng: &mut StdRng) -> Result<f64>;
+    /// How an epoch is cut into updates.
+    fn updates(&self) -> Updates {
+        Updates::Batches
+    }
+
+    /// One update; returns the live metric. `x` is the mini-batch (`[batch, dim]`) under
+    /// [`Updates::Batches`] and `None` under [`Updates::Steps`].
+    fn train_batch(&mut self, x: Option<Tensor<2>>, step: &Step, rng: &mut StdRng) -> Result<f64>;
 
     /// Metrics after epoch `epoch` (1-based), e.g. on a subset of the training data and of the
     /// validation data held out of it (when there are any). The test set is never seen here:
@@ -173,9 +194,11 @@ impl<'a> Trainer<'a> {
         start: Position,
     ) -> Result<FitReport> {
         let t0 = Instant::now();
-        let n = train.len();
         let cfg = &self.config;
-        let batches = n.div_ceil(cfg.batch_size);
+        let batches = match model.updates() {
+            Updates::Batches => train.len().div_ceil(cfg.batch_size),
+            Updates::Steps(k) => k,
+        };
         self.progress.start("train", (cfg.epochs * batches) as u64);
         self.progress
             .set_position((start.epochs_done * batches + start.batches_done) as u64);
@@ -257,12 +280,15 @@ impl<'a> Trainer<'a> {
     ) -> Result<f64> {
         let cfg = &self.config;
         let t0 = Instant::now();
-        let order = BatchOrder::new(train.len(), cfg.batch_size, cfg.seed, epoch);
+        let order = (model.updates() == Updates::Batches)
+            .then(|| BatchOrder::new(train.len(), cfg.batch_size, cfg.seed, epoch));
         for b in first..batches {
             let path = [epoch as u64, b as u64];
             self.device.seed(derive_seed(cfg.seed, &path));
             let mut rng = rng_for(cfg.seed, &path);
-            let x = train.batch_tensor(order.batch(b), &self.device);
+            let x = order
+                .as_ref()
+                .map(|o| train.batch_tensor(o.batch(b), &self.device));
             let step = Step {
                 epoch,
                 batch: b,
@@ -400,7 +426,16 @@ fn metrics_row(epoch: usize, seconds: f64, update_seconds: f64, metrics: &Metric
 }
 
 fn epoch_line(epoch: usize, epochs: usize, metrics: &Metrics, seconds: f64) -> String {
-    let parts: Vec<String> = metrics.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
+    let parts: Vec<String> = metrics
+        .iter()
+        .map(|(k, v)| {
+            if v.fract() == 0.0 && v.abs() < 1e15 {
+                format!("{k} {v:.0}")
+            } else {
+                format!("{k} {v:.4}")
+            }
+        })
+        .collect();
     format!(
         "epoch {epoch:>3}/{epochs}: {} ({seconds:.1} s)",
         parts.join(", ")

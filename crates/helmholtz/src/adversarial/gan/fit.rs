@@ -19,7 +19,7 @@ use crate::kernels::ops;
 use crate::nn::Engine;
 use crate::nn::dense::AdamSettings;
 use crate::nn::layers::Dense;
-use crate::train::{Fit, Metrics, Step};
+use crate::train::{Fit, Metrics, Step, mini_batch};
 
 /// Adam moments of one network, one slot per tensor (weight, bias of each layer in order).
 type States = Vec<Option<AdamState<2>>>;
@@ -300,7 +300,8 @@ impl Fit for GanFit {
         "d_loss"
     }
 
-    fn train_batch(&mut self, x: Tensor<2>, step: &Step, rng: &mut StdRng) -> Result<f64> {
+    fn train_batch(&mut self, x: Option<Tensor<2>>, step: &Step, rng: &mut StdRng) -> Result<f64> {
+        let x = mini_batch(x)?;
         self.step(x, step, rng)
     }
 

@@ -8,6 +8,7 @@ use super::fit::GanFit;
 use super::model::Gan;
 use super::pictures::FIXED_TILES;
 use crate::api::Sample;
+use crate::api::trainable;
 use crate::data::Dataset;
 use crate::error::{Result, check};
 use crate::io::Position;
@@ -58,6 +59,8 @@ impl Default for GanParams {
     }
 }
 
+trainable!(GanParams);
+
 impl GanParams {
     /// Hidden widths of the generator, noise side first.
     pub fn generator_hidden(mut self, widths: Vec<usize>) -> Self {
@@ -77,33 +80,9 @@ impl GanParams {
         self
     }
 
-    /// Passes over the training data.
-    pub fn epochs(mut self, n: usize) -> Self {
-        self.train.epochs = n;
-        self
-    }
-
-    /// Examples per mini-batch.
-    pub fn batch_size(mut self, n: usize) -> Self {
-        self.train.batch_size = n;
-        self
-    }
-
-    /// Seed of every random choice.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.train.seed = seed;
-        self
-    }
-
     /// Adam's learning rate (both networks).
     pub fn lr(mut self, lr: f64) -> Self {
         self.objective.lr = lr;
-        self
-    }
-
-    /// Device to train on.
-    pub fn device(mut self, device: DeviceKind) -> Self {
-        self.device = device;
         self
     }
 

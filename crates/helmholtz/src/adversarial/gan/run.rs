@@ -19,7 +19,7 @@ use crate::kernels::runtime::DeviceKind;
 use crate::report::{Bars, GridSpec, Shade, save_bars, save_grid};
 use crate::rng::rng_for;
 use crate::run::{Family, eval_stem, open, record_eval_at};
-use crate::train::{Progress, TrainConfig};
+use crate::train::Progress;
 
 /// Family name in config.json.
 pub const FAMILY: &str = "gan";
@@ -99,20 +99,17 @@ pub fn prepare_data(cfg: &GanRunConfig) -> Result<PreparedData> {
 impl Family for Gan {
     const NAME: &'static str = FAMILY;
     type Config = GanRunConfig;
+    type Params = GanParams;
     type Data = PreparedData;
     type Fit = GanFit;
     type Eval = EvalReport;
 
-    fn train_config(cfg: &GanRunConfig) -> &TrainConfig {
-        &cfg.params.train
+    fn params(cfg: &GanRunConfig) -> &GanParams {
+        &cfg.params
     }
 
-    fn train_config_mut(cfg: &mut GanRunConfig) -> &mut TrainConfig {
-        &mut cfg.params.train
-    }
-
-    fn device(cfg: &GanRunConfig) -> DeviceKind {
-        cfg.params.device
+    fn params_mut(cfg: &mut GanRunConfig) -> &mut GanParams {
+        &mut cfg.params
     }
 
     fn prepare(cfg: &mut GanRunConfig) -> Result<PreparedData> {

@@ -11,12 +11,21 @@ use rand::{Rng, RngExt};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use std::path::Path;
+
+use burn::prelude::*;
+
 use super::exact::{MAX_EXACT_UNITS, exact_gradient, kl_divergence, visible_marginal};
-use super::model::BoltzmannMachine;
+use super::model::{BoltzmannConfig, BoltzmannMachine};
+use super::run::{draw_distribution, state_table};
 use super::targets::TrainingData;
+use crate::api::trainable;
+use crate::data::Dataset;
 use crate::error::{Error, Result, check};
+use crate::io::{Blob, Position, RunDir, TensorFile};
+use crate::kernels::runtime::DeviceKind;
 use crate::rng::rng_for;
-use crate::train::Progress;
+use crate::train::{Fit, Metrics, Silent, Step, TrainConfig, Trainer, Updates};
 
 /// How the expectations are obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -46,13 +55,14 @@ impl std::str::FromStr for Expectations {
     }
 }
 
-/// Settings of learning.
+/// Settings of learning (epochs, seed and the clamped-phase batch size are in the
+/// [`TrainConfig`] of [`BoltzmannParams`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LearnConfig {
     /// Learning rate `lambda`.
     pub lr: f64,
-    /// Gradient steps.
-    pub steps: usize,
+    /// Gradient steps per epoch (metrics and checkpoints are per epoch).
+    pub steps_per_epoch: usize,
     /// Momentum of the updates.
     pub momentum: f64,
     /// Temperature `T` of the model.
@@ -63,27 +73,18 @@ pub struct LearnConfig {
     pub chains: usize,
     /// Gibbs sweeps per step for the chains and the clamped phase.
     pub sweeps: usize,
-    /// Examples per step in the clamped phase (sampled).
-    pub batch_size: usize,
-    /// Record metrics every this many steps.
-    pub log_every: usize,
-    /// Seed of every random choice.
-    pub seed: u64,
 }
 
 impl Default for LearnConfig {
     fn default() -> Self {
         Self {
             lr: 1.0,
-            steps: 2000,
+            steps_per_epoch: 20,
             momentum: 0.5,
             temperature: 1.0,
             expectations: Expectations::Auto,
             chains: 100,
             sweeps: 5,
-            batch_size: 100,
-            log_every: 20,
-            seed: 0,
         }
     }
 }
@@ -92,13 +93,11 @@ impl LearnConfig {
     /// Check the values (names are CLI flags).
     pub fn validate(&self) -> Result<()> {
         check::positive("lr", self.lr)?;
-        check::positive_count("steps", self.steps)?;
+        check::positive_count("log-every", self.steps_per_epoch)?;
         check::unit_interval_open("momentum", self.momentum)?;
         check::positive("temperature", self.temperature)?;
         check::positive_count("chains", self.chains)?;
         check::positive_count("sweeps", self.sweeps)?;
-        check::positive_count("batch-size", self.batch_size)?;
-        check::positive_count("log-every", self.log_every)?;
         Ok(())
     }
 
@@ -119,87 +118,328 @@ impl LearnConfig {
     }
 }
 
-/// One logged point of learning.
+/// Everything that defines how a Boltzmann machine learns, whatever the data: the machine,
+/// the learning rule's settings, epochs (of [`LearnConfig::steps_per_epoch`] gradient steps),
+/// the clamped-phase batch size and the seed. Defaults: lr 1, momentum 0.5, `T` = 1, 100
+/// epochs of 20 steps, exact expectations up to 20 units.
+///
+/// ```
+/// use helmholtz::energy::boltzmann::{BoltzmannConfig, BoltzmannParams, Target, TrainingData};
+/// use helmholtz::prelude::*;
+/// # fn main() -> helmholtz::Result<()> {
+/// // The seed's AND system: three visible units, no hidden units.
+/// let data = TrainingData::from_target(Target::And);
+/// let params = BoltzmannParams {
+///     model: BoltzmannConfig { visible: 3, hidden: 0, init_std: 0.1 },
+///     ..BoltzmannParams::default()
+/// };
+/// let bm = params.epochs(25).fit(&data)?;
+/// let kl = helmholtz::energy::boltzmann::kl_of(&bm, &data, 1.0)?; // exact, nats
+/// assert!(kl < 0.05, "KL {kl}");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LearnLog {
-    /// Gradient steps done.
-    pub step: usize,
-    /// `KL(p_data || q)` in nats (exact; `None` for machines too large to enumerate).
-    pub kl: Option<f64>,
+pub struct BoltzmannParams {
+    /// The machine (`visible` is taken from the data at `fit`).
+    pub model: BoltzmannConfig,
+    /// The learning rule's settings.
+    pub learn: LearnConfig,
+    /// Epochs, the clamped-phase batch size (sampled expectations), seed.
+    pub train: TrainConfig,
+    /// Device (the machine runs on the host; kept for the run envelope).
+    pub device: DeviceKind,
 }
 
-/// Train `bm` on `data`; returns the log (a row every `log_every` steps and at the end).
-pub fn learn(
-    bm: &mut BoltzmannMachine,
-    data: &TrainingData,
-    cfg: &LearnConfig,
-    progress: &dyn Progress,
-) -> Result<Vec<LearnLog>> {
-    cfg.validate()?;
-    if data.visible != bm.config().visible {
-        return Err(Error::ShapeMismatch {
-            what: "training data width vs visible units".into(),
-            expected: vec![bm.config().visible],
-            got: vec![data.visible],
-        });
+impl Default for BoltzmannParams {
+    fn default() -> Self {
+        Self {
+            model: BoltzmannConfig {
+                visible: 0,
+                hidden: 0,
+                init_std: 0.1,
+            },
+            learn: LearnConfig::default(),
+            train: TrainConfig {
+                epochs: 100,
+                batch_size: 100,
+                seed: 0,
+            },
+            device: DeviceKind::Cpu,
+        }
     }
-    let exact = cfg.exact_for(bm)?;
-    let enumerable = bm.units() <= MAX_EXACT_UNITS;
-    let n = bm.units();
-    let (mut vw, mut vb) = (vec![0f64; n * n], vec![0f64; n]);
-    let mut chains = initial_chains(n, cfg.chains, &mut rng_for(cfg.seed, &[0x4348_4149]));
-    let mut log = Vec::new();
-    progress.start("learn", cfg.steps as u64);
-    for step in 0..cfg.steps {
-        let (gw, gb) = if exact {
-            exact_gradient(bm, &data.distribution, cfg.temperature)?
+}
+
+trainable!(BoltzmannParams);
+
+impl BoltzmannParams {
+    /// A freshly initialised machine for `data`, with its learning state.
+    pub fn build(&self, data: &TrainingData) -> Result<BoltzmannFit> {
+        let mut config = self.model.clone();
+        config.visible = data.visible;
+        config.validate()?;
+        self.learn.validate()?;
+        self.train.validate()?;
+        let seed = self.train.seed;
+        let bm = BoltzmannMachine::new(config, &mut rng_for(seed, &[0x424d_494e]))?;
+        let exact = self.learn.exact_for(&bm)?;
+        let n = bm.units();
+        Ok(BoltzmannFit {
+            chains: initial_chains(n, self.learn.chains, &mut rng_for(seed, &[0x4348_4149])),
+            velocity_w: vec![0.0; n * n],
+            velocity_b: vec![0.0; n],
+            bm,
+            learn: self.learn.clone(),
+            batch_size: self.train.batch_size,
+            data: data.clone(),
+            exact,
+            pictures: false,
+        })
+    }
+
+    /// Learn `data` in memory and return the machine; writes no file.
+    pub fn fit(&self, data: &TrainingData) -> Result<BoltzmannMachine> {
+        let mut fit = self.build(data)?;
+        let rows = fit.rows_dataset()?;
+        let device = self.device.device(self.train.seed)?;
+        Trainer::new(self.train.clone(), device, &Silent)?.fit(
+            &mut fit,
+            &rows,
+            None,
+            Position::default(),
+        )?;
+        Ok(fit.bm)
+    }
+}
+
+/// A Boltzmann machine with its learning state (momentum, persistent chains), as a [`Fit`].
+pub struct BoltzmannFit {
+    /// The machine.
+    pub bm: BoltzmannMachine,
+    learn: LearnConfig,
+    batch_size: usize,
+    data: TrainingData,
+    exact: bool,
+    velocity_w: Vec<f64>,
+    velocity_b: Vec<f64>,
+    chains: Vec<Vec<u8>>,
+    /// Draw the distribution picture after the last epoch (runs only).
+    pub pictures: bool,
+}
+
+impl BoltzmannFit {
+    /// The training rows as a data set (what the trainer reports against).
+    pub fn rows_dataset(&self) -> Result<Dataset> {
+        let v = self.data.visible;
+        let values = self
+            .data
+            .rows
+            .iter()
+            .flat_map(|r| r.iter().map(|&u| f32::from(u)))
+            .collect();
+        Dataset::new("training rows", values, v, None)
+    }
+
+    /// The data the machine learns.
+    pub fn data(&self) -> &TrainingData {
+        &self.data
+    }
+}
+
+impl Fit for BoltzmannFit {
+    fn family(&self) -> &'static str {
+        "boltzmann"
+    }
+
+    fn live_metric(&self) -> &'static str {
+        "gradient rms"
+    }
+
+    fn updates(&self) -> Updates {
+        Updates::Steps(self.learn.steps_per_epoch)
+    }
+
+    fn train_batch(
+        &mut self,
+        _x: Option<Tensor<2>>,
+        _step: &Step,
+        rng: &mut StdRng,
+    ) -> Result<f64> {
+        let cfg = &self.learn;
+        let (gw, gb) = if self.exact {
+            exact_gradient(&self.bm, &self.data.distribution, cfg.temperature)?
         } else {
             sampled_gradient(
-                bm,
-                data,
-                &mut chains,
+                &self.bm,
+                &self.data,
+                &mut self.chains,
                 cfg,
-                &mut rng_for(cfg.seed, &[step as u64]),
+                self.batch_size,
+                rng,
             )
         };
-        for (v, g) in vw.iter_mut().zip(&gw) {
+        for (v, g) in self.velocity_w.iter_mut().zip(&gw) {
             *v = cfg.momentum * *v + g;
         }
-        for (v, g) in vb.iter_mut().zip(&gb) {
+        for (v, g) in self.velocity_b.iter_mut().zip(&gb) {
             *v = cfg.momentum * *v + g;
         }
-        bm.ascend(&vw, &vb, cfg.lr);
-        if bm
-            .weights()
-            .iter()
-            .chain(bm.biases())
-            .any(|x| !x.is_finite())
-        {
-            progress.finish();
-            return Err(Error::Diverged {
-                epoch: 1,
-                batch: step + 1,
-                what: "a weight".into(),
-                kept: None,
+        self.bm.ascend(&self.velocity_w, &self.velocity_b, cfg.lr);
+        let rms = (gw.iter().map(|g| g * g).sum::<f64>() / gw.len().max(1) as f64).sqrt();
+        Ok(rms)
+    }
+
+    fn epoch_metrics(
+        &mut self,
+        epoch: usize,
+        _train: &Dataset,
+        _validation: Option<&Dataset>,
+        _rng: &mut StdRng,
+    ) -> Result<Metrics> {
+        let mut m: Metrics = vec![("step", (epoch * self.learn.steps_per_epoch) as f64)];
+        if self.bm.units() <= MAX_EXACT_UNITS {
+            let q = visible_marginal(&self.bm, self.learn.temperature)?;
+            m.push(("kl", kl_divergence(&self.data.distribution, &q)));
+        }
+        Ok(m)
+    }
+
+    fn write_pictures(
+        &mut self,
+        run: &RunDir,
+        _epoch: usize,
+        last: bool,
+        _rng: &mut StdRng,
+    ) -> Result<()> {
+        if self.pictures && last {
+            let table = state_table(&self.bm, &self.data, self.learn.temperature)?;
+            draw_distribution(
+                run,
+                &table,
+                "distribution.png",
+                "target p_data(v) and learned q(v) over the visible states",
+            )?;
+        }
+        Ok(())
+    }
+
+    fn state(&self) -> Result<(TensorFile, TensorFile)> {
+        let n = self.bm.units();
+        let model = machine_file(&self.bm);
+        let mut trainer = TensorFile::default();
+        put_f64(
+            &mut trainer,
+            "velocity.weight",
+            vec![n, n],
+            &self.velocity_w,
+        );
+        put_f64(&mut trainer, "velocity.bias", vec![n], &self.velocity_b);
+        trainer.put_blob(
+            "persistent_chains",
+            Blob {
+                shape: vec![self.chains.len(), n],
+                data: self
+                    .chains
+                    .iter()
+                    .flatten()
+                    .map(|&u| f32::from(u))
+                    .collect(),
+            },
+        );
+        Ok((model, trainer))
+    }
+
+    fn load_state(&mut self, model: &TensorFile, trainer: &TensorFile, run: &RunDir) -> Result<()> {
+        let n = self.bm.units();
+        let mp = run.file("model.safetensors");
+        let tp = run.file("trainer.safetensors");
+        self.bm = machine_from_file(self.bm.config().clone(), model, &mp)?;
+        self.velocity_w = get_f64(trainer, "velocity.weight", n * n, &tp)?;
+        self.velocity_b = get_f64(trainer, "velocity.bias", n, &tp)?;
+        let chains = trainer
+            .tensors
+            .get("persistent_chains")
+            .ok_or_else(|| Error::bad_file(&tp, "tensor `persistent_chains` is missing"))?;
+        if chains.shape != [self.chains.len(), n] {
+            return Err(Error::ShapeMismatch {
+                what: format!("{}: tensor `persistent_chains`", tp.display()),
+                expected: vec![self.chains.len(), n],
+                got: chains.shape.clone(),
             });
         }
-        let done = step + 1;
-        if done % cfg.log_every == 0 || done == cfg.steps {
-            let kl = enumerable
-                .then(|| {
-                    visible_marginal(bm, cfg.temperature)
-                        .map(|q| kl_divergence(&data.distribution, &q))
-                })
-                .transpose()?;
-            if let Some(k) = kl {
-                progress.message(format!("KL {k:.5} nats"));
-            }
-            log.push(LearnLog { step: done, kl });
-        }
-        progress.advance(1);
+        self.chains = chains
+            .data
+            .chunks_exact(n.max(1))
+            .map(|r| r.iter().map(|&u| u8::from(u != 0.0)).collect())
+            .collect();
+        Ok(())
     }
-    progress.finish();
-    Ok(log)
+
+    fn non_finite_parameter(&self) -> Option<String> {
+        if self.bm.weights().iter().any(|x| !x.is_finite()) {
+            return Some("weight".into());
+        }
+        self.bm
+            .biases()
+            .iter()
+            .any(|x| !x.is_finite())
+            .then(|| "bias".into())
+    }
+}
+
+/// Store `values` (f64) as an f32 tensor, with the exact values in the metadata (JSON).
+fn put_f64(file: &mut TensorFile, name: &str, shape: Vec<usize>, values: &[f64]) {
+    file.put_blob(
+        name,
+        Blob {
+            shape,
+            data: values.iter().map(|&x| x as f32).collect(),
+        },
+    );
+    file.metadata.insert(
+        format!("{name}_f64"),
+        serde_json::to_string(values).unwrap_or_default(),
+    );
+}
+
+/// The exact values stored by [`put_f64`], checked to have `len` entries.
+fn get_f64(file: &TensorFile, name: &str, len: usize, path: &Path) -> Result<Vec<f64>> {
+    let key = format!("{name}_f64");
+    let text = file
+        .metadata
+        .get(&key)
+        .ok_or_else(|| Error::bad_file(path, format!("`{key}` is missing")))?;
+    let values: Vec<f64> =
+        serde_json::from_str(text).map_err(|e| Error::bad_file(path, format!("`{key}`: {e}")))?;
+    if values.len() != len {
+        return Err(Error::bad_file(
+            path,
+            format!("`{key}` has {} values, expected {len}", values.len()),
+        ));
+    }
+    Ok(values)
+}
+
+/// The machine's parameters: `weight` `[n, n]` and `bias` `[n]` as f32, and exactly (f64) in
+/// the metadata as `weight_f64` and `bias_f64`.
+pub fn machine_file(bm: &BoltzmannMachine) -> TensorFile {
+    let n = bm.units();
+    let mut f = TensorFile::default();
+    put_f64(&mut f, "weight", vec![n, n], bm.weights());
+    put_f64(&mut f, "bias", vec![n], bm.biases());
+    f
+}
+
+/// The machine stored by [`machine_file`].
+pub fn machine_from_file(
+    config: BoltzmannConfig,
+    file: &TensorFile,
+    path: &Path,
+) -> Result<BoltzmannMachine> {
+    let n = config.units();
+    let w = get_f64(file, "weight", n * n, path)?;
+    let b = get_f64(file, "bias", n, path)?;
+    BoltzmannMachine::from_parts(config, w, b)
 }
 
 fn initial_chains(n: usize, m: usize, rng: &mut impl Rng) -> Vec<Vec<u8>> {
@@ -215,12 +455,13 @@ fn sampled_gradient(
     data: &TrainingData,
     chains: &mut [Vec<u8>],
     cfg: &LearnConfig,
+    batch_size: usize,
     rng: &mut StdRng,
 ) -> (Vec<f64>, Vec<f64>) {
     let n = bm.units();
     let v = bm.config().visible;
     let t = cfg.temperature;
-    let batch: Vec<Vec<u8>> = (0..cfg.batch_size)
+    let batch: Vec<Vec<u8>> = (0..batch_size)
         .map(|_| data.rows.choose(rng).cloned().unwrap_or_else(|| vec![0; v]))
         .collect();
     let seeds: Vec<u64> = (0..batch.len() + chains.len())
@@ -228,7 +469,7 @@ fn sampled_gradient(
         .collect();
     let clamped: Vec<Vec<u8>> = batch
         .into_par_iter()
-        .zip(&seeds[..cfg.batch_size])
+        .zip(&seeds[..batch_size])
         .map(|(row, &s)| {
             let mut rng = rng_for(s, &[]);
             let mut u = row;
@@ -241,7 +482,7 @@ fn sampled_gradient(
         .collect();
     chains
         .par_iter_mut()
-        .zip(&seeds[cfg.batch_size..])
+        .zip(&seeds[batch_size..])
         .for_each(|(u, &s)| {
             let mut rng = rng_for(s, &[]);
             for _ in 0..cfg.sweeps {

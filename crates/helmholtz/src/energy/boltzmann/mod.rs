@@ -11,20 +11,8 @@
 //! indexed by the visible state with unit `i` as bit `i`.
 //!
 //! # Example: the seed's AND system
-//! ```
-//! use helmholtz::energy::boltzmann::{BoltzmannConfig, BoltzmannMachine, LearnConfig, Target, TrainingData, learn};
-//! use helmholtz::train::Silent;
-//! use rand::SeedableRng;
-//! # fn main() -> helmholtz::Result<()> {
-//! let data = TrainingData::from_target(Target::And);
-//! let cfg = BoltzmannConfig { visible: 3, hidden: 0, init_std: 0.1 };
-//! let mut bm = BoltzmannMachine::new(cfg, &mut rand::rngs::StdRng::seed_from_u64(0))?;
-//! let log = learn(&mut bm, &data, &LearnConfig { steps: 500, ..LearnConfig::default() }, &Silent)?;
-//! let kl = log.last().and_then(|l| l.kl).unwrap_or(f64::NAN);
-//! assert!(kl < 0.05, "KL {kl}");
-//! # Ok(())
-//! # }
-//! ```
+//! See [`BoltzmannParams`]: `BoltzmannParams { model, ..Default::default() }.fit(&data)` learns
+//! in memory; `helmholtz::run::train::<BoltzmannMachine>` trains into a run directory.
 
 mod exact;
 mod learn;
@@ -36,10 +24,12 @@ pub use exact::{
     MAX_EXACT_UNITS, VisibleDistribution, data_moments, distribution, exact_gradient,
     kl_divergence, model_moments, state_energies, visible_marginal,
 };
-pub use learn::{Expectations, LearnConfig, LearnLog, learn};
+pub use learn::{
+    BoltzmannFit, BoltzmannParams, Expectations, LearnConfig, machine_file, machine_from_file,
+};
 pub use model::{BoltzmannConfig, BoltzmannMachine, state_bits, state_index};
 pub use run::{
-    BoltzmannRunConfig, BoltzmannSummary, FAMILY, SampleRequest, SampleSummary, StateRow,
-    TrainingSource, kl_of, open, sample, sample_states, train,
+    BoltzmannData, BoltzmannEval, BoltzmannRunConfig, FAMILY, SampleRequest, SampleSummary,
+    StateRow, TrainingSource, kl_of, open, sample, sample_states,
 };
 pub use targets::{Target, TrainingData};

@@ -2,19 +2,22 @@
 
 use std::path::{Path, PathBuf};
 
+use burn::prelude::*;
+
 use rand::RngExt;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::exact::{MAX_EXACT_UNITS, kl_divergence, visible_marginal};
-use super::learn::{LearnConfig, learn};
-use super::model::{BoltzmannConfig, BoltzmannMachine, state_index};
+use super::learn::{BoltzmannFit, BoltzmannParams, machine_from_file};
+use super::model::{BoltzmannMachine, state_index};
 use super::targets::{Target, TrainingData};
-use crate::data::DataConfig;
-use crate::error::{Error, Result, check};
-use crate::io::{Blob, RunDir, TensorFile};
+use crate::data::{DataConfig, Dataset};
+use crate::error::{Result, check};
+use crate::io::{RunDir, TensorFile};
 use crate::report::{Chart, Series, save_chart, write_run_report};
 use crate::rng::rng_for;
+use crate::run::Family;
 use crate::sampling::Schedule;
 use crate::train::Progress;
 
@@ -31,27 +34,23 @@ pub enum TrainingSource {
     Data(DataConfig),
 }
 
-/// Everything that defines a Boltzmann run; saved as config.json.
+/// Everything that defines a Boltzmann run; saved as config.json (inside the run envelope).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BoltzmannRunConfig {
-    /// Always `boltzmann`.
-    pub family: String,
-    /// Architecture (`visible` is taken from the data).
-    pub model: BoltzmannConfig,
-    /// Learning settings.
-    pub learn: LearnConfig,
+    /// How the machine learns (`model`, `learn`, `train`, `device` in the JSON).
+    #[serde(flatten)]
+    pub params: BoltzmannParams,
     /// What is learned.
     pub source: TrainingSource,
 }
 
-/// What `boltzmann train` reports.
+/// The final evaluation of `boltzmann train`.
 #[derive(Debug, Clone, Serialize)]
-pub struct BoltzmannSummary {
-    /// The run directory.
-    pub run_dir: PathBuf,
+pub struct BoltzmannEval {
     /// Final exact `KL(p_data || q)` in nats (absent beyond 20 units).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kl: Option<f64>,
-    /// Visible and hidden units.
+    /// Visible units.
     pub visible: usize,
     /// Hidden units.
     pub hidden: usize,
@@ -59,6 +58,79 @@ pub struct BoltzmannSummary {
     pub steps: usize,
     /// `(state, p_data, q)` for every visible state (up to 2^12 states).
     pub table: Vec<StateRow>,
+}
+
+/// The data of a run: what the machine learns, and its rows as a data set for the trainer.
+pub struct BoltzmannData {
+    /// The target distribution and its rows.
+    pub training: TrainingData,
+    /// The rows as a data set.
+    pub rows: Dataset,
+}
+
+impl Family for BoltzmannMachine {
+    const NAME: &'static str = FAMILY;
+    type Config = BoltzmannRunConfig;
+    type Params = BoltzmannParams;
+    type Data = BoltzmannData;
+    type Fit = BoltzmannFit;
+    type Eval = BoltzmannEval;
+
+    fn params(cfg: &BoltzmannRunConfig) -> &BoltzmannParams {
+        &cfg.params
+    }
+
+    fn params_mut(cfg: &mut BoltzmannRunConfig) -> &mut BoltzmannParams {
+        &mut cfg.params
+    }
+
+    fn prepare(cfg: &mut BoltzmannRunConfig) -> Result<BoltzmannData> {
+        let training = training_data(&cfg.source, cfg.params.train.seed)?;
+        cfg.params.model.visible = training.visible;
+        let fit = cfg.params.build(&training)?;
+        Ok(BoltzmannData {
+            rows: fit.rows_dataset()?,
+            training,
+        })
+    }
+
+    fn train_data(data: &BoltzmannData) -> &Dataset {
+        &data.rows
+    }
+
+    fn validation_data(_data: &BoltzmannData) -> Option<&Dataset> {
+        None
+    }
+
+    fn build(
+        cfg: &BoltzmannRunConfig,
+        data: &BoltzmannData,
+        _device: &Device,
+    ) -> Result<BoltzmannFit> {
+        let mut fit = cfg.params.build(&data.training)?;
+        fit.pictures = true;
+        Ok(fit)
+    }
+
+    fn evaluate(
+        cfg: &BoltzmannRunConfig,
+        fit: &mut BoltzmannFit,
+        data: &BoltzmannData,
+        _run: &RunDir,
+        _progress: &dyn Progress,
+    ) -> Result<BoltzmannEval> {
+        let t = cfg.params.learn.temperature;
+        let kl = (fit.bm.units() <= MAX_EXACT_UNITS)
+            .then(|| kl_of(&fit.bm, &data.training, t))
+            .transpose()?;
+        Ok(BoltzmannEval {
+            kl,
+            visible: cfg.params.model.visible,
+            hidden: cfg.params.model.hidden,
+            steps: cfg.params.train.epochs * cfg.params.learn.steps_per_epoch,
+            table: state_table(&fit.bm, &data.training, t)?,
+        })
+    }
 }
 
 /// One visible state's probabilities.
@@ -88,61 +160,11 @@ fn training_data(source: &TrainingSource, seed: u64) -> Result<TrainingData> {
     }
 }
 
-/// `boltzmann train`: learn the target, log the exact KL, write the run directory.
-pub fn train(
-    mut cfg: BoltzmannRunConfig,
-    out: Option<&Path>,
-    progress: &dyn Progress,
-) -> Result<BoltzmannSummary> {
-    let data = training_data(&cfg.source, cfg.learn.seed)?;
-    cfg.model.visible = data.visible;
-    cfg.family = FAMILY.into();
-    cfg.model.validate()?;
-    cfg.learn.validate()?;
-    let mut bm = BoltzmannMachine::new(
-        cfg.model.clone(),
-        &mut rng_for(cfg.learn.seed, &[0x424d_494e]),
-    )?;
-    cfg.learn.exact_for(&bm)?;
-    let run = match out {
-        Some(p) => RunDir::create(p)?,
-        None => RunDir::create_default("runs", FAMILY)?,
-    };
-    run.write_json("config.json", &cfg)?;
-    let log = match learn(&mut bm, &data, &cfg.learn, progress) {
-        Ok(log) => log,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(run.path());
-            return Err(e);
-        }
-    };
-    save_machine(&run, &bm)?;
-    let rows: Vec<serde_json::Value> = log
-        .iter()
-        .map(|l| serde_json::json!({ "step": l.step, "kl": l.kl }))
-        .collect();
-    run.write_metrics(&rows)?;
-    let table = state_table(&bm, &data, cfg.learn.temperature)?;
-    draw_distribution(
-        &run,
-        &table,
-        "distribution.png",
-        "target p_data(v) and learned q(v) over the visible states",
-    )?;
-    let summary = BoltzmannSummary {
-        run_dir: run.path().to_path_buf(),
-        kl: log.last().and_then(|l| l.kl),
-        visible: cfg.model.visible,
-        hidden: cfg.model.hidden,
-        steps: cfg.learn.steps,
-        table,
-    };
-    run.write_json("eval.json", &serde_json::json!({ "kl": summary.kl, "steps": summary.steps, "visible": summary.visible, "hidden": summary.hidden }))?;
-    write_run_report(&run)?;
-    Ok(summary)
-}
-
-fn state_table(bm: &BoltzmannMachine, data: &TrainingData, t: f64) -> Result<Vec<StateRow>> {
+pub(crate) fn state_table(
+    bm: &BoltzmannMachine,
+    data: &TrainingData,
+    t: f64,
+) -> Result<Vec<StateRow>> {
     let v = bm.config().visible;
     if bm.units() > MAX_EXACT_UNITS || v > 12 {
         return Ok(Vec::new());
@@ -162,7 +184,12 @@ fn state_table(bm: &BoltzmannMachine, data: &TrainingData, t: f64) -> Result<Vec
         .collect())
 }
 
-fn draw_distribution(run: &RunDir, table: &[StateRow], file: &str, caption: &str) -> Result<()> {
+pub(crate) fn draw_distribution(
+    run: &RunDir,
+    table: &[StateRow],
+    file: &str,
+    caption: &str,
+) -> Result<()> {
     if table.is_empty() {
         return Ok(());
     }
@@ -200,51 +227,12 @@ fn draw_distribution(run: &RunDir, table: &[StateRow], file: &str, caption: &str
     run.add_figure(file, caption)
 }
 
-fn save_machine(run: &RunDir, bm: &BoltzmannMachine) -> Result<()> {
-    let n = bm.units();
-    let mut f = TensorFile::default();
-    f.put_blob(
-        "weight",
-        Blob {
-            shape: vec![n, n],
-            data: bm.weights().iter().map(|&x| x as f32).collect(),
-        },
-    );
-    f.put_blob(
-        "bias",
-        Blob {
-            shape: vec![n],
-            data: bm.biases().iter().map(|&x| x as f32).collect(),
-        },
-    );
-    f.metadata.insert("family".into(), FAMILY.into());
-    // f64 parameters are kept exactly in the metadata so that sampling reproduces training.
-    f.metadata.insert(
-        "weight_f64".into(),
-        serde_json::to_string(bm.weights()).unwrap_or_default(),
-    );
-    f.metadata.insert(
-        "bias_f64".into(),
-        serde_json::to_string(bm.biases()).unwrap_or_default(),
-    );
-    f.save(&run.file("model.safetensors"))
-}
-
 /// Open a trained machine.
 pub fn open(dir: &Path) -> Result<(RunDir, BoltzmannRunConfig, BoltzmannMachine)> {
-    let run = RunDir::open(dir, FAMILY)?;
-    let cfg: BoltzmannRunConfig = run.read_json("config.json")?;
+    let (run, envelope) = crate::run::open::<BoltzmannMachine>(dir)?;
+    let cfg = envelope.config;
     let path = run.file("model.safetensors");
-    let f = TensorFile::load(&path)?;
-    let parse = |key: &str| -> Result<Vec<f64>> {
-        let text = f
-            .metadata
-            .get(key)
-            .ok_or_else(|| Error::bad_file(&path, format!("`{key}` is missing")))?;
-        serde_json::from_str(text).map_err(|e| Error::bad_file(&path, format!("`{key}`: {e}")))
-    };
-    let bm =
-        BoltzmannMachine::from_parts(cfg.model.clone(), parse("weight_f64")?, parse("bias_f64")?)?;
+    let bm = machine_from_file(cfg.params.model.clone(), &TensorFile::load(&path)?, &path)?;
     Ok((run, cfg, bm))
 }
 
@@ -298,7 +286,7 @@ pub fn sample(dir: &Path, req: &SampleRequest) -> Result<SampleSummary> {
     check::positive_count("sweeps", req.sweeps)?;
     req.schedule.validate()?;
     let (run, cfg, bm) = open(dir)?;
-    let v = cfg.model.visible;
+    let v = cfg.params.model.visible;
     let t_end = req.schedule.temperature(req.sweeps - 1, req.sweeps);
     let states = sample_states(&bm, req);
     let mut counts = vec![0f64; if v <= 12 { 1 << v } else { 0 }];
@@ -310,7 +298,7 @@ pub fn sample(dir: &Path, req: &SampleRequest) -> Result<SampleSummary> {
     let exact = (bm.units() <= MAX_EXACT_UNITS && v <= 12)
         .then(|| visible_marginal(&bm, t_end))
         .transpose()?;
-    let data = training_data(&cfg.source, cfg.learn.seed)?;
+    let data = training_data(&cfg.source, cfg.params.train.seed)?;
     let table: Vec<StateRow> = counts
         .iter()
         .enumerate()

@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::io::{RunDir, TensorFile};
 use crate::kernels::ops;
 use crate::report::{GridSpec, Shade, save_grid};
-use crate::train::{Fit, Metrics, Step};
+use crate::train::{Fit, Metrics, Step, mini_batch};
 
 /// Examples of each split used for the per-epoch metrics.
 const METRIC_EXAMPLES: usize = 1000;
@@ -68,7 +68,8 @@ impl Fit for RbmFit {
         "recon"
     }
 
-    fn train_batch(&mut self, x: Tensor<2>, step: &Step, rng: &mut StdRng) -> Result<f64> {
+    fn train_batch(&mut self, x: Option<Tensor<2>>, step: &Step, rng: &mut StdRng) -> Result<f64> {
+        let x = mini_batch(x)?;
         let cfg = self.cd.config();
         let lr = cfg.lr * cfg.lr_schedule.factor(step.progress());
         let momentum = cfg.momentum_at(step.epoch);

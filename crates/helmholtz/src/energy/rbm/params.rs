@@ -10,6 +10,7 @@ use super::config::{CdConfig, NegativePhase, RbmConfig, VisibleKind};
 use super::exact::{exact_possible, log_z_exact};
 use super::fit::{RbmFit, noise};
 use super::model::{Rbm, logit};
+use crate::api::trainable;
 use crate::api::{Estimate, Sample, Score, Scores, Transform};
 use crate::data::Dataset;
 use crate::error::Result;
@@ -63,6 +64,8 @@ impl Default for RbmParams {
     }
 }
 
+trainable!(RbmParams);
+
 impl RbmParams {
     /// Hidden units.
     pub fn hidden(mut self, n: usize) -> Self {
@@ -73,24 +76,6 @@ impl RbmParams {
     /// Visible unit type (Gaussian units expect standardised data).
     pub fn visible_kind(mut self, kind: VisibleKind) -> Self {
         self.model.visible_kind = kind;
-        self
-    }
-
-    /// Passes over the training data.
-    pub fn epochs(mut self, n: usize) -> Self {
-        self.train.epochs = n;
-        self
-    }
-
-    /// Examples per mini-batch.
-    pub fn batch_size(mut self, n: usize) -> Self {
-        self.train.batch_size = n;
-        self
-    }
-
-    /// Seed of every random choice.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.train.seed = seed;
         self
     }
 
@@ -109,12 +94,6 @@ impl RbmParams {
     /// Plain CD (chains restart at the data) or PCD (persistent chains).
     pub fn negative_phase(mut self, negative: NegativePhase) -> Self {
         self.cd.negative = negative;
-        self
-    }
-
-    /// Device to train on.
-    pub fn device(mut self, device: DeviceKind) -> Self {
-        self.device = device;
         self
     }
 

@@ -18,7 +18,7 @@ use crate::kernels::runtime::DeviceKind;
 use crate::report::{GridSpec, save_grid, write_run_report};
 use crate::rng::rng_for;
 use crate::run::{Family, open, record_eval};
-use crate::train::{Progress, TrainConfig};
+use crate::train::Progress;
 
 /// Family name in config.json.
 pub const FAMILY: &str = "rbm";
@@ -124,20 +124,17 @@ pub fn prepare_data(cfg: &RbmRunConfig) -> Result<PreparedData> {
 impl Family for Rbm {
     const NAME: &'static str = FAMILY;
     type Config = RbmRunConfig;
+    type Params = RbmParams;
     type Data = PreparedData;
     type Fit = RbmFit;
     type Eval = EvalReport;
 
-    fn train_config(cfg: &RbmRunConfig) -> &TrainConfig {
-        &cfg.params.train
+    fn params(cfg: &RbmRunConfig) -> &RbmParams {
+        &cfg.params
     }
 
-    fn train_config_mut(cfg: &mut RbmRunConfig) -> &mut TrainConfig {
-        &mut cfg.params.train
-    }
-
-    fn device(cfg: &RbmRunConfig) -> DeviceKind {
-        cfg.params.device
+    fn params_mut(cfg: &mut RbmRunConfig) -> &mut RbmParams {
+        &mut cfg.params
     }
 
     fn prepare(cfg: &mut RbmRunConfig) -> Result<PreparedData> {

@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use super::config::Likelihood;
 use super::model::{Posterior, Vae};
 use super::objective::{Sampling, elbo};
+use crate::api::{Estimate, Scores};
 use crate::error::{Error, Result};
 use crate::kernels::{math, multiversion, ops};
 use crate::train::Progress;
@@ -26,43 +27,13 @@ pub const ROWS_PER_PASS: usize = 8192;
 /// Examples per pass of [`elbo_per_example`].
 const ELBO_BATCH: usize = 500;
 
-/// Per-example values of a bound, nats.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Bound {
-    /// One value per example.
-    pub per_example: Vec<f64>,
-}
-
-impl Bound {
-    /// The mean over examples.
-    pub fn mean(&self) -> f64 {
-        self.per_example.iter().sum::<f64>() / self.per_example.len().max(1) as f64
-    }
-
-    /// Standard error of the mean over examples.
-    pub fn sem(&self) -> f64 {
-        let n = self.per_example.len() as f64;
-        if n < 2.0 {
-            return 0.0;
-        }
-        let m = self.mean();
-        let var = self
-            .per_example
-            .iter()
-            .map(|v| (v - m).powi(2))
-            .sum::<f64>()
-            / (n - 1.0);
-        (var / n).sqrt()
-    }
-}
-
 /// One-sample ELBO estimates per example (hard samples for categorical latents), with the
 /// reconstruction and KL terms: `(elbo, recon, kl)`, each one value per example.
 pub fn elbo_per_example(
     vae: &Vae,
     x: &Tensor<2>,
     rng: &mut impl Rng,
-) -> (Bound, Vec<f64>, Vec<f64>) {
+) -> (Scores, Vec<f64>, Vec<f64>) {
     let [n, d] = x.dims();
     let (mut recon, mut kl) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for start in (0..n).step_by(ELBO_BATCH) {
@@ -77,7 +48,11 @@ pub fn elbo_per_example(
         kl.extend(ops::to_f64_vec(terms.kl));
     }
     let per_example = recon.iter().zip(&kl).map(|(r, k)| -(r + k)).collect();
-    (Bound { per_example }, recon, kl)
+    let elbo = Scores {
+        per_example,
+        estimate: Estimate::Elbo,
+    };
+    (elbo, recon, kl)
 }
 
 /// The importance-weighted bound `L_k` per example of `x: [n, input]`, with `k` samples each.
@@ -87,7 +62,7 @@ pub fn iw_bound(
     k: usize,
     rng: &mut impl Rng,
     progress: &dyn Progress,
-) -> Result<Bound> {
+) -> Result<Scores> {
     if k == 0 {
         return Err(Error::param(
             "k",
@@ -121,7 +96,10 @@ pub fn iw_bound(
         out.extend(acc.iter().map(|a| a.value() - (k as f64).ln()));
     }
     progress.finish();
-    Ok(Bound { per_example: out })
+    Ok(Scores {
+        per_example: out,
+        estimate: Estimate::IwBound { k },
+    })
 }
 
 /// A running `log sum_i exp(v_i)` in f64.

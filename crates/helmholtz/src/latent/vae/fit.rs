@@ -18,7 +18,7 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::io::{RunDir, TensorFile};
 use crate::kernels::ops;
-use crate::train::{Fit, Metrics, Step};
+use crate::train::{Fit, Metrics, Step, mini_batch};
 
 /// Validation examples used for the per-epoch ELBO.
 pub const METRIC_EXAMPLES: usize = 500;
@@ -185,7 +185,8 @@ impl Fit for VaeFit {
         "loss"
     }
 
-    fn train_batch(&mut self, x: Tensor<2>, step: &Step, rng: &mut StdRng) -> Result<f64> {
+    fn train_batch(&mut self, x: Option<Tensor<2>>, step: &Step, rng: &mut StdRng) -> Result<f64> {
+        let x = mini_batch(x)?;
         self.step(x, step, rng)
     }
 

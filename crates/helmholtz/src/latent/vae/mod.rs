@@ -66,7 +66,7 @@ mod run;
 pub use anomaly::{
     AnomalyReport, AnomalyRequest, ClassAuc, HoldoutSweep, ScoreKind, holdout_sweep, score_run,
 };
-pub use bounds::{Bound, ROWS_PER_PASS, elbo_per_example, iw_bound};
+pub use bounds::{ROWS_PER_PASS, elbo_per_example, iw_bound};
 pub use config::{ElboConfig, Engine, Latent, Likelihood, VaeConfig, parse_hidden};
 pub use fit::{METRIC_EXAMPLES, VaeFit, binarize};
 pub use model::{Posterior, Vae};

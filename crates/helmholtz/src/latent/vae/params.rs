@@ -9,7 +9,8 @@ use super::config::{ElboConfig, Latent, Likelihood, VaeConfig};
 use super::fit::VaeFit;
 use super::model::Vae;
 use super::pictures::{PictureData, mode_code, prior_codes};
-use crate::api::{Estimate, Sample, Score, Scores, Transform};
+use crate::api::trainable;
+use crate::api::{Sample, Score, Scores, Transform};
 use crate::data::Dataset;
 use crate::error::{Result, check};
 use crate::io::Position;
@@ -66,6 +67,8 @@ impl Default for VaeParams {
     }
 }
 
+trainable!(VaeParams);
+
 impl VaeParams {
     /// Hidden-layer widths of the encoder (the decoder mirrors them).
     pub fn hidden(mut self, widths: Vec<usize>) -> Self {
@@ -85,33 +88,9 @@ impl VaeParams {
         self
     }
 
-    /// Passes over the training data.
-    pub fn epochs(mut self, n: usize) -> Self {
-        self.train.epochs = n;
-        self
-    }
-
-    /// Examples per mini-batch.
-    pub fn batch_size(mut self, n: usize) -> Self {
-        self.train.batch_size = n;
-        self
-    }
-
-    /// Seed of every random choice.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.train.seed = seed;
-        self
-    }
-
     /// Adam's learning rate.
     pub fn lr(mut self, lr: f64) -> Self {
         self.objective.lr = lr;
-        self
-    }
-
-    /// Device to train on.
-    pub fn device(mut self, device: DeviceKind) -> Self {
-        self.device = device;
         self
     }
 
@@ -172,11 +151,7 @@ impl Vae {
     /// samples of `q` (Burda et al. 2016).
     pub fn score_iw(&self, data: &Dataset, k: usize, seed: u64) -> Result<Scores> {
         let x = data.to_tensor(&self.device());
-        let bound = iw_bound(self, &x, k, &mut rng_for(seed, &[0x4957_4145]), &Silent)?;
-        Ok(Scores {
-            per_example: bound.per_example,
-            estimate: Estimate::IwBound { k },
-        })
+        iw_bound(self, &x, k, &mut rng_for(seed, &[0x4957_4145]), &Silent)
     }
 }
 
@@ -185,11 +160,8 @@ impl Score for Vae {
     /// for the tighter importance-weighted bound.
     fn score(&self, data: &Dataset, seed: u64) -> Result<Scores> {
         let x = data.to_tensor(&self.device());
-        let (bound, _, _) = elbo_per_example(self, &x, &mut rng_for(seed, &[0x454c_424f]));
-        Ok(Scores {
-            per_example: bound.per_example,
-            estimate: Estimate::Elbo,
-        })
+        let (elbo, _, _) = elbo_per_example(self, &x, &mut rng_for(seed, &[0x454c_424f]));
+        Ok(elbo)
     }
 }
 

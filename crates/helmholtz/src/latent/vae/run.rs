@@ -19,7 +19,7 @@ use crate::kernels::runtime::DeviceKind;
 use crate::report::{GridSpec, Shade, save_grid, write_run_report};
 use crate::rng::rng_for;
 use crate::run::{Family, open, record_eval};
-use crate::train::{Progress, TrainConfig};
+use crate::train::Progress;
 
 /// Family name in config.json.
 pub const FAMILY: &str = "vae";
@@ -186,20 +186,17 @@ fn without_class(data: &Dataset, class: u32) -> Result<Dataset> {
 impl Family for Vae {
     const NAME: &'static str = FAMILY;
     type Config = VaeRunConfig;
+    type Params = VaeParams;
     type Data = PreparedData;
     type Fit = VaeFit;
     type Eval = EvalReport;
 
-    fn train_config(cfg: &VaeRunConfig) -> &TrainConfig {
-        &cfg.params.train
+    fn params(cfg: &VaeRunConfig) -> &VaeParams {
+        &cfg.params
     }
 
-    fn train_config_mut(cfg: &mut VaeRunConfig) -> &mut TrainConfig {
-        &mut cfg.params.train
-    }
-
-    fn device(cfg: &VaeRunConfig) -> DeviceKind {
-        cfg.params.device
+    fn params_mut(cfg: &mut VaeRunConfig) -> &mut VaeParams {
+        &mut cfg.params
     }
 
     fn prepare(cfg: &mut VaeRunConfig) -> Result<PreparedData> {
@@ -322,11 +319,11 @@ pub fn evaluate(
     };
     Ok(EvalReport {
         test_elbo: elbo.mean() - jacobian,
-        test_elbo_se: elbo.sem(),
+        test_elbo_se: elbo.se(),
         test_recon: mean(&recon) + jacobian,
         test_kl: mean(&kl),
         test_nll_iw: -iw.mean() + jacobian,
-        test_nll_iw_se: iw.sem(),
+        test_nll_iw_se: iw.se(),
         k,
         test_examples: test.len(),
         latent: vae.config().latent.to_string(),
