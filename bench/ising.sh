@@ -12,6 +12,6 @@ SWEEPS=${SWEEPS:-2000}
 THREADS=${THREADS:-2}
 cargo build --release -q -p helmholtz-cli
 BIN=target/release/helmholtz
-"$BIN" ising bench --size "$SIZE" --engine multispin --sweeps "$SWEEPS" --threads "1,$THREADS"
-"$BIN" ising bench --size "$SIZE" --engine checkerboard --sweeps $((SWEEPS / 20)) --threads "1,$THREADS"
-"$BIN" ising bench --size "$SIZE" --engine wolff --sweeps $((SWEEPS / 20)) --threads 1
+"$BIN" ising bench --size "$SIZE" --engine multispin --sweeps "$SWEEPS" --thread-counts "1,$THREADS"
+"$BIN" ising bench --size "$SIZE" --engine checkerboard --sweeps $((SWEEPS / 20)) --thread-counts "1,$THREADS"
+"$BIN" ising bench --size "$SIZE" --engine wolff --sweeps $((SWEEPS / 20)) --thread-counts 1

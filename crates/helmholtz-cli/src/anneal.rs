@@ -8,9 +8,8 @@ use helmholtz::anneal::{
     self, AnnealConfig, AnnealRunConfig, AnnealSchedule, AnnealSummary, FileFormat, ProblemKind,
     ProblemSource,
 };
-use helmholtz::kernels::runtime::init_threads;
 
-use crate::common::{RunFlags, emit, progress_bar};
+use crate::common::{Global, emit, progress_bar};
 
 /// Simulated annealing for optimisation: minimise an Ising energy
 /// E(s) = sum_{i<j} J_ij s_i s_j + sum_i h_i s_i (dwave's SPIN convention) by Metropolis
@@ -103,13 +102,10 @@ pub struct AnnealArgs {
     /// with total rate 0.01].
     #[arg(long, value_name = "B0:B1")]
     beta_range: Option<String>,
-
-    #[command(flatten)]
-    run: RunFlags,
 }
 
 /// Run an `anneal` subcommand.
-pub fn run(cmd: AnnealCommand) -> anyhow::Result<()> {
+pub fn run(cmd: AnnealCommand, g: &Global) -> anyhow::Result<()> {
     let (kind, source, args) = match cmd {
         AnnealCommand::Maxcut(a) => {
             let source = match (&a.file, &a.random) {
@@ -145,20 +141,19 @@ pub fn run(cmd: AnnealCommand) -> anyhow::Result<()> {
             (ProblemKind::Tsp, source, a.anneal)
         }
     };
-    init_threads(args.run.threads)?;
-    let cfg = AnnealRunConfig::new(kind, source, anneal_config(&args)?);
+    let cfg = AnnealRunConfig::new(kind, source, anneal_config(&args, g)?);
     let bar = progress_bar();
-    let summary = anneal::solve(&cfg, args.run.out.as_deref(), &bar)?;
-    emit(args.run.json, &summary_line(&summary), &summary)
+    let summary = anneal::solve(&cfg, g.out.as_deref(), &bar)?;
+    emit(g.json, &summary_line(&summary), &summary)
 }
 
-fn anneal_config(a: &AnnealArgs) -> anyhow::Result<AnnealConfig> {
+fn anneal_config(a: &AnnealArgs, g: &Global) -> anyhow::Result<AnnealConfig> {
     Ok(AnnealConfig {
         sweeps: a.sweeps,
         reads: a.reads,
         schedule: a.schedule.parse::<AnnealSchedule>()?,
         beta_range: a.beta_range.as_deref().map(beta_range).transpose()?,
-        seed: a.run.seed,
+        seed: g.seed(),
     })
 }
 

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use helmholtz::bayes::bbb::{Activation, Prior};
 use helmholtz::bayes::run::{self, BnnData, BnnEval, BnnRunConfig, BnnSummary, Method};
 
-use crate::common::{RunFlags, emit, progress_bar};
+use crate::common::{Global, emit, progress_bar};
 
 /// Bayesian regression and classification: SVI with a mean-field guide, Bayes by Backprop,
 /// SGLD, SGHMC.
@@ -32,12 +32,8 @@ pub struct EvalArgs {
     run: PathBuf,
 
     /// Posterior draws per prediction [default: the run's --eval-draws].
-    #[arg(long, value_name = "N")]
-    draws: Option<usize>,
-
-    /// Print one JSON object on the last line of stdout.
-    #[arg(long)]
-    json: bool,
+    #[arg(long = "n", value_name = "N")]
+    n: Option<usize>,
 }
 
 /// Flags of `bnn predict`.
@@ -52,27 +48,14 @@ pub struct PredictArgs {
     #[arg(long, value_name = "FILE.csv")]
     input: Option<PathBuf>,
 
-    /// Where to write the predictions [default: RUN/predictions.csv]. Regression: the features,
-    /// mean, lower, upper (95% of f(x)), y_lower, y_upper (95% of a new y); classification:
-    /// predicted, p0..p9.
-    #[arg(long, value_name = "FILE.csv")]
-    out: Option<PathBuf>,
-
     /// Posterior draws per prediction [default: the run's --eval-draws].
-    #[arg(long, value_name = "N")]
-    draws: Option<usize>,
-
-    /// Print one JSON object on the last line of stdout.
-    #[arg(long)]
-    json: bool,
+    #[arg(long = "n", value_name = "N")]
+    n: Option<usize>,
 }
 
 /// Flags of `bnn train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    #[command(flatten)]
-    run: RunFlags,
-
     /// Built-in data: `seed` (100 points of y = 3x + 2 + 0.5 ε on [-5, 5]; the default when
     /// no --data is given), `gap` (200 points of y = sin 2x + 0.3x + 0.2 ε with no inputs in
     /// (-1.5, 1.5)), or `digits` (the embedded 8k/2k MNIST digits, classification; needs
@@ -212,15 +195,15 @@ pub struct TrainArgs {
 }
 
 /// Run a `bnn` subcommand.
-pub fn run(cmd: BnnCommand) -> anyhow::Result<()> {
+pub fn run(cmd: BnnCommand, g: &Global) -> anyhow::Result<()> {
     match cmd {
-        BnnCommand::Train(a) => train(*a),
-        BnnCommand::Eval(a) => eval(a),
-        BnnCommand::Predict(a) => predict(a),
+        BnnCommand::Train(a) => train(*a, g),
+        BnnCommand::Eval(a) => eval(a, g),
+        BnnCommand::Predict(a) => predict(a, g),
     }
 }
 
-fn config(a: &TrainArgs) -> anyhow::Result<BnnRunConfig> {
+fn config(a: &TrainArgs, g: &Global) -> anyhow::Result<BnnRunConfig> {
     let data = match (&a.example, &a.data) {
         (Some(e), _) => match e.as_str() {
             "seed" => BnnData::Seed,
@@ -239,7 +222,7 @@ fn config(a: &TrainArgs) -> anyhow::Result<BnnRunConfig> {
     };
     let method: Method = a.method.parse()?;
     let mut cfg = BnnRunConfig::new(data, method);
-    cfg.seed = a.run.seed;
+    cfg.seed = g.seed();
     cfg.posterior_samples = a.samples;
     cfg.eval_draws = a.eval_draws;
     cfg.test_fraction = a.test_fraction;
@@ -298,29 +281,28 @@ fn parse_hidden(s: &str) -> anyhow::Result<Vec<usize>> {
         .collect()
 }
 
-fn train(a: TrainArgs) -> anyhow::Result<()> {
-    helmholtz::kernels::runtime::init_threads(a.run.threads)?;
-    let cfg = config(&a)?;
+fn train(a: TrainArgs, g: &Global) -> anyhow::Result<()> {
+    let cfg = config(&a, g)?;
     cfg.validate()?;
     let bar = progress_bar();
-    let s = run::train(&cfg, a.run.out.as_deref(), &bar)?;
-    emit(a.run.json, &human(&s), &json(&s))
+    let s = run::train(&cfg, g.out.as_deref(), &bar)?;
+    emit(g.json, &human(&s), &json(&s))
 }
 
-fn eval(a: EvalArgs) -> anyhow::Result<()> {
-    let e = run::eval(&a.run, a.draws)?;
-    emit(a.json, &eval_line(&e), &e)
+fn eval(a: EvalArgs, g: &Global) -> anyhow::Result<()> {
+    let e = run::eval(&a.run, a.n)?;
+    emit(g.json, &eval_line(&e), &e)
 }
 
-fn predict(a: PredictArgs) -> anyhow::Result<()> {
-    let p = run::predict(&a.run, a.input.as_deref(), a.out.as_deref(), a.draws)?;
+fn predict(a: PredictArgs, g: &Global) -> anyhow::Result<()> {
+    let p = run::predict(&a.run, a.input.as_deref(), g.out.as_deref(), a.n)?;
     let line = format!(
         "{} rows predicted from {} posterior draws -> {}",
         p.rows,
         p.draws,
         p.path.display()
     );
-    emit(a.json, &line, &p)
+    emit(g.json, &line, &p)
 }
 
 fn eval_line(e: &BnnEval) -> String {

@@ -12,7 +12,7 @@ use helmholtz::energy::boltzmann::{
 use helmholtz::sampling::Schedule;
 
 use crate::commands::{self, print_summary};
-use crate::common::{RunFlags, emit};
+use crate::common::{Global, emit};
 
 /// Boltzmann machines: fully connected stochastic binary networks with hidden units.
 #[derive(Debug, Subcommand)]
@@ -106,9 +106,6 @@ pub struct TrainArgs {
     /// raise the total).
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
-
-    #[command(flatten)]
-    run: RunFlags,
 }
 
 /// Flags of `boltzmann sample`.
@@ -117,9 +114,9 @@ pub struct SampleArgs {
     /// The run directory of a trained machine.
     run: PathBuf,
 
-    /// Independent chains (samples).
-    #[arg(long, default_value_t = 10_000, value_name = "N")]
-    chains: usize,
+    /// Samples: independent chains, one sample each.
+    #[arg(long = "n", default_value_t = 10_000, value_name = "N")]
+    n: usize,
 
     /// Gibbs sweeps per chain.
     #[arg(long, default_value_t = 200, value_name = "N")]
@@ -137,29 +134,17 @@ pub struct SampleArgs {
     /// Simulated annealing over the sweeps: `linear:T0:T1`, `geometric:T0:T1` or `log:T0`.
     #[arg(long, value_name = "SCHEDULE")]
     anneal: Option<String>,
-
-    /// Seed of the chains.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-
-    /// Worker threads [default: one per core].
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
-
-    /// Print the summary as one JSON object.
-    #[arg(long)]
-    json: bool,
 }
 
 /// Run a `boltzmann` subcommand.
-pub fn run(cmd: BoltzmannCommand) -> anyhow::Result<()> {
+pub fn run(cmd: BoltzmannCommand, g: &Global) -> anyhow::Result<()> {
     match cmd {
-        BoltzmannCommand::Train(a) => train(a),
-        BoltzmannCommand::Sample(a) => sample(a),
+        BoltzmannCommand::Train(a) => train(a, g),
+        BoltzmannCommand::Sample(a) => sample(a, g),
     }
 }
 
-fn train(a: TrainArgs) -> anyhow::Result<()> {
+fn train(a: TrainArgs, g: &Global) -> anyhow::Result<()> {
     let log_every = a.log_every.max(1);
     let epochs = match a.steps {
         Some(s) if s % log_every != 0 || s == 0 => {
@@ -173,8 +158,8 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
         None => None,
     };
     let summary =
-        commands::train::<BoltzmannMachine>(&a.run, a.resume.as_deref(), epochs, false, || {
-            config(&a, epochs.unwrap_or(2000 / log_every))
+        commands::train::<BoltzmannMachine>(g, a.resume.as_deref(), epochs, false, || {
+            config(&a, epochs.unwrap_or(2000 / log_every), g)
         })?;
     let table = summary.eval.as_ref().map_or(String::new(), |e| {
         if e.table.is_empty() {
@@ -183,11 +168,11 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
             format!("{}\n", table_lines(&e.table, false))
         }
     });
-    print!("{}", if a.run.json { "" } else { &table });
-    print_summary(a.run.json, &summary, eval_line)
+    print!("{}", if g.json { "" } else { &table });
+    print_summary(g.json, &summary, eval_line)
 }
 
-fn config(a: &TrainArgs, epochs: usize) -> anyhow::Result<BoltzmannRunConfig> {
+fn config(a: &TrainArgs, epochs: usize, g: &Global) -> anyhow::Result<BoltzmannRunConfig> {
     let (source, default_hidden) = match &a.data {
         Some(d) => (
             TrainingSource::Data(DataConfig {
@@ -221,7 +206,7 @@ fn config(a: &TrainArgs, epochs: usize) -> anyhow::Result<BoltzmannRunConfig> {
     }
     .epochs(epochs)
     .batch_size(a.batch_size)
-    .seed(a.run.seed);
+    .seed(g.seed());
     Ok(BoltzmannRunConfig { params, source })
 }
 
@@ -254,8 +239,7 @@ fn eval_line(e: &BoltzmannEval) -> String {
     )
 }
 
-fn sample(a: SampleArgs) -> anyhow::Result<()> {
-    helmholtz::kernels::runtime::init_threads(a.threads)?;
+fn sample(a: SampleArgs, g: &Global) -> anyhow::Result<()> {
     let schedule = match &a.anneal {
         Some(s) => s.parse::<Schedule>()?,
         None => {
@@ -267,10 +251,10 @@ fn sample(a: SampleArgs) -> anyhow::Result<()> {
         }
     };
     let req = SampleRequest {
-        chains: a.chains,
+        chains: a.n,
         sweeps: a.sweeps,
         schedule,
-        seed: a.seed,
+        seed: g.seed(),
     };
     let s = boltzmann::sample(&a.run, &req)?;
     let tv = s.total_variation.map_or(String::new(), |t| {
@@ -283,5 +267,5 @@ fn sample(a: SampleArgs) -> anyhow::Result<()> {
         s.temperature,
         s.file.display()
     );
-    emit(a.json, &human, &s)
+    emit(g.json, &human, &s)
 }

@@ -1,23 +1,24 @@
 //! The verbs every trainable family shares, generic over [`Family`]: train (or resume) through
 //! the run driver, then print the one summary shape.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use helmholtz::run::{self, Family, RunOptions, Summary};
+use clap::Args;
+use helmholtz::data::DataSource;
+use helmholtz::run::{self, CodesSummary, Family, RunOptions, Summary};
 use serde::Serialize;
 
-use crate::common::{RunFlags, emit, interrupt_flag, progress_bar};
+use crate::common::{Global, emit, interrupt_flag, progress_bar};
 
 /// `<family> train`: a new run from `config`, or `--resume DIR` (then `epochs` may raise the
 /// total); a progress bar on stderr and Ctrl-C saving a checkpoint.
 pub fn train<F: Family>(
-    flags: &RunFlags,
+    g: &Global,
     resume: Option<&Path>,
     epochs: Option<usize>,
     no_eval: bool,
     config: impl FnOnce() -> anyhow::Result<F::Config>,
 ) -> anyhow::Result<Summary<F::Eval>> {
-    flags.init()?;
     let bar = progress_bar();
     let opts = RunOptions {
         progress: &bar,
@@ -28,7 +29,7 @@ pub fn train<F: Family>(
     };
     Ok(match resume {
         Some(dir) => run::resume::<F>(dir, epochs, &opts)?,
-        None => run::train::<F>(config()?, flags.out.as_deref(), &opts)?,
+        None => run::train::<F>(config()?, g.out.as_deref(), &opts)?,
     })
 }
 
@@ -52,4 +53,34 @@ pub fn print_summary<E: Serialize>(
         None => head,
     };
     emit(json, &human, summary)
+}
+
+/// Flags of the verbs that write codes (`rbm transform`, `vae encode`).
+#[derive(Debug, Args)]
+pub struct CodesArgs {
+    /// The run directory of a trained model.
+    pub run: PathBuf,
+
+    /// Encode other data of the same width (same forms as for training) [default: the run's
+    /// test set].
+    #[arg(long, value_name = "digits|fashion-mnist|PATH")]
+    pub data: Option<String>,
+}
+
+impl CodesArgs {
+    /// The `--data` source, if given.
+    pub fn source(&self) -> anyhow::Result<Option<DataSource>> {
+        Ok(self.data.as_deref().map(str::parse).transpose()?)
+    }
+}
+
+/// Print what `transform` / `encode` wrote.
+pub fn print_codes(json: bool, what: &str, s: &CodesSummary) -> anyhow::Result<()> {
+    let human = format!(
+        "wrote {} ({} examples x {} {what})",
+        s.file.display(),
+        s.examples,
+        s.width
+    );
+    emit(json, &human, s)
 }

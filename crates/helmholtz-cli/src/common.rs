@@ -8,12 +8,55 @@ use clap::Args;
 use helmholtz::data::{Binarize, DataConfig, DataSource, TableOptions};
 use helmholtz::kernels::runtime::{DeviceKind, init_threads};
 
-/// Flags every training command on data takes: the run flags, the data and the device.
+/// Flags every command takes, anywhere on the command line (`helmholtz --json rbm train` and
+/// `helmholtz rbm train --json` are the same).
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// Where to write: the run directory a command creates [default: runs/<family>-<UTC
+    /// timestamp>], or the file that `sample`, `predict` and `encode`/`transform` write.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+
+    /// Seed of every random choice; the same seed gives the same result, bit for bit
+    /// [default: 0; `eval`: the run's own seed].
+    #[arg(long, global = true, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Worker threads [default: one per core].
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Compute device: `cpu`, or `cuda` (a build with --features cuda; the families built on
+    /// burn tensors: rbm, vae, gan, bnn --method bbb).
+    #[arg(long, global = true, default_value = "cpu", value_name = "cpu|cuda")]
+    pub device: String,
+
+    /// Print the result as one JSON object on the last line of stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+impl Global {
+    /// Size the thread pool (and flush denormals) before any work.
+    pub fn init(&self) -> anyhow::Result<()> {
+        init_threads(self.threads)?;
+        Ok(())
+    }
+
+    /// The seed, 0 when not given.
+    pub fn seed(&self) -> u64 {
+        self.seed.unwrap_or(0)
+    }
+
+    /// The `--device` choice.
+    pub fn device_kind(&self) -> anyhow::Result<DeviceKind> {
+        Ok(self.device.parse()?)
+    }
+}
+
+/// The data flag of every command that trains on data.
 #[derive(Debug, Clone, Args)]
 pub struct CommonArgs {
-    #[command(flatten)]
-    pub run: RunFlags,
-
     /// Data: `digits` (embedded, 8k train / 2k test MNIST digits), `fashion-mnist` (Debian's
     /// dataset-fashion-mnist, or $HELMHOLTZ_DATA), or a PATH: a folder of MNIST-format IDX
     /// files (train-*/t10k-*, raw or .gz), or a .csv / .npy file.
@@ -23,31 +66,6 @@ pub struct CommonArgs {
         value_name = "digits|fashion-mnist|PATH"
     )]
     pub data: String,
-
-    /// Compute device: `cpu`, or `cuda` (builds with --features cuda).
-    #[arg(long, default_value = "cpu", value_name = "cpu|cuda")]
-    pub device: String,
-}
-
-/// Flags of every command that writes a run: where the run goes, its seed, its threads and its
-/// output format.
-#[derive(Debug, Clone, Args)]
-pub struct RunFlags {
-    /// Run directory to create [default: runs/<family>-<UTC timestamp>].
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-
-    /// Seed of every random choice; the same seed gives the same run, bit for bit.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-
-    /// Worker threads [default: one per core].
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-
-    /// Print the summary as one JSON object on the last line of stdout.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// How single-table data (.csv / .npy) are read.
@@ -62,20 +80,7 @@ pub struct TableArgs {
     pub test_fraction: f64,
 }
 
-impl RunFlags {
-    /// Size the thread pool (and flush denormals) before any work.
-    pub fn init(&self) -> anyhow::Result<()> {
-        init_threads(self.threads)?;
-        Ok(())
-    }
-}
-
 impl CommonArgs {
-    /// The `--device` choice.
-    pub fn device_kind(&self) -> anyhow::Result<DeviceKind> {
-        Ok(self.device.parse()?)
-    }
-
     /// The data description saved in config.json.
     pub fn data_config(&self, binarize: Binarize, table: &TableArgs) -> anyhow::Result<DataConfig> {
         Ok(DataConfig {

@@ -11,7 +11,7 @@ use helmholtz::latent::vae::parse_hidden;
 use helmholtz::train::TrainConfig;
 
 use crate::commands::{self, print_summary};
-use crate::common::{CommonArgs, TableArgs, emit};
+use crate::common::{CommonArgs, Global, TableArgs, emit};
 
 /// Default epochs of `gan train`: on the embedded digits the fixed-noise samples show varied,
 /// readable digits after about 100 epochs (about 2 minutes on two cores; after 50 they are
@@ -81,9 +81,9 @@ pub struct TrainArgs {
     )]
     loss: String,
 
-    /// Discriminator steps per generator step.
-    #[arg(long, default_value_t = 1, value_name = "K")]
-    k: usize,
+    /// Discriminator steps per generator step (the k of Goodfellow et al.'s Algorithm 1).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    d_steps: usize,
 
     /// Passes over the training data [default: 100; with --resume, the run's own total].
     #[arg(long, value_name = "N")]
@@ -147,26 +147,6 @@ pub struct SampleArgs {
     /// Number of samples (tiles in the grid).
     #[arg(long, default_value_t = 100, value_name = "N")]
     n: usize,
-
-    /// PNG to write [default: RUN/samples-<n>.png].
-    #[arg(long, value_name = "FILE")]
-    out: Option<PathBuf>,
-
-    /// Seed of the noise.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-
-    /// Worker threads [default: one per core].
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
-
-    /// Compute device: `cpu`, or `cuda` (builds with --features cuda).
-    #[arg(long, default_value = "cpu", value_name = "cpu|cuda")]
-    device: String,
-
-    /// Print the summary as one JSON object.
-    #[arg(long)]
-    json: bool,
 }
 
 /// Flags of `gan eval`.
@@ -176,50 +156,30 @@ pub struct EvalArgs {
     run: PathBuf,
 
     /// Generated samples [default: the run's, 10000].
-    #[arg(long, value_name = "N")]
-    samples: Option<usize>,
-
-    /// Seed of the samples [default: the run's seed].
-    #[arg(long)]
-    seed: Option<u64>,
-
-    /// Worker threads [default: one per core].
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
-
-    /// Compute device: `cpu`, or `cuda` (builds with --features cuda).
-    #[arg(long, default_value = "cpu", value_name = "cpu|cuda")]
-    device: String,
-
-    /// Print the result as one JSON object.
-    #[arg(long)]
-    json: bool,
+    #[arg(long = "n", value_name = "N")]
+    n: Option<usize>,
 }
 
 /// Run a `gan` subcommand.
-pub fn run(cmd: GanCommand) -> anyhow::Result<()> {
+pub fn run(cmd: GanCommand, g: &Global) -> anyhow::Result<()> {
     match cmd {
-        GanCommand::Train(args) => train(*args),
-        GanCommand::Sample(args) => sample(args),
-        GanCommand::Eval(args) => eval(args),
+        GanCommand::Train(args) => train(*args, g),
+        GanCommand::Sample(args) => sample(args, g),
+        GanCommand::Eval(args) => eval(args, g),
     }
 }
 
-fn train(a: TrainArgs) -> anyhow::Result<()> {
-    let summary = commands::train::<Gan>(
-        &a.common.run,
-        a.resume.as_deref(),
-        a.epochs,
-        a.no_eval,
-        || run_config(&a),
-    )?;
+fn train(a: TrainArgs, g: &Global) -> anyhow::Result<()> {
+    let summary = commands::train::<Gan>(g, a.resume.as_deref(), a.epochs, a.no_eval, || {
+        run_config(&a, g)
+    })?;
     if let Some(e) = &summary.eval {
         warn_collapse(e);
     }
-    print_summary(a.common.run.json, &summary, eval_line)
+    print_summary(g.json, &summary, eval_line)
 }
 
-fn run_config(a: &TrainArgs) -> anyhow::Result<GanRunConfig> {
+fn run_config(a: &TrainArgs, g: &Global) -> anyhow::Result<GanRunConfig> {
     let base = match a.arch.parse()? {
         Arch::Mlp => GanConfig::new(0),
         Arch::Conv => GanConfig::conv(0),
@@ -240,7 +200,7 @@ fn run_config(a: &TrainArgs) -> anyhow::Result<GanRunConfig> {
     };
     let objective = GanObjective {
         loss: a.loss.parse()?,
-        k: a.k,
+        d_steps: a.d_steps,
         lr: a.lr,
         adam_beta1: a.beta1,
         label_smoothing: a.label_smoothing,
@@ -253,9 +213,9 @@ fn run_config(a: &TrainArgs) -> anyhow::Result<GanRunConfig> {
         train: TrainConfig {
             epochs: a.epochs.unwrap_or(DEFAULT_EPOCHS),
             batch_size: a.batch_size,
-            seed: a.common.run.seed,
+            seed: g.seed(),
         },
-        device: a.common.device_kind()?,
+        device: g.device_kind()?,
     };
     Ok(GanRunConfig {
         params,
@@ -291,26 +251,24 @@ fn eval_line(e: &EvalReport) -> String {
     )
 }
 
-fn sample(a: SampleArgs) -> anyhow::Result<()> {
-    helmholtz::kernels::runtime::init_threads(a.threads)?;
+fn sample(a: SampleArgs, g: &Global) -> anyhow::Result<()> {
     let request = gan::SampleRequest {
         n: a.n,
-        seed: a.seed,
-        device: a.device.parse()?,
+        seed: g.seed(),
+        device: g.device_kind()?,
     };
-    let s = gan::sample_run(&a.run, &request, a.out.as_deref())?;
+    let s = gan::sample_run(&a.run, &request, g.out.as_deref())?;
     let human = format!("wrote {} ({} samples G(z))", s.file.display(), s.n);
-    emit(a.json, &human, &s)
+    emit(g.json, &human, &s)
 }
 
-fn eval(a: EvalArgs) -> anyhow::Result<()> {
-    helmholtz::kernels::runtime::init_threads(a.threads)?;
+fn eval(a: EvalArgs, g: &Global) -> anyhow::Result<()> {
     let request = gan::EvalRequest {
-        samples: a.samples,
-        seed: a.seed,
-        device: a.device.parse()?,
+        samples: a.n,
+        seed: g.seed,
+        device: g.device_kind()?,
     };
     let e = gan::evaluate_run(&a.run, &request)?;
     warn_collapse(&e);
-    emit(a.json, &eval_line(&e), &e)
+    emit(g.json, &eval_line(&e), &e)
 }

@@ -8,7 +8,7 @@ use helmholtz::energy::hopfield::{
     self, CapacityConfig, Corruption, Cue, LearningRule, ModernRequest, RecallRequest, StoreConfig,
 };
 
-use crate::common::{RunFlags, emit, progress_bar};
+use crate::common::{Global, emit, progress_bar};
 
 /// Hopfield networks: store patterns, recall them from corrupted cues, measure capacity.
 #[derive(Debug, Subcommand)]
@@ -53,18 +53,6 @@ pub struct StoreArgs {
     /// Thresholds: `balanced` (theta_i = sum_j w_ij / 2, the classical ±1 network) or `zero`.
     #[arg(long, default_value = "balanced", value_name = "balanced|zero")]
     threshold: String,
-
-    /// Run directory to create [default: runs/hopfield-<UTC timestamp>].
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
-
-    /// Seed of the pattern choice.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-
-    /// Print the summary as one JSON object.
-    #[arg(long)]
-    json: bool,
 }
 
 /// Flags of `hopfield recall`.
@@ -122,18 +110,6 @@ pub struct RecallArgs {
         value_name = "digits|fashion-mnist|PATH"
     )]
     data: String,
-
-    /// Run directory for --modern [default: runs/hopfield-modern-<UTC timestamp>].
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
-
-    /// Seed of the corruption and the update order.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-
-    /// Print the summary as one JSON object.
-    #[arg(long)]
-    json: bool,
 }
 
 /// Flags of `hopfield capacity`.
@@ -164,17 +140,14 @@ pub struct CapacityArgs {
     /// Stored patterns probed per set.
     #[arg(long, default_value_t = 50, value_name = "N")]
     probes: usize,
-
-    #[command(flatten)]
-    run: RunFlags,
 }
 
 /// Run a `hopfield` subcommand.
-pub fn run(cmd: HopfieldCommand) -> anyhow::Result<()> {
+pub fn run(cmd: HopfieldCommand, g: &Global) -> anyhow::Result<()> {
     match cmd {
-        HopfieldCommand::Store(a) => store(a),
-        HopfieldCommand::Recall(a) => recall(a),
-        HopfieldCommand::Capacity(a) => capacity(a),
+        HopfieldCommand::Store(a) => store(a, g),
+        HopfieldCommand::Recall(a) => recall(a, g),
+        HopfieldCommand::Capacity(a) => capacity(a, g),
     }
 }
 
@@ -186,8 +159,7 @@ fn data_config(data: &str) -> anyhow::Result<DataConfig> {
     })
 }
 
-fn store(a: StoreArgs) -> anyhow::Result<()> {
-    helmholtz::kernels::runtime::init_threads(None)?;
+fn store(a: StoreArgs, g: &Global) -> anyhow::Result<()> {
     let cfg = StoreConfig {
         family: hopfield::FAMILY.into(),
         data: data_config(&a.data)?,
@@ -195,11 +167,11 @@ fn store(a: StoreArgs) -> anyhow::Result<()> {
         choose: a.choose.parse()?,
         rule: a.rule.parse()?,
         threshold: a.threshold.parse()?,
-        seed: a.seed,
+        seed: g.seed(),
         indices: Vec::new(),
         image_shape: [0, 0],
     };
-    let s = hopfield::store(cfg, a.out.as_deref())?;
+    let s = hopfield::store(cfg, g.out.as_deref())?;
     let human = format!(
         "stored {} patterns in {} units (load {:.3}); {} of them are fixed points -> {}",
         s.patterns,
@@ -208,11 +180,10 @@ fn store(a: StoreArgs) -> anyhow::Result<()> {
         s.fixed_points,
         s.run_dir.display()
     );
-    emit(a.json, &human, &s)
+    emit(g.json, &human, &s)
 }
 
-fn recall(a: RecallArgs) -> anyhow::Result<()> {
-    helmholtz::kernels::runtime::init_threads(None)?;
+fn recall(a: RecallArgs, g: &Global) -> anyhow::Result<()> {
     let default = if a.modern {
         "occlude:bottom:0.5"
     } else {
@@ -227,9 +198,9 @@ fn recall(a: RecallArgs) -> anyhow::Result<()> {
             beta: a.beta,
             steps: a.steps,
             corruption,
-            seed: a.seed,
+            seed: g.seed(),
         };
-        let s = hopfield::recall_modern(&req, a.out.as_deref())?;
+        let s = hopfield::recall_modern(&req, g.out.as_deref())?;
         let human = format!(
             "modern Hopfield network, {} patterns in {} units (load {:.2}, {:.0}x the 0.138 N of a classical one): \
              {:.1}% of {} occluded queries retrieved (hidden pixels {:.1}% right); a Hebbian network on the \
@@ -244,7 +215,7 @@ fn recall(a: RecallArgs) -> anyhow::Result<()> {
             100.0 * s.classical_accuracy,
             s.run_dir.display()
         );
-        return emit(a.json, &human, &s);
+        return emit(g.json, &human, &s);
     }
     let run = a.run.ok_or_else(|| {
         helmholtz::Error::param(
@@ -262,7 +233,7 @@ fn recall(a: RecallArgs) -> anyhow::Result<()> {
         corruption,
         order: a.order.parse()?,
         max_sweeps: a.max_sweeps,
-        seed: a.seed,
+        seed: g.seed(),
     };
     let s = hopfield::recall(&run, &req)?;
     let human = format!(
@@ -281,11 +252,10 @@ fn recall(a: RecallArgs) -> anyhow::Result<()> {
         s.nearest_stored,
         s.nearest_overlap
     );
-    emit(a.json, &human, &s)
+    emit(g.json, &human, &s)
 }
 
-fn capacity(a: CapacityArgs) -> anyhow::Result<()> {
-    helmholtz::kernels::runtime::init_threads(a.run.threads)?;
+fn capacity(a: CapacityArgs, g: &Global) -> anyhow::Result<()> {
     let rules = a
         .rules
         .iter()
@@ -296,11 +266,11 @@ fn capacity(a: CapacityArgs) -> anyhow::Result<()> {
         rules,
         trials: a.trials,
         probes: a.probes,
-        seed: a.run.seed,
+        seed: g.seed(),
         ..CapacityConfig::default()
     };
     let bar = progress_bar();
-    let s = hopfield::capacity(&cfg, a.run.out.as_deref(), &bar)?;
+    let s = hopfield::capacity(&cfg, g.out.as_deref(), &bar)?;
     let lines: Vec<String> = s
         .critical_loads
         .iter()
@@ -319,5 +289,5 @@ fn capacity(a: CapacityArgs) -> anyhow::Result<()> {
         lines.join("; "),
         s.run_dir.display()
     );
-    emit(a.run.json, &human, &s)
+    emit(g.json, &human, &s)
 }

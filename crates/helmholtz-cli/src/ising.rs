@@ -6,7 +6,7 @@ use helmholtz::energy::ising::{
     SweepSummary,
 };
 
-use crate::common::{RunFlags, emit, progress_bar};
+use crate::common::{Global, emit, progress_bar};
 
 /// The 2D Ising model: Metropolis, heat-bath and Wolff sampling, Onsager's exact solution.
 #[derive(Debug, Subcommand)]
@@ -77,9 +77,6 @@ pub struct RunArgs {
     /// Lattice snapshots in snapshots.png, evenly spaced over the measured sweeps (0 for none).
     #[arg(long, default_value_t = 4, value_name = "N")]
     snapshots: usize,
-
-    #[command(flatten)]
-    common: RunFlags,
 }
 
 /// Flags of `ising sweep`.
@@ -127,9 +124,6 @@ pub struct SweepArgs {
     /// Sweeps discarded before measuring at each temperature.
     #[arg(long, default_value_t = 1_000, value_name = "N")]
     equilibration: usize,
-
-    #[command(flatten)]
-    common: RunFlags,
 }
 
 /// Flags of `ising bench`.
@@ -153,12 +147,12 @@ pub struct BenchArgs {
 
     /// Thread counts to time, comma-separated.
     #[arg(
-        long,
+        long = "thread-counts",
         default_value = "1,2",
         value_delimiter = ',',
         value_name = "N,N,..."
     )]
-    threads: Vec<usize>,
+    thread_counts: Vec<usize>,
 
     /// Engine: `multispin` (64 spins per word, Metropolis), `checkerboard` (one spin per byte,
     /// Metropolis) or `wolff`.
@@ -168,27 +162,18 @@ pub struct BenchArgs {
         value_name = "multispin|checkerboard|wolff"
     )]
     engine: String,
-
-    /// Seed.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-
-    /// Print one JSON object per thread count instead of a table.
-    #[arg(long)]
-    json: bool,
 }
 
 /// Run an `ising` subcommand.
-pub fn run(cmd: IsingCommand) -> anyhow::Result<()> {
+pub fn run(cmd: IsingCommand, g: &Global) -> anyhow::Result<()> {
     match cmd {
-        IsingCommand::Run(a) => run_one(a),
-        IsingCommand::Sweep(a) => sweep(a),
-        IsingCommand::Bench(a) => bench(a),
+        IsingCommand::Run(a) => run_one(a, g),
+        IsingCommand::Sweep(a) => sweep(a, g),
+        IsingCommand::Bench(a) => bench(a, g),
     }
 }
 
-fn run_one(a: RunArgs) -> anyhow::Result<()> {
-    helmholtz::kernels::runtime::init_threads(a.common.threads)?;
+fn run_one(a: RunArgs, g: &Global) -> anyhow::Result<()> {
     let cfg = IsingRunConfig {
         model: IsingModel {
             size: a.size,
@@ -200,12 +185,12 @@ fn run_one(a: RunArgs) -> anyhow::Result<()> {
         sweeps: a.sweeps,
         equilibration: a.equilibration,
         snapshots: a.snapshots,
-        seed: a.common.seed,
+        seed: g.seed(),
         ..IsingRunConfig::default()
     };
     let bar = progress_bar();
-    let s = ising::run(cfg, a.common.out.as_deref(), &bar)?;
-    emit(a.common.json, &run_line(&s), &s)
+    let s = ising::run(cfg, g.out.as_deref(), &bar)?;
+    emit(g.json, &run_line(&s), &s)
 }
 
 fn run_line(s: &RunSummary) -> String {
@@ -222,23 +207,22 @@ fn run_line(s: &RunSummary) -> String {
         s.algorithm.name(),
         s.engine,
         e.energy,
-        e.energy_error,
+        e.energy_se,
         e.abs_magnetization,
-        e.abs_magnetization_error,
+        e.abs_magnetization_se,
         e.specific_heat,
-        e.specific_heat_error,
+        e.specific_heat_se,
         e.susceptibility,
-        e.susceptibility_error,
+        e.susceptibility_se,
         e.binder,
-        e.binder_error,
+        e.binder_se,
         e.tau_abs_magnetization,
         s.flips_per_second,
         s.run_dir.display()
     )
 }
 
-fn sweep(a: SweepArgs) -> anyhow::Result<()> {
-    helmholtz::kernels::runtime::init_threads(a.common.threads)?;
+fn sweep(a: SweepArgs, g: &Global) -> anyhow::Result<()> {
     let cfg = IsingSweepConfig {
         size: a.size,
         coupling: a.coupling,
@@ -247,12 +231,12 @@ fn sweep(a: SweepArgs) -> anyhow::Result<()> {
         points: a.points,
         sweeps: a.sweeps,
         equilibration: a.equilibration,
-        seed: a.common.seed,
+        seed: g.seed(),
         ..IsingSweepConfig::default()
     };
     let bar = progress_bar();
-    let s = ising::sweep(cfg, a.common.out.as_deref(), &bar)?;
-    emit(a.common.json, &sweep_line(&s), &s)
+    let s = ising::sweep(cfg, g.out.as_deref(), &bar)?;
+    emit(g.json, &sweep_line(&s), &s)
 }
 
 fn sweep_line(s: &SweepSummary) -> String {
@@ -271,7 +255,7 @@ fn sweep_line(s: &SweepSummary) -> String {
     )
 }
 
-fn bench(a: BenchArgs) -> anyhow::Result<()> {
+fn bench(a: BenchArgs, g: &Global) -> anyhow::Result<()> {
     let engine = match a.engine.as_str() {
         "multispin" => Engine::Multispin,
         "checkerboard" => Engine::Checkerboard,
@@ -289,14 +273,14 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
         sweeps: a.sweeps,
         warmup: a.warmup,
         engine,
-        seed: a.seed,
+        seed: g.seed(),
         ..BenchConfig::default()
     };
     let base = BenchConfig {
         temperature: a.temperature.unwrap_or(base.temperature),
         ..base
     };
-    for &threads in &a.threads {
+    for &threads in &a.thread_counts {
         let r = ising::benchmark(&BenchConfig {
             threads,
             ..base.clone()
@@ -312,7 +296,7 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
             r.sweeps,
             r.seconds
         );
-        emit(a.json, &human, &r)?;
+        emit(g.json, &human, &r)?;
     }
     Ok(())
 }

@@ -27,6 +27,9 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "helmholtz", version, about, long_about = None, propagate_version = true)]
 struct Cli {
+    #[command(flatten)]
+    global: common::Global,
+
     #[command(subcommand)]
     family: Family,
 }
@@ -62,21 +65,30 @@ enum Family {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // A usage error: one line on stderr (clap's message and its hints joined), exit 2.
+            eprintln!("{}", one_line(&e.render().to_string()));
+            return ExitCode::from(2);
+        }
         Err(e) => {
-            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            // --help and --version go to stdout.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::SUCCESS;
         }
     };
+    if let Err(e) = check_global(&cli) {
+        eprintln!("error: {e:#}");
+        return ExitCode::from(exit_status(&e));
+    }
     let result = match cli.family {
-        Family::Rbm(cmd) => rbm::run(cmd),
-        Family::Hopfield(cmd) => hopfield::run(cmd),
-        Family::Boltzmann(cmd) => boltzmann::run(cmd),
-        Family::Anneal(cmd) => anneal::run(cmd),
-        Family::Ising(cmd) => ising::run(cmd),
-        Family::Vae(cmd) => vae::run(cmd),
-        Family::Gan(cmd) => gan::run(cmd),
-        Family::Bnn(cmd) => bnn::run(cmd),
+        Family::Rbm(cmd) => rbm::run(cmd, &cli.global),
+        Family::Hopfield(cmd) => hopfield::run(cmd, &cli.global),
+        Family::Boltzmann(cmd) => boltzmann::run(cmd, &cli.global),
+        Family::Anneal(cmd) => anneal::run(cmd, &cli.global),
+        Family::Ising(cmd) => ising::run(cmd, &cli.global),
+        Family::Vae(cmd) => vae::run(cmd, &cli.global),
+        Family::Gan(cmd) => gan::run(cmd, &cli.global),
+        Family::Bnn(cmd) => bnn::run(cmd, &cli.global),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -85,6 +97,34 @@ fn main() -> ExitCode {
             ExitCode::from(exit_status(&e))
         }
     }
+}
+
+/// Thread pool and device checks that hold for every command.
+fn check_global(cli: &Cli) -> anyhow::Result<()> {
+    cli.global.init()?;
+    let device = cli.global.device_kind()?;
+    let host_only = matches!(
+        cli.family,
+        Family::Hopfield(_) | Family::Boltzmann(_) | Family::Anneal(_) | Family::Ising(_)
+    );
+    if host_only && device != helmholtz::kernels::runtime::DeviceKind::Cpu {
+        return Err(helmholtz::Error::param(
+            "device",
+            "this family runs on the CPU only (its kernels are host code); use --device cpu",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// clap's multi-line usage error as one line, without the `--help` reminder.
+fn one_line(rendered: &str) -> String {
+    rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// 2 for bad input, 130 for an interruption, 1 otherwise.

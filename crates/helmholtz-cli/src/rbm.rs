@@ -10,8 +10,8 @@ use helmholtz::energy::rbm::{
 };
 use helmholtz::train::TrainConfig;
 
-use crate::commands::{self, print_summary};
-use crate::common::{CommonArgs, TableArgs, emit, progress_bar};
+use crate::commands::{self, CodesArgs, print_codes, print_summary};
+use crate::common::{CommonArgs, Global, TableArgs, emit, progress_bar};
 
 /// Restricted Boltzmann machines: Bernoulli or Gaussian visibles, CD-k or PCD.
 #[derive(Debug, Subcommand)]
@@ -22,6 +22,9 @@ pub enum RbmCommand {
     Sample(SampleArgs),
     /// Estimate log Z (AIS, or exactly for small models) and the test log-likelihood.
     Eval(EvalArgs),
+    /// Write the hidden probabilities p(h = 1 | v) of the test set (or of --data) as a .npy
+    /// array [n, hidden] (default RUN/hidden.npy; --out FILE.npy).
+    Transform(CodesArgs),
 }
 
 /// Flags of `rbm train`.
@@ -139,9 +142,9 @@ pub struct SampleArgs {
     /// The run directory of a trained RBM.
     run: PathBuf,
 
-    /// Number of chains (tiles in the grid).
-    #[arg(long, default_value_t = 100, value_name = "N")]
-    chains: usize,
+    /// Samples: independent Gibbs chains (tiles in the grid).
+    #[arg(long = "n", default_value_t = 100, value_name = "N")]
+    n: usize,
 
     /// Gibbs steps per chain.
     #[arg(long, default_value_t = 1000, value_name = "N")]
@@ -150,26 +153,6 @@ pub struct SampleArgs {
     /// Start chains from `noise` or from test `data`.
     #[arg(long, default_value = "noise", value_name = "noise|data")]
     from: String,
-
-    /// PNG to write [default: RUN/samples-<steps>-steps.png].
-    #[arg(long, value_name = "FILE")]
-    out: Option<PathBuf>,
-
-    /// Seed of the chains.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-
-    /// Worker threads [default: one per core].
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
-
-    /// Compute device: `cpu`, or `cuda` (builds with --features cuda).
-    #[arg(long, default_value = "cpu", value_name = "cpu|cuda")]
-    device: String,
-
-    /// Print the summary as one JSON object.
-    #[arg(long)]
-    json: bool,
 }
 
 /// Flags of `rbm eval`.
@@ -189,45 +172,34 @@ pub struct EvalArgs {
     /// Evaluate on other data of the same width (same forms as for training) [default: the run's].
     #[arg(long, value_name = "digits|fashion-mnist|PATH")]
     data: Option<String>,
-
-    /// Seed of the AIS runs [default: the run's seed].
-    #[arg(long)]
-    seed: Option<u64>,
-
-    /// Worker threads [default: one per core].
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
-
-    /// Compute device: `cpu`, or `cuda` (builds with --features cuda).
-    #[arg(long, default_value = "cpu", value_name = "cpu|cuda")]
-    device: String,
-
-    /// Print the result as one JSON object.
-    #[arg(long)]
-    json: bool,
 }
 
 /// Run an `rbm` subcommand.
-pub fn run(cmd: RbmCommand) -> anyhow::Result<()> {
+pub fn run(cmd: RbmCommand, g: &Global) -> anyhow::Result<()> {
     match cmd {
-        RbmCommand::Train(args) => train(*args),
-        RbmCommand::Sample(args) => sample(args),
-        RbmCommand::Eval(args) => eval(args),
+        RbmCommand::Train(args) => train(*args, g),
+        RbmCommand::Sample(args) => sample(args, g),
+        RbmCommand::Eval(args) => eval(args, g),
+        RbmCommand::Transform(args) => {
+            let s = rbm::transform_run(
+                &args.run,
+                args.source()?,
+                g.device_kind()?,
+                g.out.as_deref(),
+            )?;
+            print_codes(g.json, "hidden probabilities", &s)
+        }
     }
 }
 
-fn train(a: TrainArgs) -> anyhow::Result<()> {
-    let summary = commands::train::<Rbm>(
-        &a.common.run,
-        a.resume.as_deref(),
-        a.epochs,
-        a.no_eval,
-        || run_config(&a),
-    )?;
-    print_summary(a.common.run.json, &summary, eval_line)
+fn train(a: TrainArgs, g: &Global) -> anyhow::Result<()> {
+    let summary = commands::train::<Rbm>(g, a.resume.as_deref(), a.epochs, a.no_eval, || {
+        run_config(&a, g)
+    })?;
+    print_summary(g.json, &summary, eval_line)
 }
 
-fn run_config(a: &TrainArgs) -> anyhow::Result<RbmRunConfig> {
+fn run_config(a: &TrainArgs, g: &Global) -> anyhow::Result<RbmRunConfig> {
     let kind: VisibleKind = a.visible.parse()?;
     let binarize: Binarize = match (&a.binarize, kind) {
         (Some(b), _) => b.parse()?,
@@ -261,9 +233,9 @@ fn run_config(a: &TrainArgs) -> anyhow::Result<RbmRunConfig> {
         train: TrainConfig {
             epochs: a.epochs.unwrap_or(30),
             batch_size: a.batch_size,
-            seed: a.common.run.seed,
+            seed: g.seed(),
         },
-        device: a.common.device_kind()?,
+        device: g.device_kind()?,
     };
     Ok(RbmRunConfig {
         params,
@@ -291,17 +263,16 @@ fn eval_line(e: &EvalReport) -> String {
     )
 }
 
-fn sample(a: SampleArgs) -> anyhow::Result<()> {
-    helmholtz::kernels::runtime::init_threads(a.threads)?;
+fn sample(a: SampleArgs, g: &Global) -> anyhow::Result<()> {
     let from: ChainStart = a.from.parse()?;
     let request = rbm::SampleRequest {
-        chains: a.chains,
+        chains: a.n,
         steps: a.steps,
         from,
-        seed: a.seed,
-        device: a.device.parse()?,
+        seed: g.seed(),
+        device: g.device_kind()?,
     };
-    let s = rbm::sample_run(&a.run, &request, a.out.as_deref())?;
+    let s = rbm::sample_run(&a.run, &request, g.out.as_deref())?;
     let human = format!(
         "wrote {} ({} chains, {} Gibbs steps; mean free energy {:.2})",
         s.file.display(),
@@ -309,12 +280,11 @@ fn sample(a: SampleArgs) -> anyhow::Result<()> {
         s.steps,
         s.mean_free_energy
     );
-    emit(a.json, &human, &s)
+    emit(g.json, &human, &s)
 }
 
-fn eval(a: EvalArgs) -> anyhow::Result<()> {
-    helmholtz::kernels::runtime::init_threads(a.threads)?;
-    let device = a.device.parse()?;
+fn eval(a: EvalArgs, g: &Global) -> anyhow::Result<()> {
+    let device = g.device_kind()?;
     let (_, cfg, _) = rbm::open_run(&a.run, device)?;
     let ais = AisConfig {
         runs: a.ais_runs.unwrap_or(cfg.ais.runs),
@@ -331,9 +301,9 @@ fn eval(a: EvalArgs) -> anyhow::Result<()> {
     let request = rbm::EvalRequest {
         ais: Some(ais),
         data,
-        seed: a.seed,
+        seed: g.seed,
         device,
     };
     let report = rbm::evaluate_run(&a.run, &request, &bar)?;
-    emit(a.json, &eval_line(&report), &report)
+    emit(g.json, &eval_line(&report), &report)
 }

@@ -14,8 +14,8 @@ use helmholtz::latent::vae::{
 use helmholtz::run::RunOptions;
 use helmholtz::train::TrainConfig;
 
-use crate::commands::{self, print_summary};
-use crate::common::{CommonArgs, TableArgs, emit, interrupt_flag, progress_bar};
+use crate::commands::{self, CodesArgs, print_codes, print_summary};
+use crate::common::{CommonArgs, Global, TableArgs, emit, interrupt_flag, progress_bar};
 
 /// Default epochs of `vae train`: the test ELBO of the default model on the embedded digits
 /// levels off after about 50 epochs (and slowly overfits after 70); 50 take about 30 s on two cores.
@@ -34,6 +34,10 @@ pub enum VaeCommand {
     /// Anomaly scores (negative ELBO or IW bound) of the test set; with --holdout-class, train
     /// without a class and report the ROC-AUC of detecting it.
     Anomaly(Box<AnomalyArgs>),
+    /// Write the posterior means E_q[z | x] (categorical latents: the most probable categories,
+    /// one-hot) of the test set (or of --data) as a .npy array (default RUN/codes.npy; --out
+    /// FILE.npy).
+    Encode(CodesArgs),
 }
 
 /// Flags of `vae train`.
@@ -178,26 +182,6 @@ pub struct SampleArgs {
     /// Number of samples (tiles in the grid).
     #[arg(long, default_value_t = vae::DEFAULT_SAMPLES, value_name = "N")]
     n: usize,
-
-    /// PNG to write [default: RUN/samples-<n>.png].
-    #[arg(long, value_name = "FILE")]
-    out: Option<PathBuf>,
-
-    /// Seed of the prior draws.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-
-    /// Worker threads [default: one per core].
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
-
-    /// Compute device: `cpu`, or `cuda` (builds with --features cuda).
-    #[arg(long, default_value = "cpu", value_name = "cpu|cuda")]
-    device: String,
-
-    /// Print the summary as one JSON object.
-    #[arg(long)]
-    json: bool,
 }
 
 /// Flags of `vae eval`.
@@ -217,22 +201,6 @@ pub struct EvalArgs {
     /// Evaluate on other data of the same width (same forms as for training) [default: the run's].
     #[arg(long, value_name = "digits|fashion-mnist|PATH")]
     data: Option<String>,
-
-    /// Seed of the samples [default: the run's seed].
-    #[arg(long)]
-    seed: Option<u64>,
-
-    /// Worker threads [default: one per core].
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
-
-    /// Compute device: `cpu`, or `cuda` (builds with --features cuda).
-    #[arg(long, default_value = "cpu", value_name = "cpu|cuda")]
-    device: String,
-
-    /// Print the result as one JSON object.
-    #[arg(long)]
-    json: bool,
 }
 
 /// Flags of `vae anomaly`.
@@ -251,12 +219,21 @@ pub struct AnomalyArgs {
 }
 
 /// Run a `vae` subcommand.
-pub fn run(cmd: VaeCommand) -> anyhow::Result<()> {
+pub fn run(cmd: VaeCommand, g: &Global) -> anyhow::Result<()> {
     match cmd {
-        VaeCommand::Train(args) => train(*args),
-        VaeCommand::Sample(args) => sample(args),
-        VaeCommand::Eval(args) => eval(args),
-        VaeCommand::Anomaly(args) => anomaly(*args),
+        VaeCommand::Train(args) => train(*args, g),
+        VaeCommand::Sample(args) => sample(args, g),
+        VaeCommand::Eval(args) => eval(args, g),
+        VaeCommand::Anomaly(args) => anomaly(*args, g),
+        VaeCommand::Encode(args) => {
+            let s = vae::encode_run(
+                &args.run,
+                args.source()?,
+                g.device_kind()?,
+                g.out.as_deref(),
+            )?;
+            print_codes(g.json, "code values", &s)
+        }
     }
 }
 
@@ -270,21 +247,15 @@ fn options<'a>(bar: &'a indicatif::ProgressBar, no_eval: bool) -> RunOptions<'a>
     }
 }
 
-fn train(a: TrainArgs) -> anyhow::Result<()> {
-    let summary = commands::train::<Vae>(
-        &a.common.run,
-        a.resume.as_deref(),
-        a.epochs,
-        a.no_eval,
-        || {
-            let holdout = match a.holdout_class.as_deref() {
-                Some(c) => Some(parse_class(c)?),
-                None => None,
-            };
-            run_config(&a, holdout)
-        },
-    )?;
-    print_summary(a.common.run.json, &summary, eval_line)
+fn train(a: TrainArgs, g: &Global) -> anyhow::Result<()> {
+    let summary = commands::train::<Vae>(g, a.resume.as_deref(), a.epochs, a.no_eval, || {
+        let holdout = match a.holdout_class.as_deref() {
+            Some(c) => Some(parse_class(c)?),
+            None => None,
+        };
+        run_config(&a, holdout, g)
+    })?;
+    print_summary(g.json, &summary, eval_line)
 }
 
 fn parse_class(s: &str) -> Result<u32, Error> {
@@ -296,7 +267,7 @@ fn parse_class(s: &str) -> Result<u32, Error> {
     })
 }
 
-fn run_config(a: &TrainArgs, holdout: Option<u32>) -> anyhow::Result<VaeRunConfig> {
+fn run_config(a: &TrainArgs, holdout: Option<u32>, g: &Global) -> anyhow::Result<VaeRunConfig> {
     let likelihood: Likelihood = a.likelihood.parse()?;
     let latent: Latent = a.latent.parse()?;
     let (binarize, dynamic) = match (a.binarize.as_deref(), likelihood) {
@@ -337,9 +308,9 @@ fn run_config(a: &TrainArgs, holdout: Option<u32>) -> anyhow::Result<VaeRunConfi
         train: TrainConfig {
             epochs: a.epochs.unwrap_or(DEFAULT_EPOCHS),
             batch_size: a.batch_size,
-            seed: a.common.run.seed,
+            seed: g.seed(),
         },
-        device: a.common.device_kind()?,
+        device: g.device_kind()?,
     };
     Ok(VaeRunConfig {
         params,
@@ -367,25 +338,23 @@ fn eval_line(e: &EvalReport) -> String {
     )
 }
 
-fn sample(a: SampleArgs) -> anyhow::Result<()> {
-    helmholtz::kernels::runtime::init_threads(a.threads)?;
+fn sample(a: SampleArgs, g: &Global) -> anyhow::Result<()> {
     let request = vae::SampleRequest {
         n: a.n,
-        seed: a.seed,
-        device: a.device.parse()?,
+        seed: g.seed(),
+        device: g.device_kind()?,
     };
-    let s = vae::sample_run(&a.run, &request, a.out.as_deref())?;
+    let s = vae::sample_run(&a.run, &request, g.out.as_deref())?;
     let human = format!(
         "wrote {} ({} samples from the prior)",
         s.file.display(),
         s.n
     );
-    emit(a.json, &human, &s)
+    emit(g.json, &human, &s)
 }
 
-fn eval(a: EvalArgs) -> anyhow::Result<()> {
-    helmholtz::kernels::runtime::init_threads(a.threads)?;
-    let device = a.device.parse()?;
+fn eval(a: EvalArgs, g: &Global) -> anyhow::Result<()> {
+    let device = g.device_kind()?;
     let data = match &a.data {
         Some(d) => {
             let (_, cfg, _) = vae::open_run(&a.run, device)?;
@@ -401,27 +370,26 @@ fn eval(a: EvalArgs) -> anyhow::Result<()> {
         k: a.k,
         limit: a.examples,
         data,
-        seed: a.seed,
+        seed: g.seed,
         device,
     };
     let report = vae::evaluate_run(&a.run, &request, &bar)?;
-    emit(a.json, &eval_line(&report), &report)
+    emit(g.json, &eval_line(&report), &report)
 }
 
-fn anomaly(a: AnomalyArgs) -> anyhow::Result<()> {
-    a.train.common.run.init()?;
+fn anomaly(a: AnomalyArgs, g: &Global) -> anyhow::Result<()> {
     let request = AnomalyRequest {
         score: a.score.parse::<ScoreKind>()?,
         k: a.train.eval_k,
         data: None,
-        seed: a.train.common.run.seed,
-        device: a.train.common.device_kind()?,
+        seed: g.seed(),
+        device: g.device_kind()?,
     };
     if request.score == ScoreKind::Iw && request.k == 0 {
         return Err(Error::param("k", "needs at least 1 importance sample (got 0)").into());
     }
     let bar = progress_bar();
-    let json = a.train.common.run.json;
+    let json = g.json;
     match (&a.run, a.train.holdout_class.as_deref()) {
         (Some(_), Some(_)) => Err(Error::param(
             "holdout-class",
@@ -438,23 +406,16 @@ fn anomaly(a: AnomalyArgs) -> anyhow::Result<()> {
         )
         .into()),
         (None, Some("all")) => {
-            let base = run_config(&a.train, None)?;
+            let base = run_config(&a.train, None, g)?;
             let classes = class_labels(&base)?;
             let opts = options(&bar, true);
-            let sweep = vae::holdout_sweep(
-                &base,
-                &classes,
-                a.train.common.run.out.as_deref(),
-                &opts,
-                &request,
-            )?;
+            let sweep = vae::holdout_sweep(&base, &classes, g.out.as_deref(), &opts, &request)?;
             emit(json, &sweep_line(&sweep), &sweep)
         }
         (None, Some(c)) => {
-            let cfg = run_config(&a.train, Some(parse_class(c)?))?;
+            let cfg = run_config(&a.train, Some(parse_class(c)?), g)?;
             let opts = options(&bar, true);
-            let summary =
-                helmholtz::run::train::<Vae>(cfg, a.train.common.run.out.as_deref(), &opts)?;
+            let summary = helmholtz::run::train::<Vae>(cfg, g.out.as_deref(), &opts)?;
             let report = vae::score_run(&summary.run_dir, &request, &bar)
                 .with_context(|| format!("scoring {}", summary.run_dir.display()))?;
             emit(json, &anomaly_line(&report), &report)

@@ -246,7 +246,7 @@ fn small_run_trains_samples_and_evaluates_with_json_summaries() {
         run,
         "--steps",
         "10",
-        "--chains",
+        "--n",
         "16",
         "--out",
         png.to_str().expect("utf-8"),

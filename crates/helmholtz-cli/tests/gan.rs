@@ -28,15 +28,7 @@ fn tiny_run_trains_and_evaluates() {
     assert!(run.join("fixed-noise-002.png").exists());
     let out = run_ok(
         helmholtz()
-            .args([
-                "gan",
-                "eval",
-                "--samples",
-                "300",
-                "--json",
-                "--threads",
-                "1",
-            ])
+            .args(["gan", "eval", "--n", "300", "--json", "--threads", "1"])
             .arg(&run),
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -90,7 +82,7 @@ fn conv_pair_trains_and_samples() {
 #[test]
 fn bad_input_is_a_usage_error() {
     usage_error(&["gan", "train", "--noise-dim", "0"]);
-    usage_error(&["gan", "train", "--k", "0"]);
+    usage_error(&["gan", "train", "--d-steps", "0"]);
     usage_error(&["gan", "train", "--arch", "dense"]);
     usage_error(&[
         "gan",

@@ -38,12 +38,12 @@ fn check_against_enumeration(algorithm: Algorithm, fields: &[f64]) -> Result<()>
                 ("<e>", o.energy, exact.energy),
                 ("<|m|>", o.abs_magnetization, exact.abs_magnetization),
             ] {
-                let z = (est.mean - want) / est.std_error;
+                let z = (est.mean - want) / est.se;
                 assert!(
                     z.abs() < 3.0,
                     "{algorithm:?} T={t} h={field}: {name} = {:.5} ± {:.5}, exact {want:.5} ({z:+.2} s.e.)",
                     est.mean,
-                    est.std_error
+                    est.se
                 );
             }
         }
@@ -109,14 +109,14 @@ fn multispin_coding_agrees_with_the_checkerboard_sampler() -> Result<()> {
             ("<e>", a.energy, b.energy),
             ("<|m|>", a.abs_magnetization, b.abs_magnetization),
         ] {
-            let sigma = x.std_error.hypot(y.std_error);
+            let sigma = x.se.hypot(y.se);
             assert!(
                 (x.mean - y.mean).abs() < 3.0 * sigma,
                 "T={t} {name}: multispin {:.5} ± {:.5}, checkerboard {:.5} ± {:.5}",
                 x.mean,
-                x.std_error,
+                x.se,
                 y.mean,
-                y.std_error
+                y.se
             );
         }
         // Below Tc both also match Onsager's energy u(2.0) = -1.74548 to 0.005 (finite-size

@@ -118,6 +118,39 @@ pub fn save_grid(path: &Path, values: &[f32], spec: GridSpec, shade: Shade) -> R
     write_atomic(path, &png_bytes(&img)?)
 }
 
+/// Write `n` examples (row-major `[n, d]` `values`): as a `.npy` array of shape `[n, d]` when
+/// `path` ends in `.npy` (for numpy), otherwise as a PNG grid laid out by `spec`.
+pub fn save_examples(
+    path: &Path,
+    values: &[f32],
+    n: usize,
+    spec: GridSpec,
+    shade: Shade,
+) -> Result<()> {
+    if is_npy(path) {
+        let d = values.len() / n.max(1);
+        crate::data::write_npy_f32(path, &[n, d], values)
+    } else {
+        save_grid(path, values, spec, shade)
+    }
+}
+
+/// The picture shape of `d`-wide examples: square images when `d` is a square, else one row.
+pub fn image_shape(d: usize) -> [usize; 2] {
+    let side = (d as f64).sqrt().round() as usize;
+    if side * side == d {
+        [side, side]
+    } else {
+        [1, d]
+    }
+}
+
+/// Whether `path` names a `.npy` file.
+pub fn is_npy(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,9 @@ mod html;
 mod plot;
 mod scatter;
 
-pub use grid::{GridSpec, Shade, png_bytes, render_grid, save_grid};
+pub use grid::{
+    GridSpec, Shade, image_shape, is_npy, png_bytes, render_grid, save_examples, save_grid,
+};
 pub use histogram::{Bars, Histogram, save_bars, save_histogram};
 pub use html::{base64, escape, write_run_report};
 pub use plot::{Chart, Series, render, save_chart, save_panels};

@@ -191,6 +191,58 @@ pub fn record_eval_at(run: &RunDir, stem: &Path, value: &impl Serialize) -> Resu
     Ok(file)
 }
 
+/// After a command wrote `file` for a run: a PNG inside the run directory is added to the
+/// run's figures with `caption` and the report is rebuilt; anything else is left alone.
+pub fn register_picture(run: &RunDir, file: &Path, caption: &str) -> Result<()> {
+    let png = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    match file.file_name().and_then(|n| n.to_str()) {
+        Some(name) if png && file.parent() == Some(run.path()) => {
+            run.add_figure(name, caption)?;
+            write_run_report(run)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What `encode` / `transform` report.
+#[derive(Debug, Clone, Serialize)]
+pub struct CodesSummary {
+    /// The `.npy` file written, `[examples, width]` f32.
+    pub file: PathBuf,
+    /// Examples encoded.
+    pub examples: usize,
+    /// Width of a code.
+    pub width: usize,
+}
+
+/// Write the codes of `data` under `model` (RBM hidden probabilities, VAE posterior means) to
+/// `out` as a `[n, width]` `.npy` array.
+pub fn write_codes(
+    model: &impl crate::api::Transform,
+    data: &Dataset,
+    out: &Path,
+) -> Result<CodesSummary> {
+    if !out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
+    {
+        return Err(Error::param(
+            "out",
+            format!("{}: codes are written as a .npy file", out.display()),
+        ));
+    }
+    let codes = model.transform(data)?;
+    let width = codes.len() / data.len().max(1);
+    crate::data::write_npy_f32(out, &[data.len(), width], &codes)?;
+    Ok(CodesSummary {
+        file: out.to_path_buf(),
+        examples: data.len(),
+        width,
+    })
+}
+
 fn finish<F: Family>(
     cfg: &F::Config,
     run: &RunDir,

@@ -20,6 +20,9 @@ mod driver;
 mod envelope;
 mod summary;
 
-pub use driver::{Family, RunOptions, eval_stem, open, record_eval, record_eval_at, resume, train};
+pub use driver::{
+    CodesSummary, Family, RunOptions, eval_stem, open, record_eval, record_eval_at,
+    register_picture, resume, train, write_codes,
+};
 pub use envelope::Envelope;
 pub use summary::Summary;

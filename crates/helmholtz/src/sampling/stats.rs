@@ -9,7 +9,7 @@ pub struct Estimate {
     /// Sample mean.
     pub mean: f64,
     /// Standard error `sqrt(2 tau var / n)`.
-    pub std_error: f64,
+    pub se: f64,
     /// Integrated autocorrelation time (in samples; 0.5 for independent samples).
     pub tau: f64,
 }
@@ -50,7 +50,7 @@ pub fn mean_with_error(x: &[f64]) -> Estimate {
     let tau = integrated_autocorrelation_time(x);
     Estimate {
         mean,
-        std_error: (2.0 * tau * var / n).sqrt(),
+        se: (2.0 * tau * var / n).sqrt(),
         tau,
     }
 }

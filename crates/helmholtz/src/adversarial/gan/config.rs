@@ -177,7 +177,8 @@ pub struct GanObjective {
     /// Generator loss.
     pub loss: GanLoss,
     /// Discriminator steps per generator step (Algorithm 1's `k`).
-    pub k: usize,
+    #[serde(alias = "k")]
+    pub d_steps: usize,
     /// Adam learning rate (both networks).
     pub lr: f64,
     /// Adam's beta1.
@@ -199,7 +200,7 @@ impl Default for GanObjective {
     fn default() -> Self {
         Self {
             loss: GanLoss::NonSaturating,
-            k: 1,
+            d_steps: 1,
             lr: 2e-4,
             adam_beta1: 0.5,
             adam_beta2: 0.999,
@@ -213,7 +214,7 @@ impl Default for GanObjective {
 impl GanObjective {
     /// Check the values.
     pub fn validate(&self) -> Result<()> {
-        check::positive_count("k", self.k)?;
+        check::positive_count("d-steps", self.d_steps)?;
         check::positive("lr", self.lr)?;
         for (name, b) in [
             ("adam-beta1", self.adam_beta1),

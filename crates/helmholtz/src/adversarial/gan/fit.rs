@@ -142,7 +142,7 @@ impl GanFit {
             GanLoss::NonSaturating => GeneratorObjective::NonSaturating,
             GanLoss::Minimax => GeneratorObjective::Minimax,
         };
-        let (smoothing, k) = (o.label_smoothing as f32, o.k);
+        let (smoothing, k) = (o.label_smoothing as f32, o.d_steps);
         let host = match self.host.as_mut() {
             Some(h) => h,
             None => self
@@ -239,7 +239,7 @@ impl GanFit {
         let n = x.dims()[0];
         let d = self.discriminator_step(x, rng)?;
         let update = (step.epoch - 1) * step.batches + step.batch;
-        if d.is_finite() && (update + 1).is_multiple_of(self.objective.k) {
+        if d.is_finite() && (update + 1).is_multiple_of(self.objective.d_steps) {
             let g = self.generator_step(n, rng)?;
             if !g.is_finite() {
                 return Ok(g);

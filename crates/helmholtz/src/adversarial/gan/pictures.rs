@@ -10,28 +10,18 @@ use crate::error::Result;
 use crate::eval::parzen::squared_distances;
 use crate::io::RunDir;
 use crate::kernels::ops;
-use crate::report::{GridSpec, Shade, save_grid};
+use crate::report::{GridSpec, Shade, image_shape, save_grid};
 
 /// Tiles of the fixed-noise grid.
 pub const FIXED_TILES: usize = 100;
 /// Sample / neighbour pairs in the nearest-neighbour figure.
 pub const NEIGHBOUR_PAIRS: usize = 30;
 
-/// The picture shape of `d`-wide examples (square images, or one row).
-pub fn image_shape_of(d: usize) -> [usize; 2] {
-    let side = (d as f64).sqrt().round() as usize;
-    if side * side == d {
-        [side, side]
-    } else {
-        [1, d]
-    }
-}
-
 /// Write `G(z)` for the fixed noise `z` as `fixed-noise-<epoch>.png` and `fixed-noise.png`.
 pub fn write_fixed_noise(gan: &Gan, z: &Tensor<2>, run: &RunDir, epoch: usize) -> Result<()> {
     let n = z.dims()[0];
     let values = ops::to_f32_vec(gan.generate(z.clone()));
-    let spec = GridSpec::for_count(n, image_shape_of(gan.config().input));
+    let spec = GridSpec::for_count(n, image_shape(gan.config().input));
     save_grid(
         &run.file(&format!("fixed-noise-{epoch:03}.png")),
         &values,
@@ -80,7 +70,7 @@ pub fn write_nearest(samples: &[f32], train: &[f32], d: usize, file: &Path) -> R
     }
     let spec = GridSpec {
         cols: 10,
-        ..GridSpec::for_count(2 * n, image_shape_of(d))
+        ..GridSpec::for_count(2 * n, image_shape(d))
     };
     save_grid(file, &values, spec, Shade::Unit)
 }

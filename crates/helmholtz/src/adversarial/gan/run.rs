@@ -9,16 +9,16 @@ use serde::{Deserialize, Serialize};
 use super::fit::GanFit;
 use super::model::Gan;
 use super::params::GanParams;
-use super::pictures::{NEAREST_CAPTION, image_shape_of, write_nearest};
+use super::pictures::{NEAREST_CAPTION, write_nearest};
 use crate::data::{DataConfig, DataSplit, Dataset};
 use crate::error::{Error, Result, check};
 use crate::eval::classifier::{Classifier, mode_coverage};
 use crate::eval::parzen::{default_sigmas, parzen_estimate};
 use crate::io::{RunDir, TensorFile};
 use crate::kernels::runtime::DeviceKind;
-use crate::report::{Bars, GridSpec, Shade, save_bars, save_grid};
+use crate::report::{Bars, GridSpec, Shade, image_shape, save_bars, save_examples};
 use crate::rng::rng_for;
-use crate::run::{Family, eval_stem, open, record_eval_at};
+use crate::run::{Family, eval_stem, open, record_eval_at, register_picture};
 use crate::train::Progress;
 
 /// Family name in config.json.
@@ -237,7 +237,7 @@ fn evaluate_in(
         d,
         &default_sigmas(),
     )?;
-    if prepared.split.train.image_shape().is_some() || image_shape_of(d)[0] > 1 {
+    if prepared.split.train.image_shape().is_some() || image_shape(d)[0] > 1 {
         write_nearest(
             &samples,
             prepared.split.train.features(),
@@ -373,11 +373,15 @@ pub fn sample_run(
     let file = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| run.file(&format!("samples-{}.png", request.n)));
-    save_grid(
+    let grid = GridSpec::for_count(request.n, image_shape(cfg.params.model.input));
+    save_examples(&file, &values, request.n, grid, Shade::Unit)?;
+    register_picture(
+        &run,
         &file,
-        &values,
-        GridSpec::for_count(request.n, image_shape_of(cfg.params.model.input)),
-        Shade::Unit,
+        &format!(
+            "`gan sample`: G(z) for {} draws z ~ N(0, I), seed {}",
+            request.n, request.seed
+        ),
     )?;
     Ok(SampleSummary { file, n: request.n })
 }

@@ -98,7 +98,7 @@ pub struct CapacityPoint {
     /// Mean overlap with the pattern recall started at.
     pub mean_overlap: f64,
     /// Standard error of that mean (over all probes of all trials).
-    pub std_error: f64,
+    pub se: f64,
     /// Fraction of probes ending with overlap >= 0.95.
     pub retrieved: f64,
 }
@@ -147,7 +147,7 @@ pub fn capacity_curve(
             load,
             patterns: p,
             mean_overlap: mean,
-            std_error: (var / k).sqrt(),
+            se: (var / k).sqrt(),
             retrieved: all.iter().filter(|&&m| m >= RETRIEVAL_OVERLAP).count() as f64 / k,
         });
         progress.advance(1);
@@ -218,7 +218,7 @@ mod tests {
             load,
             patterns: 0,
             mean_overlap: m,
-            std_error: 0.0,
+            se: 0.0,
             retrieved: 0.0,
         }
     }

@@ -35,7 +35,7 @@
 //! let series: Vec<_> = (0..20_000).map(|_| { chain.sweep(); chain.measure() }).collect();
 //! let est = observables(&series, 1.0 / 2.5, model.spins());
 //! let exact = exact_averages(&model, 2.5)?;
-//! assert!((est.energy.mean - exact.energy).abs() < 4.0 * est.energy.std_error);
+//! assert!((est.energy.mean - exact.energy).abs() < 4.0 * est.energy.se);
 //! # Ok(())
 //! # }
 //! ```

@@ -32,7 +32,7 @@ pub struct Derived {
     /// Estimate from the whole series.
     pub value: f64,
     /// Jackknife standard error.
-    pub std_error: f64,
+    pub se: f64,
 }
 
 /// Everything estimated from one chain's series.
@@ -81,7 +81,7 @@ pub fn observables(series: &[Measurement], beta: f64, spins: usize) -> Observabl
     let (value, error) = jackknife(series, beta, spins as f64);
     let pack = |k: usize| Derived {
         value: value[k],
-        std_error: error[k],
+        se: error[k],
     };
     Observables {
         samples: series.len(),
@@ -147,6 +147,6 @@ mod tests {
         assert!(o.susceptibility.value.abs() < 1e-12);
         assert!((o.binder.value - 2.0 / 3.0).abs() < 1e-12);
         assert!((o.specific_heat.value - 0.25 * 16.0 / 4.0).abs() < 1e-12);
-        assert!((o.energy.mean + 1.5).abs() < 1e-12 && o.binder.std_error < 1e-12);
+        assert!((o.energy.mean + 1.5).abs() < 1e-12 && o.binder.se < 1e-12);
     }
 }

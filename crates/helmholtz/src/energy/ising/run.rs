@@ -130,11 +130,11 @@ pub struct FlatObservables {
     /// `<e>` per spin.
     pub energy: f64,
     /// Its standard error.
-    pub energy_error: f64,
+    pub energy_se: f64,
     /// `<|m|>`.
     pub abs_magnetization: f64,
     /// Its standard error.
-    pub abs_magnetization_error: f64,
+    pub abs_magnetization_se: f64,
     /// `<m^2>`.
     pub magnetization_sq: f64,
     /// `<m^4>`.
@@ -142,15 +142,15 @@ pub struct FlatObservables {
     /// `chi`.
     pub susceptibility: f64,
     /// Its standard error.
-    pub susceptibility_error: f64,
+    pub susceptibility_se: f64,
     /// `C` per spin.
     pub specific_heat: f64,
     /// Its standard error.
-    pub specific_heat_error: f64,
+    pub specific_heat_se: f64,
     /// `U4`.
     pub binder: f64,
     /// Its standard error.
-    pub binder_error: f64,
+    pub binder_se: f64,
     /// Integrated autocorrelation time of `e`, in sweeps.
     pub tau_energy: f64,
     /// Integrated autocorrelation time of `|m|`, in sweeps.
@@ -161,17 +161,17 @@ impl From<&Observables> for FlatObservables {
     fn from(o: &Observables) -> Self {
         Self {
             energy: o.energy.mean,
-            energy_error: o.energy.std_error,
+            energy_se: o.energy.se,
             abs_magnetization: o.abs_magnetization.mean,
-            abs_magnetization_error: o.abs_magnetization.std_error,
+            abs_magnetization_se: o.abs_magnetization.se,
             magnetization_sq: o.magnetization_sq.mean,
             magnetization_4: o.magnetization_4.mean,
             susceptibility: o.susceptibility.value,
-            susceptibility_error: o.susceptibility.std_error,
+            susceptibility_se: o.susceptibility.se,
             specific_heat: o.specific_heat.value,
-            specific_heat_error: o.specific_heat.std_error,
+            specific_heat_se: o.specific_heat.se,
             binder: o.binder.value,
-            binder_error: o.binder.std_error,
+            binder_se: o.binder.se,
             tau_energy: o.energy.tau,
             tau_abs_magnetization: o.abs_magnetization.tau,
         }

@@ -277,7 +277,7 @@ pub fn binder_crossing(large: &[&SweepPoint], small: &[&SweepPoint]) -> Option<f
         .zip(small)
         .map(|(a, b)| {
             let (ua, ub) = (a.observables.binder, b.observables.binder);
-            let sigma = ua.std_error.hypot(ub.std_error);
+            let sigma = ua.se.hypot(ub.se);
             let sigma = if sigma.is_finite() && sigma > 0.0 {
                 sigma
             } else {

@@ -55,5 +55,5 @@ pub use model::{Rbm, logit};
 pub use params::RbmParams;
 pub use run::{
     ChainStart, EvalReport, EvalRequest, FAMILY, PreparedData, RbmRunConfig, SampleRequest,
-    SampleSummary, evaluate, evaluate_run, open_run, prepare_data, sample_run,
+    SampleSummary, evaluate, evaluate_run, open_run, prepare_data, sample_run, transform_run,
 };

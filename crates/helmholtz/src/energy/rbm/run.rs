@@ -11,13 +11,13 @@ use super::exact::{exact_possible, log_z_exact};
 use super::fit::{RbmFit, load_rbm, noise, shade_for};
 use super::model::{Rbm, logit};
 use super::params::RbmParams;
-use crate::data::{DataConfig, DataSplit, Dataset, data_units};
+use crate::data::{DataConfig, DataSource, DataSplit, Dataset, data_units};
 use crate::error::{Error, Result, check};
 use crate::io::{RunDir, TensorFile};
 use crate::kernels::runtime::DeviceKind;
-use crate::report::{GridSpec, save_grid, write_run_report};
+use crate::report::{GridSpec, image_shape, save_examples};
 use crate::rng::rng_for;
-use crate::run::{Family, open, record_eval};
+use crate::run::{CodesSummary, Family, open, record_eval, register_picture, write_codes};
 use crate::train::Progress;
 
 /// Family name in config.json.
@@ -308,6 +308,15 @@ pub fn evaluate_run(
     let ais = request.ais.clone().unwrap_or(cfg.ais.clone());
     ais.validate()?;
     let prepared = prepare_data(&cfg)?;
+    check_width(&prepared, &cfg, &run)?;
+    let seed = request.seed.unwrap_or(cfg.params.train.seed);
+    let report = evaluate(&rbm, &prepared, &ais, seed, progress)?;
+    record_eval(&run, "eval", &report)?;
+    Ok(report)
+}
+
+/// Data of another source must have the model's width.
+fn check_width(prepared: &PreparedData, cfg: &RbmRunConfig, run: &RunDir) -> Result<()> {
     let width = prepared.split.dim()?;
     if width != cfg.params.model.visible {
         return Err(Error::ShapeMismatch {
@@ -320,10 +329,25 @@ pub fn evaluate_run(
             got: vec![width],
         });
     }
-    let seed = request.seed.unwrap_or(cfg.params.train.seed);
-    let report = evaluate(&rbm, &prepared, &ais, seed, progress)?;
-    record_eval(&run, "eval", &report)?;
-    Ok(report)
+    Ok(())
+}
+
+/// `rbm transform`: the hidden probabilities `p(h = 1 | v)` of the run's test set (or of
+/// `data`, of the same width) as a `[n, hidden]` `.npy` array (default `RUN/hidden.npy`).
+pub fn transform_run(
+    dir: &Path,
+    data: Option<DataSource>,
+    device: DeviceKind,
+    out: Option<&Path>,
+) -> Result<CodesSummary> {
+    let (run, mut cfg, rbm) = open_run(dir, device)?;
+    if let Some(source) = data {
+        cfg.data.source = source;
+    }
+    let prepared = prepare_data(&cfg)?;
+    check_width(&prepared, &cfg, &run)?;
+    let file = out.map_or_else(|| run.file("hidden.npy"), Path::to_path_buf);
+    write_codes(&rbm, &prepared.split.test, &file)
 }
 
 /// Where `rbm sample` starts its chains.
@@ -408,38 +432,19 @@ pub fn sample_run(
     let file = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| run.file(&format!("samples-{steps}-steps.png")));
-    let grid = GridSpec::for_count(chains, image_shape_of(&cfg));
-    save_grid(
+    let grid = GridSpec::for_count(chains, image_shape(cfg.params.model.visible));
+    let shade = shade_for(cfg.params.model.visible_kind);
+    save_examples(&file, &values, chains, grid, shade)?;
+    let from = request.from;
+    register_picture(
+        &run,
         &file,
-        &values,
-        grid,
-        shade_for(cfg.params.model.visible_kind),
+        &format!("`rbm sample`: {chains} chains, {steps} Gibbs steps from {from:?}"),
     )?;
-    if file.parent() == Some(run.path())
-        && let Some(name) = file.file_name().and_then(|n| n.to_str())
-    {
-        let from = request.from;
-        run.add_figure(
-            name,
-            &format!("`rbm sample`: {chains} chains, {steps} Gibbs steps from {from:?}"),
-        )?;
-        write_run_report(&run)?;
-    }
     Ok(SampleSummary {
         file,
         chains,
         steps,
         mean_free_energy: fe.iter().sum::<f64>() / fe.len() as f64,
     })
-}
-
-/// The picture shape of a run's examples (square images, or one row).
-fn image_shape_of(cfg: &RbmRunConfig) -> [usize; 2] {
-    let d = cfg.params.model.visible;
-    let side = (d as f64).sqrt().round() as usize;
-    if side * side == d {
-        [side, side]
-    } else {
-        [1, d]
-    }
 }

@@ -77,5 +77,5 @@ pub use params::VaeParams;
 pub use pictures::{PictureData, mode_code, prior_codes, write_pictures};
 pub use run::{
     DEFAULT_SAMPLES, EvalReport, EvalRequest, FAMILY, PreparedData, SampleRequest, SampleSummary,
-    VaeRunConfig, evaluate, evaluate_run, open_run, prepare_data, sample_run,
+    VaeRunConfig, encode_run, evaluate, evaluate_run, open_run, prepare_data, sample_run,
 };

@@ -12,13 +12,13 @@ use super::fit::VaeFit;
 use super::model::{Vae, check_width};
 use super::params::VaeParams;
 use super::pictures::{PictureData, SAMPLE_TILES, samples};
-use crate::data::{Binarize, DataConfig, DataSplit, Dataset};
+use crate::data::{Binarize, DataConfig, DataSource, DataSplit, Dataset};
 use crate::error::{Error, Result, check};
 use crate::io::{RunDir, TensorFile};
 use crate::kernels::runtime::DeviceKind;
-use crate::report::{GridSpec, Shade, save_grid, write_run_report};
+use crate::report::{GridSpec, Shade, image_shape, save_examples};
 use crate::rng::rng_for;
-use crate::run::{Family, open, record_eval};
+use crate::run::{CodesSummary, Family, open, record_eval, register_picture, write_codes};
 use crate::train::Progress;
 
 /// Family name in config.json.
@@ -401,6 +401,25 @@ pub fn evaluate_run(
     Ok(report)
 }
 
+/// `vae encode`: the posterior means `E_q[z | x]` (categorical latents: the most probable
+/// categories, one-hot) of the run's test set (or of `data`, of the same width) as a
+/// `[n, code width]` `.npy` array (default `RUN/codes.npy`).
+pub fn encode_run(
+    dir: &Path,
+    data: Option<DataSource>,
+    device: DeviceKind,
+    out: Option<&Path>,
+) -> Result<CodesSummary> {
+    let (run, cfg, vae) = open_run(dir, device)?;
+    let data = data.map(|source| DataConfig {
+        source,
+        ..cfg.data.clone()
+    });
+    let prepared = data_for(&run, &cfg, &vae, data.as_ref())?;
+    let file = out.map_or_else(|| run.file("codes.npy"), Path::to_path_buf);
+    write_codes(&vae, &prepared.split.test, &file)
+}
+
 /// What `vae sample` runs.
 #[derive(Debug, Clone)]
 pub struct SampleRequest {
@@ -447,36 +466,18 @@ pub fn sample_run(
         Likelihood::Bernoulli => Shade::Unit,
         Likelihood::Gaussian => Shade::MinMax,
     };
-    save_grid(
+    let grid = GridSpec::for_count(request.n, image_shape(d));
+    save_examples(&file, &values, request.n, grid, shade)?;
+    register_picture(
+        &run,
         &file,
-        &values,
-        GridSpec::for_count(request.n, image_shape_of(d)),
-        shade,
+        &format!(
+            "`vae sample`: E[x | z] for {} draws z ~ p(z), seed {}",
+            request.n, request.seed
+        ),
     )?;
-    if file.parent() == Some(run.path())
-        && let Some(name) = file.file_name().and_then(|n| n.to_str())
-    {
-        run.add_figure(
-            name,
-            &format!(
-                "`vae sample`: E[x | z] for {} draws z ~ p(z), seed {}",
-                request.n, request.seed
-            ),
-        )?;
-        write_run_report(&run)?;
-    }
     Ok(SampleSummary { file, n: request.n })
 }
 
 /// Default number of samples of `vae sample`.
 pub const DEFAULT_SAMPLES: usize = SAMPLE_TILES;
-
-/// The picture shape of `d`-wide examples (square images, or one row).
-fn image_shape_of(d: usize) -> [usize; 2] {
-    let side = (d as f64).sqrt().round() as usize;
-    if side * side == d {
-        [side, side]
-    } else {
-        [1, d]
-    }
-}
