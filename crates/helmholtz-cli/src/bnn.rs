@@ -13,7 +13,7 @@ use crate::common::{Global, emit, progress_bar};
 #[derive(Debug, Subcommand)]
 pub enum BnnCommand {
     /// Infer a posterior and write a run directory: samples or variational parameters, a
-    /// summary, held-out metrics and pictures. The linear regression of the seed (w ~ N(0, 1),
+    /// summary, held-out metrics and pictures. The reference article's Bayesian linear regression (`--example seed`: w ~ N(0, 1),
     /// b ~ N(0, 10²), σ ~ Uniform(0, 10)) takes any --method; the `gap` example, CSV data with
     /// --method bbb, and the digits classifier are Bayes-by-Backprop MLPs.
     Train(Box<TrainArgs>),
@@ -82,7 +82,7 @@ pub struct TrainArgs {
 
     /// Inference: `svi` (mean-field Gaussian guide, Adam), `bbb` (Bayes by Backprop), `sgld`
     /// or `sghmc`. svi/sgld/sghmc fit the linear regression; bbb fits an MLP (no hidden layer
-    /// on the seed example).
+    /// on `--example seed`).
     #[arg(long, default_value = "svi", value_name = "svi|bbb|sgld|sghmc")]
     method: String,
 

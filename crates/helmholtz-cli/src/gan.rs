@@ -227,8 +227,13 @@ fn run_config(a: &TrainArgs, g: &Global) -> anyhow::Result<GanRunConfig> {
 
 fn warn_collapse(e: &EvalReport) {
     if e.collapsed {
+        let missing = if e.missing_classes.is_empty() {
+            String::new()
+        } else {
+            format!("; no samples of classes {:?}", e.missing_classes)
+        };
         eprintln!(
-            "warning: the samples look mode-collapsed (class entropy {:.3} nats of ln 10 = 2.303; largest class {:.0}%)",
+            "warning: the samples look mode-collapsed (class entropy {:.3} nats of ln 10 = 2.303; largest class {:.0}%{missing})",
             e.class_entropy.unwrap_or(0.0),
             100.0 * e.max_class_fraction.unwrap_or(0.0)
         );

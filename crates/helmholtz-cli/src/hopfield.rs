@@ -41,7 +41,7 @@ pub struct StoreArgs {
     #[arg(long, default_value = "per-class", value_name = "per-class|random")]
     choose: String,
 
-    /// Learning rule: `hebbian` (the seed's dw_ij = 4(u_i - 1/2)(u_j - 1/2)), `pseudo-inverse`
+    /// Learning rule: `hebbian` (the reference article's dw_ij = 4(u_i - 1/2)(u_j - 1/2)), `pseudo-inverse`
     /// (stores correlated patterns such as digits), or `storkey`.
     #[arg(
         long,

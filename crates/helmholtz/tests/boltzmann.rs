@@ -168,3 +168,36 @@ fn gibbs_sampling_matches_the_exact_distribution() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn sampling_sweeps_come_from_the_autocorrelation_and_unmixed_chains_are_flagged() -> Result<()> {
+    // The XOR machine has four modes; 200 sweeps from random starts leave the chains far from
+    // the exact distribution (total variation ~0.19), 50 autocorrelation times do not.
+    let tmp = tempfile::tempdir().map_err(|e| helmholtz::Error::io("tempdir", e))?;
+    let dir = tmp.path().join("xor");
+    let cfg = BoltzmannRunConfig {
+        params: params(3).epochs(100),
+        source: TrainingSource::Target(Target::Xor),
+    };
+    helmholtz::run::train::<BoltzmannMachine>(cfg, Some(&dir), &Default::default())?;
+    let (_, _, bm) = helmholtz::energy::boltzmann::open(&dir)?;
+    let mixing = helmholtz::energy::boltzmann::mixing_sweeps(&bm, 1.0, 0);
+    assert!(mixing.tau > 10.0, "tau {}", mixing.tau);
+    let request = |sweeps| SampleRequest {
+        chains: 500,
+        sweeps,
+        schedule: Schedule::Constant { temperature: 1.0 },
+        seed: 1,
+    };
+    let short = helmholtz::energy::boltzmann::sample(&dir, &request(200))?;
+    assert_eq!(short.mixed, Some(false), "{:?}", short.total_variation);
+    let long = helmholtz::energy::boltzmann::sample(&dir, &request(mixing.sweeps))?;
+    assert_eq!(
+        long.mixed,
+        Some(true),
+        "{:?} {:?} {mixing:?}",
+        long.total_variation,
+        long.expected_total_variation
+    );
+    Ok(())
+}

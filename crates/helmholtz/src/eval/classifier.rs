@@ -217,10 +217,39 @@ pub fn class_entropy(counts: &[usize]) -> f64 {
         .sum()
 }
 
-/// Whether a class histogram looks collapsed: entropy below half of `ln(classes)`, or one
-/// class above half of the samples.
+/// Whether a class histogram looks collapsed: entropy below half of `ln(classes)`, one class
+/// above half of the samples, or a class missing altogether when every class should have had
+/// at least ten samples ([`missing_classes`]).
 pub fn is_collapsed(counts: &[usize]) -> bool {
     let n: usize = counts.iter().sum();
     let max = counts.iter().copied().max().unwrap_or(0);
-    class_entropy(counts) < 0.5 * (counts.len().max(1) as f64).ln() || 2 * max > n
+    class_entropy(counts) < 0.5 * (counts.len().max(1) as f64).ln()
+        || 2 * max > n
+        || !missing_classes(counts).is_empty()
+}
+
+/// The classes with no sample at all, counted only when there are at least ten samples per
+/// class (fewer could miss a class by chance: with ten per class and ten classes, a fair
+/// sampler misses one with probability below 3e-4).
+pub fn missing_classes(counts: &[usize]) -> Vec<usize> {
+    let n: usize = counts.iter().sum();
+    if n < 10 * counts.len() {
+        return Vec::new();
+    }
+    (0..counts.len()).filter(|&c| counts[c] == 0).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_classes_are_a_collapse() {
+        // Three classes missing and the largest just under half: flagged by the missing classes.
+        let counts = [4965, 2000, 1500, 1535, 0, 0, 0];
+        assert!(missing_classes(&counts) == vec![4, 5, 6] && is_collapsed(&counts));
+        // Every class present and balanced: not collapsed; too few samples: nothing is missing.
+        assert!(!is_collapsed(&[100; 10]));
+        assert!(missing_classes(&[5, 0, 4]).is_empty());
+    }
 }

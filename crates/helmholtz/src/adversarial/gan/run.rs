@@ -12,7 +12,7 @@ use super::params::GanParams;
 use super::pictures::{NEAREST_CAPTION, write_nearest};
 use crate::data::{DataConfig, DataSplit, Dataset};
 use crate::error::{Error, Result, check};
-use crate::eval::classifier::{Classifier, mode_coverage};
+use crate::eval::classifier::{Classifier, missing_classes, mode_coverage};
 use crate::eval::parzen::{default_sigmas, parzen_estimate};
 use crate::io::{RunDir, TensorFile};
 use crate::kernels::runtime::DeviceKind;
@@ -171,7 +171,11 @@ pub struct EvalReport {
     pub class_histogram: Vec<usize>,
     /// Largest fraction of samples in one class.
     pub max_class_fraction: Option<f64>,
-    /// Whether the samples look mode-collapsed (entropy < ln(classes)/2 or one class > 50%).
+    /// Classes with no sample at all (with at least ten samples per class).
+    #[serde(default)]
+    pub missing_classes: Vec<usize>,
+    /// Whether the samples look mode-collapsed (entropy < ln(classes)/2, one class > 50%, or a
+    /// class missing).
     pub collapsed: bool,
     /// Fréchet distance between the classifier features of samples and of the test set.
     pub frechet_distance: Option<f64>,
@@ -276,6 +280,7 @@ fn evaluate_in(
         report.frechet_distance = Some(coverage.frechet_distance);
         report.class_entropy = Some(coverage.entropy);
         report.max_class_fraction = Some(coverage.max_class_fraction);
+        report.missing_classes = missing_classes(&coverage.histogram);
         report.collapsed = coverage.collapsed;
         report.classifier_accuracy = classifier.accuracy(&prepared.split.test, &device);
         save_bars(

@@ -29,7 +29,7 @@ pub use learn::{
 };
 pub use model::{BoltzmannConfig, BoltzmannMachine, state_bits, state_index};
 pub use run::{
-    BoltzmannData, BoltzmannEval, BoltzmannRunConfig, FAMILY, SampleRequest, SampleSummary,
-    StateRow, TrainingSource, kl_of, open, sample, sample_states,
+    BoltzmannData, BoltzmannEval, BoltzmannRunConfig, FAMILY, Mixing, SampleRequest, SampleSummary,
+    StateRow, TrainingSource, kl_of, mixing_sweeps, open, sample, sample_states,
 };
 pub use targets::{Target, TrainingData};

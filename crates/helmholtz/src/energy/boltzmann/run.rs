@@ -19,6 +19,7 @@ use crate::report::{Chart, Series, save_chart, write_run_report};
 use crate::rng::rng_for;
 use crate::run::Family;
 use crate::sampling::Schedule;
+use crate::sampling::integrated_autocorrelation_time;
 use crate::train::Progress;
 
 /// Family name in config.json.
@@ -256,12 +257,137 @@ pub struct SampleSummary {
     pub chains: usize,
     /// Final temperature.
     pub temperature: f64,
+    /// Gibbs sweeps per chain.
+    pub sweeps: usize,
+    /// The pilot chains' verdict, when the sweeps were chosen by [`mixing_sweeps`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mixing: Option<Mixing>,
     /// Total variation between the empirical and exact visible distributions (when enumerable).
     pub total_variation: Option<f64>,
+    /// The total variation that sampling noise alone gives for this many chains,
+    /// `Σ_s sqrt(q_s (1 - q_s) / (2 π N))` (when enumerable).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_total_variation: Option<f64>,
+    /// False when the samples are further from the exact distribution than sampling noise
+    /// explains (more than three times [`SampleSummary::expected_total_variation`]): the chains
+    /// have not mixed, and more sweeps are needed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mixed: Option<bool>,
     /// Empirical frequency and exact probability of every visible state.
     pub table: Vec<StateRow>,
     /// The picture written.
     pub file: PathBuf,
+}
+
+/// How long Gibbs chains of a machine take to forget where they started.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Mixing {
+    /// The largest integrated autocorrelation time (in sweeps) of the energy and of each
+    /// visible unit, over the second half of the pilot chains.
+    pub tau: f64,
+    /// Length of the pilot chains when they agreed (Gelman-Rubin R-hat below 1.05 for the
+    /// energy and every visible unit), or the cap.
+    pub pilot_sweeps: usize,
+    /// The largest R-hat at that length.
+    pub r_hat: f64,
+    /// Sweeps recommended per chain: `10 tau` (at least 100).
+    pub sweeps: usize,
+}
+
+/// Pilot chains of a mixing estimate.
+const PILOT_CHAINS: usize = 32;
+/// The pilot chains double from this length ...
+const PILOT_START: usize = 128;
+/// ... up to this one.
+const PILOT_MAX: usize = 1 << 17;
+
+/// Estimate how many Gibbs sweeps at temperature `t` make the chains of `bm` forget their
+/// start. 32 pilot chains from random states run for 128, 256, ... sweeps until they agree:
+/// the Gelman-Rubin R-hat of the energy and of every visible unit over the second half of the
+/// chains is below 1.05 (chains stuck in different modes of a machine like XOR's disagree,
+/// though each one alone looks settled, so a pilot too short to see the modes swap would
+/// underestimate the time). The integrated autocorrelation time `tau` of those series then
+/// sets the sweeps: `10 tau`, after which a chain's start weighs about `e^-10`.
+pub fn mixing_sweeps(bm: &BoltzmannMachine, t: f64, seed: u64) -> Mixing {
+    let v = bm.config().visible;
+    let n = bm.units();
+    let mut chains: Vec<(Vec<u8>, rand::rngs::StdRng)> = (0..PILOT_CHAINS)
+        .map(|c| {
+            let mut rng = rng_for(seed, &[0x5049_4c4f, c as u64]);
+            let u = (0..n).map(|_| u8::from(rng.random::<bool>())).collect();
+            (u, rng)
+        })
+        .collect();
+    let mut len = PILOT_START;
+    // Run every chain to `len / 2`, then record the series over the second half.
+    chains.par_iter_mut().for_each(|(u, rng)| {
+        for _ in 0..len / 2 {
+            bm.gibbs_sweep(u, t, 0, rng);
+        }
+    });
+    loop {
+        let traces: Vec<Vec<Vec<f64>>> = chains
+            .par_iter_mut()
+            .map(|(u, rng)| {
+                let mut tr = vec![Vec::with_capacity(len / 2); v + 1];
+                for _ in 0..len / 2 {
+                    bm.gibbs_sweep(u, t, 0, rng);
+                    tr[v].push(bm.energy(u));
+                    for (i, series) in tr[..v].iter_mut().enumerate() {
+                        series.push(f64::from(u[i]));
+                    }
+                }
+                tr
+            })
+            .collect();
+        let r_hat = (0..=v)
+            .map(|k| {
+                let per_chain: Vec<&[f64]> = traces.iter().map(|tr| tr[k].as_slice()).collect();
+                gelman_rubin(&per_chain)
+            })
+            .fold(1.0, f64::max);
+        if r_hat < 1.05 || len >= PILOT_MAX {
+            let tau = traces
+                .iter()
+                .flat_map(|tr| tr.iter().map(|s| integrated_autocorrelation_time(s)))
+                .fold(0.5, f64::max);
+            return Mixing {
+                tau,
+                pilot_sweeps: len,
+                r_hat,
+                sweeps: ((10.0 * tau).ceil() as usize).max(100),
+            };
+        }
+        // The chains are at `len`, the first half of the next length: record its second half.
+        len *= 2;
+    }
+}
+
+/// The Gelman-Rubin potential scale reduction of `m` chains of equal length: `sqrt(V / W)`
+/// with `W` the mean within-chain variance and `V = (n - 1)/n W + B/n`, `B/n` the variance of
+/// the chain means. 1 when the chains agree; infinite when they are constant but differ.
+pub fn gelman_rubin(chains: &[&[f64]]) -> f64 {
+    let m = chains.len();
+    let n = chains.first().map_or(0, |c| c.len());
+    if m < 2 || n < 2 {
+        return 1.0;
+    }
+    let means: Vec<f64> = chains
+        .iter()
+        .map(|c| c.iter().sum::<f64>() / n as f64)
+        .collect();
+    let w = chains
+        .iter()
+        .zip(&means)
+        .map(|(c, mu)| c.iter().map(|x| (x - mu).powi(2)).sum::<f64>() / (n - 1) as f64)
+        .sum::<f64>()
+        / m as f64;
+    let grand = means.iter().sum::<f64>() / m as f64;
+    let b_over_n = means.iter().map(|mu| (mu - grand).powi(2)).sum::<f64>() / (m - 1) as f64;
+    if w <= 0.0 {
+        return if b_over_n > 0.0 { f64::INFINITY } else { 1.0 };
+    }
+    (((n - 1) as f64 / n as f64 * w + b_over_n) / w).sqrt()
 }
 
 /// Run independent Gibbs chains along `schedule`; return the final states.
@@ -319,6 +445,16 @@ pub fn sample(dir: &Path, req: &SampleRequest) -> Result<SampleSummary> {
             .map(|r| (r.q - r.exact.unwrap_or(0.0)).abs())
             .sum::<f64>()
     });
+    // E|q̂ - q| = sqrt(2 q (1 - q) / (π N)) for a binomial frequency, halved in the TV.
+    let expected_total_variation = exact.as_ref().map(|q| {
+        let n = req.chains as f64;
+        q.iter()
+            .map(|&p| (p * (1.0 - p) / (2.0 * std::f64::consts::PI * n)).sqrt())
+            .sum::<f64>()
+    });
+    let mixed = total_variation
+        .zip(expected_total_variation)
+        .map(|(tv, e)| tv <= 3.0 * e + 1e-12);
     let file = format!("samples-T{t_end:.3}.png");
     draw_distribution(
         &run,
@@ -332,8 +468,12 @@ pub fn sample(dir: &Path, req: &SampleRequest) -> Result<SampleSummary> {
     write_run_report(&run)?;
     Ok(SampleSummary {
         chains: req.chains,
+        sweeps: req.sweeps,
+        mixing: None,
         temperature: t_end,
         total_variation,
+        expected_total_variation,
+        mixed,
         table,
         file: run.file(&file),
     })
