@@ -6,7 +6,12 @@ use super::annealer::Annealer;
 use super::run::{AnnealSummary, Problem};
 use crate::error::Result;
 use crate::io::{RunDir, write_atomic};
-use crate::report::{Chart, Series, save_chart, write_run_report};
+use crate::report::{
+    Bars, Chart, Histogram, Series, save_bars, save_chart, save_histogram, write_run_report,
+};
+
+/// Distinct final energies up to which `reads.png` has a bar per energy.
+const MAX_LEVELS: usize = 30;
 
 /// The best state in the problem's own terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +87,9 @@ pub(crate) fn write_outputs(
     write_atomic(&run.file("solution.txt"), solution.text(&header).as_bytes())?;
     run.write_json("eval.json", summary)?;
     energy_figure(run, problem, annealer, summary)?;
-    reads_figure(run, energies)?;
+    let tour = matches!(solution, Solution::Tour(_));
+    let quantity = if tour { "tour length" } else { "energy" };
+    reads_figure(run, energies, quantity, !tour)?;
     if let (Problem::Tsp(cities), Solution::Tour(tour)) = (problem, solution) {
         tour_figure(run, cities.coordinates(), tour, summary.best_energy)?;
     }
@@ -117,10 +124,7 @@ fn energy_figure(
             "energy".into()
         },
         series: vec![Series::line("energy", points)],
-        hlines: vec![(
-            summary.best_energy,
-            format!("best {:.6}", summary.best_energy),
-        )],
+        hlines: vec![(summary.best_energy, format!("best {}", summary.best_energy))],
         integer_x: true,
         ..Default::default()
     };
@@ -131,29 +135,52 @@ fn energy_figure(
     )
 }
 
-/// Every read's final energy, sorted: the fraction of reads reaching the best is visible.
-fn reads_figure(run: &RunDir, energies: &[f64]) -> Result<()> {
+/// Reads per final energy: for `discrete` energies (spins and bits, not tour lengths) on at
+/// most `MAX_LEVELS` levels a bar per level, the first being the share of reads that reached the
+/// best; else a histogram.
+fn reads_figure(run: &RunDir, energies: &[f64], quantity: &str, discrete: bool) -> Result<()> {
+    let mut levels: Vec<(f64, usize)> = Vec::new();
     let mut sorted = energies.to_vec();
     sorted.sort_by(f64::total_cmp);
-    let mut series = Series::line(
-        "final energy",
-        sorted
-            .iter()
-            .enumerate()
-            .map(|(k, &e)| ((k + 1) as f64, e))
-            .collect(),
-    );
-    series.markers = sorted.len() <= 200;
-    let chart = Chart {
-        title: format!("final energies of {} reads, sorted", energies.len()),
-        x_label: "rank".into(),
-        y_label: "energy".into(),
-        series: vec![series],
-        integer_x: true,
-        ..Default::default()
-    };
-    save_chart(&run.file("reads.png"), &chart, 720, 420)?;
-    run.add_figure("reads.png", "Final energy of every read, lowest first")
+    for e in sorted {
+        match levels.last_mut() {
+            Some((level, n)) if *level == e => *n += 1,
+            _ => levels.push((e, 1)),
+        }
+    }
+    let title = format!("final {quantity} of {} reads", energies.len());
+    let file = run.file("reads.png");
+    if discrete && levels.len() <= MAX_LEVELS {
+        let bars = Bars {
+            title,
+            x_label: format!("final {quantity}"),
+            y_label: "reads (count)".into(),
+            integer_y: true,
+            ..Bars::single(levels.iter().map(|&(e, n)| (short(e), n as f64)))
+        };
+        save_bars(&file, &bars, 720, 420)?;
+    } else {
+        let histogram = Histogram {
+            title,
+            x_label: format!("final {quantity}"),
+            y_label: "reads (count)".into(),
+            groups: vec![(String::new(), energies.to_vec())],
+            bins: 40,
+            density: false,
+        };
+        save_histogram(&file, &histogram, 720, 420)?;
+    }
+    run.add_figure(
+        "reads.png",
+        &format!("Number of reads ending at each final {quantity}"),
+    )
+}
+
+/// `e` with at most 4 decimals and no trailing zeros (a bar's name: -114, -3.25).
+fn short(e: f64) -> String {
+    let s = format!("{e:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.into() }
 }
 
 /// The best tour as a closed polygon through the cities.
@@ -164,7 +191,7 @@ fn tour_figure(run: &RunDir, xy: &[[f64; 2]], tour: &[u32], length: f64) -> Resu
         .collect();
     let start = points.first().copied();
     points.extend(start);
-    let mut series = Series::line("tour", points);
+    let mut series = Series::line("", points);
     series.markers = true;
     let chart = Chart {
         title: format!("best tour, length {length:.4}"),

@@ -31,7 +31,7 @@ use crate::error::{Error, Result, check};
 use crate::eval::calibration::{argmax, confidence_bins, expected_calibration_error};
 use crate::io::{Blob, RunDir, TensorFile, write_atomic};
 use crate::kernels::runtime::DeviceKind;
-use crate::report::{Chart, Series, save_chart};
+use crate::report::{Band, Chart, Series, save_chart};
 use crate::rng::rng_for;
 use crate::train::{Progress, Silent};
 
@@ -898,8 +898,17 @@ fn write_pictures(
 
 /// The seed's picture: data, posterior mean line, 95% bands.
 fn write_band(run: &RunDir, points: &[(f64, f64)], band: &[BandPoint], x_name: &str) -> Result<()> {
-    let pts = |f: fn(&BandPoint) -> f64| -> Vec<(f64, f64)> {
-        band.iter().map(|p| (p.x, f(p))).collect()
+    let shade = |name: &str, opacity: f64, f: fn(&BandPoint) -> (f64, f64)| Band {
+        name: name.into(),
+        points: band
+            .iter()
+            .map(|p| {
+                let (lo, hi) = f(p);
+                (p.x, lo, hi)
+            })
+            .collect(),
+        color: 1,
+        opacity,
     };
     let chart = Chart {
         title: "posterior predictive: mean and 95% intervals".into(),
@@ -907,24 +916,21 @@ fn write_band(run: &RunDir, points: &[(f64, f64)], band: &[BandPoint], x_name: &
         y_label: "y".into(),
         series: vec![
             Series::scatter("data", points.to_vec()),
-            Series::line("f(x) 2.5%", pts(|p| p.lower)),
-            Series::line("f(x) 97.5%", pts(|p| p.upper)),
-            Series::line("predicted mean", pts(|p| p.mean)),
-            Series {
-                dashed: true,
-                ..Series::line("new y 2.5%", pts(|p| p.y_lower))
-            },
-            Series {
-                dashed: true,
-                ..Series::line("new y 97.5%", pts(|p| p.y_upper))
-            },
+            Series::line(
+                "predicted mean",
+                band.iter().map(|p| (p.x, p.mean)).collect(),
+            ),
+        ],
+        bands: vec![
+            shade("f(x), 95% interval", 0.35, |p| (p.lower, p.upper)),
+            shade("new y, 95% interval", 0.15, |p| (p.y_lower, p.y_upper)),
         ],
         ..Chart::default()
     };
     save_chart(&run.file("interval.png"), &chart, 900, 560)?;
     run.add_figure(
         "interval.png",
-        "data, posterior mean of f(x) and its 95% interval (solid), and the 95% interval of a new observation (dashed)",
+        "data, posterior mean of f(x), the 95% interval of f(x) (dark band) and of a new observation (light band)",
     )
 }
 
@@ -940,7 +946,7 @@ fn write_reliability(run: &RunDir, probs: &[f64], classes: usize, labels: &[u32]
     let chart = Chart {
         title: format!("reliability on held-out digits (ECE {ece:.4})"),
         x_label: "confidence (largest predictive probability)".into(),
-        y_label: "accuracy".into(),
+        y_label: "accuracy (fraction correct)".into(),
         series: vec![
             Series {
                 markers: true,

@@ -1,21 +1,29 @@
-//! Histograms of scores (overlaid groups) and bar charts, as PNG.
+//! Histograms of scores (overlaid groups) and bar charts (one bar per category, or a group of
+//! bars side by side per category), as PNG.
 
 use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::plot::render_with;
+use super::axes::{Frame, Ticks};
+use super::ink::{DASH, Ink};
+use super::legend::{Legend, Mark};
+use super::plot::{REFERENCE_WIDTH, render_with, write_rgb};
 use super::scatter::TAB10;
-use crate::error::{Error, Result};
-use crate::io::write_atomic;
+use crate::error::Result;
+
+/// Opacity of overlaid histogram groups.
+const OVERLAY: f64 = 0.45;
 
 /// Overlaid histograms of several groups of values on shared bins.
 #[derive(Debug, Clone, Default)]
 pub struct Histogram {
     /// Title above the plot.
     pub title: String,
-    /// x-axis label.
+    /// x-axis label, with units.
     pub x_label: String,
+    /// y-axis label; empty: "density" or "count".
+    pub y_label: String,
     /// The groups: legend name and values (non-finite values are skipped).
     pub groups: Vec<(String, Vec<f64>)>,
     /// Number of bins over the range of all values.
@@ -34,7 +42,6 @@ fn draw_histogram<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     plot: &Histogram,
 ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    root.fill(&WHITE)?;
     let all = plot
         .groups
         .iter()
@@ -44,6 +51,7 @@ fn draw_histogram<DB: DrawingBackend>(
         (l.min(v), h.max(v))
     });
     if !lo.is_finite() {
+        root.fill(&WHITE)?;
         return Ok(());
     }
     let hi = if hi > lo { hi } else { lo + 1.0 };
@@ -70,54 +78,72 @@ fn draw_histogram<DB: DrawingBackend>(
         .fold(0f64, |a, &b| a.max(b))
         .max(1e-12)
         * 1.08;
-    let mut ctx = ChartBuilder::on(root)
-        .caption(&plot.title, ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(36)
-        .y_label_area_size(60)
-        .build_cartesian_2d(lo..hi, 0f64..top)?;
-    ctx.configure_mesh()
-        .x_desc(&plot.x_label)
-        .y_desc(if plot.density { "density" } else { "count" })
-        .label_style(("sans-serif", 12))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()?;
-    for (g, ((name, _), c)) in plot.groups.iter().zip(&counts).enumerate() {
-        let color = TAB10[g % TAB10.len()];
-        ctx.draw_series(c.iter().enumerate().map(|(b, &y)| {
-            let x0 = lo + b as f64 * width;
-            Rectangle::new([(x0, 0.0), (x0 + width, y)], color.mix(0.45).filled())
-        }))?
-        .label(name.clone())
-        .legend(move |(x, y)| {
-            Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.mix(0.6).filled())
-        });
+    let mut legend = Legend::default();
+    for (g, (name, _)) in plot.groups.iter().enumerate() {
+        legend.add(name, Mark::Patch(TAB10[g % TAB10.len()], OVERLAY));
     }
-    if plot.groups.len() > 1 {
-        ctx.configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font(("sans-serif", 12))
-            .draw()?;
+    let y_label = match (plot.y_label.is_empty(), plot.density) {
+        (false, _) => plot.y_label.as_str(),
+        (true, true) => "density",
+        (true, false) => "count",
+    };
+    let frame = Frame {
+        title: &plot.title,
+        x_label: &plot.x_label,
+        y_label,
+        x: (lo, hi),
+        y: (0.0, top),
+        x_ticks: Ticks::Real,
+        y_ticks: if plot.density {
+            Ticks::Real
+        } else {
+            Ticks::Integer
+        },
+    };
+    let area = frame.draw(root, &legend)?;
+    for (g, c) in counts.iter().enumerate() {
+        let color = TAB10[g % TAB10.len()];
+        for (b, &y) in c.iter().enumerate() {
+            let x0 = lo + b as f64 * width;
+            let bar = [(x0, 0.0), (x0 + width, y)];
+            area.draw(&Rectangle::new(bar, color.mix(OVERLAY).filled()))?;
+        }
     }
     Ok(())
 }
 
-/// A bar chart: one labelled bar per category.
+/// A bar chart: one bar per category, or for several groups a bar per group side by side.
 #[derive(Debug, Clone, Default)]
 pub struct Bars {
     /// Title above the plot.
     pub title: String,
     /// x-axis label.
     pub x_label: String,
-    /// y-axis label.
+    /// y-axis label, with units.
     pub y_label: String,
-    /// `(category, value)` per bar.
-    pub bars: Vec<(String, f64)>,
+    /// The categories along the x axis.
+    pub categories: Vec<String>,
+    /// `(legend name, one value per category)` per group (e.g. empirical and exact
+    /// probabilities of each state).
+    pub groups: Vec<(String, Vec<f64>)>,
     /// Fixed y range (e.g. `(0.0, 1.0)` for AUCs); else from 0 to the largest value.
     pub y_range: Option<(f64, f64)>,
     /// A horizontal reference line `(y, label)` (e.g. chance level).
     pub reference: Option<(f64, String)>,
+    /// Label the y axis with whole numbers only (counts).
+    pub integer_y: bool,
+}
+
+impl Bars {
+    /// One bar per `(category, value)`.
+    pub fn single(bars: impl IntoIterator<Item = (String, f64)>) -> Self {
+        let (categories, values) = bars.into_iter().unzip();
+        Self {
+            categories,
+            groups: vec![(String::new(), values)],
+            ..Self::default()
+        }
+    }
 }
 
 /// Render and write a bar chart PNG of `w x h` pixels, atomically.
@@ -130,63 +156,90 @@ fn draw_bars<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     plot: &Bars,
 ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    root.fill(&WHITE)?;
-    let n = plot.bars.len();
-    if n == 0 {
+    let n = plot.categories.len();
+    if n == 0 || plot.groups.is_empty() {
+        root.fill(&WHITE)?;
         return Ok(());
     }
     let (y0, y1) = plot.y_range.unwrap_or_else(|| {
-        let top = plot.bars.iter().map(|b| b.1).fold(0f64, f64::max);
+        let values = plot.groups.iter().flat_map(|(_, v)| v.iter());
+        let top = values
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold(0f64, f64::max);
         (0.0, if top > 0.0 { top * 1.1 } else { 1.0 })
     });
-    let labels: Vec<String> = plot.bars.iter().map(|b| b.0.clone()).collect();
-    let mut ctx = ChartBuilder::on(root)
-        .caption(&plot.title, ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(36)
-        .y_label_area_size(60)
-        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), y0..y1)?;
-    let fmt = |x: &f64| {
-        let i = x.round();
-        if (x - i).abs() < 1e-6 && i >= 0.0 {
-            labels.get(i as usize).cloned().unwrap_or_default()
+    let mut legend = Legend::default();
+    for (g, (name, _)) in plot.groups.iter().enumerate() {
+        legend.add(name, Mark::Patch(TAB10[g % TAB10.len()], 1.0));
+    }
+    if let Some((_, label)) = &plot.reference {
+        let mark = Mark::Line {
+            color: BLACK,
+            width: REFERENCE_WIDTH,
+            dashed: true,
+            marker: false,
+        };
+        legend.add(label, mark);
+    }
+    let frame = Frame {
+        title: &plot.title,
+        x_label: &plot.x_label,
+        y_label: &plot.y_label,
+        x: (-0.5, n as f64 - 0.5),
+        y: (y0, y1),
+        x_ticks: Ticks::Names(&plot.categories),
+        y_ticks: if plot.integer_y {
+            Ticks::Integer
         } else {
-            String::new()
-        }
+            Ticks::Real
+        },
     };
-    ctx.configure_mesh()
-        .x_desc(&plot.x_label)
-        .y_desc(&plot.y_label)
-        .x_labels(n + 1)
-        .x_label_formatter(&fmt)
-        .disable_x_mesh()
-        .label_style(("sans-serif", 12))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()?;
-    ctx.draw_series(plot.bars.iter().enumerate().map(|(i, (_, v))| {
-        let x = i as f64;
-        Rectangle::new([(x - 0.35, y0), (x + 0.35, *v)], TAB10[0].filled())
-    }))?;
-    if let Some((y, label)) = &plot.reference {
-        let line = vec![(-0.5, *y), (n as f64 - 0.5, *y)];
-        ctx.draw_series(DashedLineSeries::new(line, 5, 5, BLACK.stroke_width(1)))?
-            .label(label.clone())
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK));
-        ctx.configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font(("sans-serif", 12))
-            .draw()?;
+    let area = frame.draw(root, &legend)?;
+    // The groups of a category share 70% of its width, side by side.
+    let slot = 0.7 / plot.groups.len() as f64;
+    for (g, (_, values)) in plot.groups.iter().enumerate() {
+        let color = TAB10[g % TAB10.len()];
+        for (i, v) in values.iter().take(n).enumerate() {
+            let left = i as f64 - 0.35 + g as f64 * slot;
+            let v = if v.is_finite() { v.clamp(y0, y1) } else { y0 };
+            area.draw(&Rectangle::new(
+                [(left, y0), (left + slot, v)],
+                color.filled(),
+            ))?;
+        }
+    }
+    if let Some((y, _)) = &plot.reference {
+        let canvas = area.strip_coord_spec();
+        let (w, h) = canvas.dim_in_pixel();
+        let py = (y1 - y) / (y1 - y0) * f64::from(h);
+        let mut ink = Ink::new(w, h);
+        ink.polyline(
+            &[(0.0, py), (f64::from(w), py)],
+            REFERENCE_WIDTH,
+            Some(DASH),
+        );
+        ink.paint(&canvas, BLACK, 1.0)?;
     }
     Ok(())
 }
 
-/// Encode an RGB buffer as PNG and write it atomically.
-pub(crate) fn write_rgb(path: &Path, w: u32, h: u32, buf: Vec<u8>) -> Result<()> {
-    let img = image::RgbImage::from_raw(w, h, buf)
-        .ok_or_else(|| Error::Internal("plot buffer size".into()))?;
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png)
-        .map_err(|e| Error::Internal(format!("PNG encoding: {e}")))?;
-    write_atomic(path, &out.into_inner())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_of_bars_render() {
+        // A Boltzmann machine with 12 visible units has 4096 states.
+        let n = 4096;
+        let bars = Bars {
+            categories: (0..n).map(|i| format!("{i:012b}")).collect(),
+            groups: vec![
+                ("empirical".into(), vec![1.0 / n as f64; n]),
+                ("exact".into(), vec![1.0 / n as f64; n]),
+            ],
+            ..Bars::default()
+        };
+        assert!(render_with(800, 420, "bars", |root| draw_bars(root, &bars)).is_ok());
+    }
 }

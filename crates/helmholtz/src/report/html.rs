@@ -17,7 +17,7 @@ pub fn write_run_report(run: &RunDir) -> Result<()> {
         .exists()
         .then(|| run.read_json("eval.json"))
         .transpose()?;
-    let charts = metric_charts(&metrics);
+    let charts = metric_charts(&metrics, &config);
     if !charts.is_empty() {
         save_panels(&run.file("metrics.png"), &charts)?;
     }
@@ -104,13 +104,14 @@ figure{margin:1em 0}figcaption{color:#555;font-size:.9em}pre{background:#f7f7f7;
 /// Keys that can serve as the x axis of per-row metrics, in order of preference.
 const X_KEYS: [&str; 5] = ["epoch", "step", "temperature", "load", "size"];
 
-fn metric_charts(rows: &[Value]) -> Vec<Chart> {
+fn metric_charts(rows: &[Value], config: &Value) -> Vec<Chart> {
     let Some(x_key) = X_KEYS
         .iter()
         .find(|k| rows.iter().any(|r| r.get(**k).is_some()))
     else {
         return Vec::new();
     };
+    let family = config.get("family").and_then(Value::as_str).unwrap_or("");
     let mut names: Vec<String> = Vec::new();
     for r in rows {
         if let Some(obj) = r.as_object() {
@@ -132,18 +133,59 @@ fn metric_charts(rows: &[Value]) -> Vec<Chart> {
                 .iter()
                 .filter_map(|r| Some((r.get(*x_key)?.as_f64()?, r.get(name)?.as_f64()?)))
                 .collect();
-            let mut s = Series::line(name.clone(), points);
+            // The title names the one line, so it needs no legend.
+            let mut s = Series::line("", points);
             s.markers = rows.len() <= 30;
             Chart {
                 title: name.replace('_', " "),
-                x_label: x_key.to_string(),
-                y_label: String::new(),
+                x_label: x_label(family, x_key),
+                y_label: y_label(family, config, name),
                 series: vec![s],
                 integer_x: *x_key == "epoch" || *x_key == "step",
                 ..Default::default()
             }
         })
         .collect()
+}
+
+/// The x axis of the metrics: the ising chain's steps are sweeps.
+fn x_label(family: &str, x_key: &str) -> String {
+    match (family, x_key) {
+        ("ising", "step") => "sweep".into(),
+        ("ising", "temperature") => "temperature T (energy units, k_B = 1)".into(),
+        _ => x_key.into(),
+    }
+}
+
+/// The y axis of a metric: its unit where it has one, else what it is. The losses and bounds
+/// of the trained families are means over examples in nats; the exceptions are named first.
+fn y_label(family: &str, config: &Value, name: &str) -> String {
+    let method = config.get("method").and_then(Value::as_str).unwrap_or("");
+    // The ising sweep writes `<quantity>_L<size>`.
+    let quantity = name
+        .rsplit_once("_L")
+        .filter(|(_, size)| size.parse::<usize>().is_ok())
+        .map_or(name, |(q, _)| q);
+    let nats = ["log_likelihood", "elbo", "loss", "recon", "kl", "nll"];
+    let label = match (family, quantity) {
+        ("boltzmann", "kl") => "KL(p_data || q), nats",
+        // The linear models' SVI loss is the negative ELBO of the whole data set.
+        ("bnn", "loss") if method == "svi" => "-ELBO, nats (whole data set)",
+        ("ising", "energy") => "energy per spin (energy units)",
+        ("ising", "magnetization" | "abs_magnetization") => "magnetisation per spin",
+        ("ising", "specific_heat") => "C per spin (k_B = 1)",
+        ("ising", "susceptibility") => "chi per spin (1 / energy)",
+        ("ising", "binder") => "U4 (dimensionless)",
+        (_, "d_real" | "d_fake") => "mean D(x) (probability)",
+        (_, "kl_weight") => "weight on the KL term",
+        (_, "tau") => "temperature tau",
+        (_, "free_energy_gap") => "nats per example",
+        (_, q) if q.ends_with("recon_error") => "squared error per example",
+        (_, q) if q.ends_with("seconds") => "s",
+        (_, q) if nats.iter().any(|n| q.contains(n)) => "nats per example",
+        _ => name,
+    };
+    label.into()
 }
 
 fn metrics_table(rows: &[Value]) -> String {
@@ -246,6 +288,50 @@ pub fn base64(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metric_axes_carry_units() {
+        let vae = serde_json::json!({ "family": "vae" });
+        for name in [
+            "train_loss",
+            "validation_elbo",
+            "validation_kl",
+            "validation_recon",
+        ] {
+            assert_eq!(y_label("vae", &vae, name), "nats per example");
+        }
+        let rbm = serde_json::json!({ "family": "rbm" });
+        assert_eq!(
+            y_label("rbm", &rbm, "recon_error"),
+            "squared error per example"
+        );
+        assert_eq!(
+            y_label("rbm", &rbm, "pseudo_log_likelihood"),
+            "nats per example"
+        );
+        let bm = serde_json::json!({ "family": "boltzmann" });
+        assert_eq!(y_label("boltzmann", &bm, "kl"), "KL(p_data || q), nats");
+        let svi = serde_json::json!({ "family": "bnn", "method": "svi" });
+        assert_eq!(y_label("bnn", &svi, "loss"), "-ELBO, nats (whole data set)");
+        let bbb = serde_json::json!({ "family": "bnn", "method": "bbb" });
+        assert_eq!(y_label("bnn", &bbb, "loss"), "nats per example");
+        let ising = serde_json::json!({ "family": "ising" });
+        assert_eq!(y_label("ising", &ising, "binder_L16"), "U4 (dimensionless)");
+        assert_eq!(x_label("ising", "step"), "sweep");
+        assert_eq!(y_label("x", &Value::Null, "seconds"), "s");
+        assert_eq!(y_label("x", &Value::Null, "widgets"), "widgets");
+    }
+
+    #[test]
+    fn every_metric_chart_has_a_y_label() {
+        let rows = vec![
+            serde_json::json!({ "epoch": 1, "train_loss": 3.0, "mystery": 1.0, "seconds": 0.5 }),
+            serde_json::json!({ "epoch": 2, "train_loss": 2.0, "mystery": 2.0, "seconds": 0.5 }),
+        ];
+        let charts = metric_charts(&rows, &serde_json::json!({ "family": "vae" }));
+        assert_eq!(charts.len(), 2);
+        assert!(charts.iter().all(|c| !c.y_label.is_empty() && c.integer_x));
+    }
 
     #[test]
     fn base64_matches_rfc4648_vectors() {

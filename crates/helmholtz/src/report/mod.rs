@@ -1,9 +1,12 @@
 //! Pictures and reports: PNG image grids, line charts, scatter plots, histograms, bar charts and
 //! the self-contained HTML run report.
 
+mod axes;
 mod grid;
 mod histogram;
 mod html;
+mod ink;
+mod legend;
 mod plot;
 mod scatter;
 
@@ -12,5 +15,5 @@ pub use grid::{
 };
 pub use histogram::{Bars, Histogram, save_bars, save_histogram};
 pub use html::{base64, escape, write_run_report};
-pub use plot::{Chart, Series, render, save_chart, save_panels};
+pub use plot::{Band, Chart, Series, render, save_chart, save_panels};
 pub use scatter::{Scatter, TAB10, save_scatter};

@@ -4,7 +4,9 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::plot::render_with;
+use super::axes::{Frame, Ticks};
+use super::legend::{Legend, Mark};
+use super::plot::{render_with, write_rgb};
 use crate::error::Result;
 
 /// Ten distinguishable colours (matplotlib's `tab10`), one per class label modulo 10.
@@ -39,14 +41,13 @@ pub struct Scatter {
 /// Render and write a scatter plot PNG of `w x h` pixels, atomically.
 pub fn save_scatter(path: &Path, plot: &Scatter, w: u32, h: u32) -> Result<()> {
     let buf = render_with(w, h, &plot.title, |root| draw(root, plot))?;
-    super::histogram::write_rgb(path, w, h, buf)
+    write_rgb(path, w, h, buf)
 }
 
 fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     plot: &Scatter,
 ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    root.fill(&WHITE)?;
     let finite: Vec<(usize, (f64, f64))> = plot
         .points
         .iter()
@@ -55,6 +56,7 @@ fn draw<DB: DrawingBackend>(
         .filter(|(_, (x, y))| x.is_finite() && y.is_finite())
         .collect();
     if finite.is_empty() {
+        root.fill(&WHITE)?;
         return Ok(());
     }
     let span = |f: fn(&(f64, f64)) -> f64| {
@@ -64,48 +66,30 @@ fn draw<DB: DrawingBackend>(
                 (l.min(f(p)), h.max(f(p)))
             });
         let pad = if hi > lo { 0.05 * (hi - lo) } else { 1.0 };
-        (lo - pad)..(hi + pad)
+        (lo - pad, hi + pad)
     };
-    let mut ctx = ChartBuilder::on(root)
-        .caption(&plot.title, ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(36)
-        .y_label_area_size(50)
-        .build_cartesian_2d(span(|p| p.0), span(|p| p.1))?;
-    ctx.configure_mesh()
-        .x_desc(&plot.x_label)
-        .y_desc(&plot.y_label)
-        .label_style(("sans-serif", 12))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()?;
     let label_of = |i: usize| plot.labels.as_ref().and_then(|l| l.get(i).copied());
     let mut classes: Vec<u32> = finite.iter().filter_map(|(i, _)| label_of(*i)).collect();
     classes.sort_unstable();
     classes.dedup();
-    if classes.is_empty() {
-        ctx.draw_series(
-            finite
-                .iter()
-                .map(|(_, p)| Circle::new(*p, 2, TAB10[0].mix(0.6).filled())),
-        )?;
-        return Ok(());
+    let color = |c: u32| TAB10[c as usize % TAB10.len()];
+    let mut legend = Legend::default();
+    for &c in &classes {
+        legend.add(&c.to_string(), Mark::Dot(color(c)));
     }
-    for c in &classes {
-        let color = TAB10[*c as usize % TAB10.len()];
-        ctx.draw_series(
-            finite
-                .iter()
-                .filter(|(i, _)| label_of(*i) == Some(*c))
-                .map(|(_, p)| Circle::new(*p, 2, color.mix(0.7).filled())),
-        )?
-        .label(c.to_string())
-        .legend(move |(x, y)| Circle::new((x + 6, y), 4, color.filled()));
+    let frame = Frame {
+        title: &plot.title,
+        x_label: &plot.x_label,
+        y_label: &plot.y_label,
+        x: span(|p| p.0),
+        y: span(|p| p.1),
+        x_ticks: Ticks::Real,
+        y_ticks: Ticks::Real,
+    };
+    let area = frame.draw(root, &legend)?;
+    for &(i, p) in &finite {
+        let c = label_of(i).map_or(TAB10[0].mix(0.6), |c| color(c).mix(0.7));
+        area.draw(&Circle::new(p, 2, c.filled()))?;
     }
-    ctx.configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .label_font(("sans-serif", 12))
-        .draw()?;
     Ok(())
 }

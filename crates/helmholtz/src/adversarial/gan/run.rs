@@ -291,14 +291,15 @@ fn evaluate_in(
                     coverage.entropy
                 ),
                 x_label: "predicted class".into(),
-                y_label: "samples".into(),
-                bars: counts
-                    .iter()
-                    .enumerate()
-                    .map(|(c, &k)| (c.to_string(), k as f64))
-                    .collect(),
-                y_range: None,
+                y_label: "samples (count)".into(),
                 reference: Some((n as f64 / counts.len() as f64, "uniform".into())),
+                integer_y: true,
+                ..Bars::single(
+                    counts
+                        .iter()
+                        .enumerate()
+                        .map(|(c, &k)| (c.to_string(), k as f64)),
+                )
             },
             640,
             400,

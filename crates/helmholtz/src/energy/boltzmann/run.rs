@@ -15,7 +15,7 @@ use super::targets::{Target, TrainingData};
 use crate::data::{DataConfig, Dataset};
 use crate::error::{Result, check};
 use crate::io::{RunDir, TensorFile};
-use crate::report::{Chart, Series, save_chart, write_run_report};
+use crate::report::{Bars, save_bars, write_run_report};
 use crate::rng::rng_for;
 use crate::run::Family;
 use crate::sampling::Schedule;
@@ -185,6 +185,8 @@ pub(crate) fn state_table(
         .collect())
 }
 
+/// The probability of every visible state as grouped bars: target and model, or the sampled
+/// frequency and the exact model probability.
 pub(crate) fn draw_distribution(
     run: &RunDir,
     table: &[StateRow],
@@ -194,37 +196,29 @@ pub(crate) fn draw_distribution(
     if table.is_empty() {
         return Ok(());
     }
-    let series = |name: &str, f: &dyn Fn(&StateRow) -> f64| {
-        let mut s = Series::line(
-            name,
-            table
-                .iter()
-                .enumerate()
-                .map(|(i, r)| (i as f64, f(r)))
-                .collect(),
-        );
-        s.markers = true;
-        s
+    let group = |name: &str, f: &dyn Fn(&StateRow) -> f64| {
+        (name.to_string(), table.iter().map(f).collect::<Vec<f64>>())
     };
-    let mut lines = vec![
-        series("p_data (target)", &|r| r.p_data),
-        series("q (model)", &|r| r.q),
-    ];
-    if table.iter().any(|r| r.exact.is_some()) {
-        lines = vec![
-            series("empirical frequency", &|r| r.q),
-            series("exact q (model)", &|r| r.exact.unwrap_or(f64::NAN)),
-        ];
-    }
-    let chart = Chart {
+    let groups = if table.iter().any(|r| r.exact.is_some()) {
+        vec![
+            group("empirical frequency", &|r| r.q),
+            group("exact q (model)", &|r| r.exact.unwrap_or(f64::NAN)),
+        ]
+    } else {
+        vec![
+            group("p_data (target)", &|r| r.p_data),
+            group("q (model)", &|r| r.q),
+        ]
+    };
+    let bars = Bars {
         title: caption.into(),
-        x_label: "visible state (index, unit 1 = lowest bit)".into(),
+        x_label: "visible state (unit 1 first)".into(),
         y_label: "probability".into(),
-        series: lines,
-        integer_x: true,
-        ..Default::default()
+        categories: table.iter().map(|r| r.state.clone()).collect(),
+        groups,
+        ..Bars::default()
     };
-    save_chart(&run.file(file), &chart, 800, 420)?;
+    save_bars(&run.file(file), &bars, 800, 420)?;
     run.add_figure(file, caption)
 }
 

@@ -513,8 +513,9 @@ fn draw_recall(
     let chart = Chart {
         title: format!("energy during recall of {tag}"),
         x_label: x_label.into(),
-        y_label: "E".into(),
-        series: vec![Series::line("energy", points)],
+        y_label: "energy E".into(),
+        series: vec![Series::line("", points)],
+        integer_x: true,
         ..Default::default()
     };
     let energy = run.file(&format!("energy-{tag}.png"));

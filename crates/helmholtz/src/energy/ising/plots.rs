@@ -18,6 +18,8 @@ struct Quantity {
     file: &'static str,
     key: &'static str,
     title: &'static str,
+    /// The y axis: the quantity and its unit.
+    y_label: &'static str,
     value: fn(&Observables) -> f64,
     /// Exact curve of the infinite lattice `f(T, J)`, if known.
     exact: Option<ExactCurve>,
@@ -28,6 +30,7 @@ const QUANTITIES: [Quantity; 5] = [
         file: "magnetization.png",
         key: "abs_magnetization",
         title: "magnetisation <|m|>",
+        y_label: "<|m|> per spin",
         value: |o| o.abs_magnetization.mean,
         exact: Some(("Yang M(T)", onsager::spontaneous_magnetization)),
     },
@@ -35,6 +38,7 @@ const QUANTITIES: [Quantity; 5] = [
         file: "specific_heat.png",
         key: "specific_heat",
         title: "specific heat per spin C",
+        y_label: "C per spin (k_B = 1)",
         value: |o| o.specific_heat.value,
         exact: Some(("Onsager c(T)", onsager::specific_heat)),
     },
@@ -42,6 +46,7 @@ const QUANTITIES: [Quantity; 5] = [
         file: "susceptibility.png",
         key: "susceptibility",
         title: "susceptibility chi",
+        y_label: "chi per spin (1 / energy)",
         value: |o| o.susceptibility.value,
         exact: None,
     },
@@ -49,6 +54,7 @@ const QUANTITIES: [Quantity; 5] = [
         file: "binder.png",
         key: "binder",
         title: "Binder cumulant U4",
+        y_label: "U4 (dimensionless)",
         value: |o| o.binder.value,
         exact: None,
     },
@@ -56,6 +62,7 @@ const QUANTITIES: [Quantity; 5] = [
         file: "energy.png",
         key: "energy",
         title: "energy per spin <e>",
+        y_label: "<e> per spin (energy units)",
         value: |o| o.energy.mean,
         exact: Some(("Onsager u(T)", onsager::internal_energy)),
     },
@@ -119,8 +126,8 @@ pub(crate) fn save_sweep_figures(
         }
         let chart = Chart {
             title: q.title.into(),
-            x_label: "temperature T".into(),
-            y_label: String::new(),
+            x_label: "temperature T (energy units, k_B = 1)".into(),
+            y_label: q.y_label.into(),
             series,
             vlines: vec![(tc_exact, "Onsager Tc".into()), (tc, "estimated tc".into())],
             ..Default::default()

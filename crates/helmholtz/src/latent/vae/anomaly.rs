@@ -160,6 +160,7 @@ pub fn score_run(
         &Histogram {
             title,
             x_label: "score (nats)".into(),
+            y_label: "density (per nat)".into(),
             groups,
             bins: 60,
             density: true,
@@ -279,12 +280,9 @@ pub fn holdout_sweep(
             ),
             x_label: "class held out of training".into(),
             y_label: "ROC-AUC".into(),
-            bars: per_class
-                .iter()
-                .map(|p| (p.class.to_string(), p.roc_auc))
-                .collect(),
             y_range: Some((0.0, 1.0)),
             reference: Some((0.5, "chance".into())),
+            ..Bars::single(per_class.iter().map(|p| (p.class.to_string(), p.roc_auc)))
         },
         720,
         420,
