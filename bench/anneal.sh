@@ -9,18 +9,10 @@
 #   PYTHON=/path/to/venv/bin/python bash bench/anneal.sh   # INSTANCES=5 SWEEPS=1000 READS=100
 #
 # Needs: a Python with numpy and dwave-samplers (`pip install dwave-samplers`).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-THREADS=${THREADS:-2}
+source "$(dirname "$0")/common.sh"
 INSTANCES=${INSTANCES:-5}
 SWEEPS=${SWEEPS:-1000}
 READS=${READS:-100}
-PYTHON=${PYTHON:-python3}
-OUT=$(mktemp -d)
-trap 'rm -rf "$OUT"' EXIT
-
-cargo build --release -q -p helmholtz-cli
-BIN=target/release/helmholtz
 
 for seed in $(seq 1 "$INSTANCES"); do
     g="$OUT/g$seed.txt"

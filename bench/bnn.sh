@@ -8,15 +8,8 @@
 #   PYTHON=/path/to/venv/bin/python bash bench/bnn.sh     # STEPS=1000
 #
 # Needs: a Python with torch and pyro-ppl.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/common.sh"
 STEPS=${STEPS:-1000}
-PYTHON=${PYTHON:-python3}
-OUT=$(mktemp -d)
-trap 'rm -rf "$OUT"' EXIT
-
-cargo build --release -q -p helmholtz-cli
-BIN=target/release/helmholtz
 
 # The seed's data, written once by helmholtz (runs/<run>/data.csv) and read by both.
 "$BIN" bnn train --example seed --steps 1 --out "$OUT/data" >/dev/null

@@ -8,21 +8,13 @@
 #   PYTHON=/path/to/venv/bin/python bash bench/gan.sh     # THREADS=2 EPOCHS=2
 #
 # Needs: Debian's dataset-fashion-mnist; a Python with torch.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-THREADS=${THREADS:-2}
+source "$(dirname "$0")/common.sh"
 EPOCHS=${EPOCHS:-2}
-PYTHON=${PYTHON:-python3}
-OUT=$(mktemp -d)
-trap 'rm -rf "$OUT"' EXIT
-
-cargo build --release -q -p helmholtz-cli
-BIN=target/release/helmholtz
 
 epoch_seconds() { # engine
     "$BIN" gan train --data fashion-mnist --epochs "$EPOCHS" --batch-size 64 --engine "$1" \
         --threads "$THREADS" --no-eval --out "$OUT/$1" >/dev/null 2>&1
-    "$PYTHON" -c 'import json,statistics,sys; print(statistics.median(json.loads(l)["update_seconds"] for l in open(sys.argv[1])))' "$OUT/$1/metrics.jsonl"
+    median_update_seconds "$OUT/$1/metrics.jsonl"
 }
 
 H=$(epoch_seconds auto)

@@ -5,13 +5,9 @@
 # one-spin-per-byte checkerboard engine (any even L, any field), plus Wolff for reference.
 #
 #   bash bench/ising.sh            # SIZE=1024 SWEEPS=2000 THREADS=2
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/common.sh"
 SIZE=${SIZE:-1024}
 SWEEPS=${SWEEPS:-2000}
-THREADS=${THREADS:-2}
-cargo build --release -q -p helmholtz-cli
-BIN=target/release/helmholtz
 "$BIN" ising bench --size "$SIZE" --engine multispin --sweeps "$SWEEPS" --thread-counts "1,$THREADS"
 "$BIN" ising bench --size "$SIZE" --engine checkerboard --sweeps $((SWEEPS / 20)) --thread-counts "1,$THREADS"
 "$BIN" ising bench --size "$SIZE" --engine wolff --sweeps $((SWEEPS / 20)) --thread-counts 1

@@ -8,23 +8,15 @@
 #   PYTHON=/path/to/venv/bin/python THREADS=2 bash bench/rbm.sh
 #
 # Needs: Debian's dataset-fashion-mnist; a Python with torch, scikit-learn and threadpoolctl.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-THREADS=${THREADS:-2}
+source "$(dirname "$0")/common.sh"
 EPOCHS=${EPOCHS:-3}
-PYTHON=${PYTHON:-python3}
-OUT=$(mktemp -d)
-trap 'rm -rf "$OUT"' EXIT
-
-cargo build --release -q -p helmholtz-cli
-BIN=target/release/helmholtz
 
 helmholtz_epoch() { # $1 = --cd or --pcd
     "$BIN" rbm train --data fashion-mnist "$1" --cd-k 1 --hidden 500 --batch-size 100 --lr 0.05 \
         --lr-schedule constant --momentum 0 --initial-momentum 0 --weight-decay 0 --binarize none \
         --epochs "$EPOCHS" --sample-steps 1 --no-eval --threads "$THREADS" --out "$OUT/$1" >/dev/null 2>&1
     # update_seconds: time in the mini-batch updates of each epoch (metrics and pictures excluded).
-    "$PYTHON" -c 'import json,statistics,sys; print(statistics.median(json.loads(l)["update_seconds"] for l in open(sys.argv[1])))' "$OUT/$1/metrics.jsonl"
+    median_update_seconds "$OUT/$1/metrics.jsonl"
 }
 
 H_CD=$(helmholtz_epoch --cd)

@@ -9,17 +9,9 @@
 #   PYTHON=/path/to/venv/bin/python bash bench/vae.sh    # THREADS=2 EPOCHS=10 TENSOR_EPOCHS=2
 #
 # Needs: Debian's dataset-fashion-mnist; a Python with torch.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-THREADS=${THREADS:-2}
+source "$(dirname "$0")/common.sh"
 EPOCHS=${EPOCHS:-10}
 TENSOR_EPOCHS=${TENSOR_EPOCHS:-2}
-PYTHON=${PYTHON:-python3}
-OUT=$(mktemp -d)
-trap 'rm -rf "$OUT"' EXIT
-
-cargo build --release -q -p helmholtz-cli
-BIN=target/release/helmholtz
 
 train() { # engine, epochs, dir
     "$BIN" vae train --data fashion-mnist --binarize none --hidden 400 --latent gaussian:20 \
@@ -27,7 +19,7 @@ train() { # engine, epochs, dir
         --out "$3" >/dev/null 2>&1
 }
 median_update() {
-    "$PYTHON" -c 'import json,statistics,sys; print(statistics.median(json.loads(l)["update_seconds"] for l in open(sys.argv[1])))' "$1/metrics.jsonl"
+    median_update_seconds "$1/metrics.jsonl"
 }
 
 train auto "$EPOCHS" "$OUT/host"

@@ -5,22 +5,15 @@
 # the same importance-weighted bound. Prints a Markdown table of test ELBO and IW NLL in nats.
 #
 #   bash bench/vae_table.sh                 # DATA=digits EPOCHS=50 K=1000 THREADS=2
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/common.sh"
 DATA=${DATA:-digits}
 EPOCHS=${EPOCHS:-50}
 K=${K:-1000}
-THREADS=${THREADS:-2}
-OUT=$(mktemp -d)
-trap 'rm -rf "$OUT"' EXIT
-
-cargo build --release -q -p helmholtz-cli
-BIN=target/release/helmholtz
 
 run() { # name, flags...
     local name=$1
     shift
-    "$BIN" vae train --data "$DATA" --epochs "$EPOCHS" --threads "$THREADS" --k "$K" \
+    "$BIN" vae train --data "$DATA" --epochs "$EPOCHS" --threads "$THREADS" --eval-k "$K" \
         --out "$OUT/$name" --json "$@" 2>/dev/null | tail -1 >"$OUT/$name.json"
 }
 
@@ -39,6 +32,6 @@ print("| model | test ELBO | IW NLL (k = %s) |" % k)
 print("| --- | ---: | ---: |")
 for label, name in rows:
     ev = json.load(open(f"{out}/{name}.json"))["eval"]
-    print(f"| {label} | {ev['test_elbo']:.2f} ± {ev['test_elbo_sem']:.2f} | "
-          f"{ev['test_nll_iw']:.2f} ± {ev['test_nll_iw_sem']:.2f} |")
+    print(f"| {label} | {ev['test_elbo']:.2f} ± {ev['test_elbo_se']:.2f} | "
+          f"{ev['test_nll_iw']:.2f} ± {ev['test_nll_iw_se']:.2f} |")
 PY

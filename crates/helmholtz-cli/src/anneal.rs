@@ -42,7 +42,7 @@ pub struct MaxcutArgs {
 
     /// File layout: `edges`, `matrix`, or `auto` (matrix for .csv/.mat files or rows with commas
     /// or other than 2-3 fields).
-    #[arg(long, default_value = "auto", value_name = "auto|edges|matrix")]
+    #[arg(long, default_value = "auto", value_parser = ["auto", "edges", "matrix"])]
     format: String,
 
     #[command(flatten)]
@@ -58,7 +58,7 @@ pub struct FileArgs {
 
     /// File layout: `edges`, `matrix`, or `auto` (matrix for .csv/.mat files or rows with commas
     /// or other than 2-3 fields).
-    #[arg(long, default_value = "auto", value_name = "auto|edges|matrix")]
+    #[arg(long, default_value = "auto", value_parser = ["auto", "edges", "matrix"])]
     format: String,
 
     #[command(flatten)]

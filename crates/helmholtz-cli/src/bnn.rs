@@ -60,7 +60,7 @@ pub struct TrainArgs {
     /// no --data is given), `gap` (200 points of y = sin 2x + 0.3x + 0.2 ε with no inputs in
     /// (-1.5, 1.5)), or `digits` (the embedded 8k/2k MNIST digits, classification; needs
     /// --method bbb). Held out: 100 / 500 fresh points, the 2k test digits.
-    #[arg(long, value_name = "seed|gap|digits", conflicts_with = "data")]
+    #[arg(long, value_parser = ["seed", "gap", "digits"], conflicts_with = "data")]
     example: Option<String>,
 
     /// A CSV file (header row, numeric cells); --target names the response column.
@@ -83,7 +83,7 @@ pub struct TrainArgs {
     /// Inference: `svi` (mean-field Gaussian guide, Adam), `bbb` (Bayes by Backprop), `sgld`
     /// or `sghmc`. svi/sgld/sghmc fit the linear regression; bbb fits an MLP (no hidden layer
     /// on `--example seed`).
-    #[arg(long, default_value = "svi", value_name = "svi|bbb|sgld|sghmc")]
+    #[arg(long, default_value = "svi", value_parser = ["svi", "bbb", "sgld", "sghmc"])]
     method: String,
 
     /// SVI: optimisation steps [default: 1000]; SGLD/SGHMC: chain length [default: 50000].
@@ -104,7 +104,7 @@ pub struct TrainArgs {
     hidden: Option<String>,
 
     /// BBB: hidden non-linearity [default: tanh for gap, relu otherwise].
-    #[arg(long, value_name = "relu|tanh")]
+    #[arg(long, value_parser = ["relu", "tanh"])]
     activation: Option<String>,
 
     /// BBB: prior of the weights: `gaussian[:SIGMA]` or `mixture[:PI,SIGMA1,SIGMA2]` (Blundell's

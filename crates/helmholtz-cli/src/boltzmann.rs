@@ -82,7 +82,7 @@ pub struct TrainArgs {
     temperature: f64,
 
     /// Expectations: `auto` (exact up to 20 units), `exact` or `sampled`.
-    #[arg(long, default_value = "auto", value_name = "auto|exact|sampled")]
+    #[arg(long, default_value = "auto", value_parser = ["auto", "exact", "sampled"])]
     expectations: String,
 
     /// Persistent chains for sampled expectations.

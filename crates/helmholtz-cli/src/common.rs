@@ -28,7 +28,7 @@ pub struct Global {
 
     /// Compute device: `cpu`, or `cuda` (a build with --features cuda; the families built on
     /// burn tensors: rbm, vae, gan, bnn --method bbb).
-    #[arg(long, global = true, default_value = "cpu", value_name = "cpu|cuda")]
+    #[arg(long, global = true, default_value = "cpu", value_parser = ["cpu", "cuda"])]
     pub device: String,
 
     /// Print the result as one JSON object on the last line of stdout.

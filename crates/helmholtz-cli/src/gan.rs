@@ -46,7 +46,7 @@ pub struct TrainArgs {
     /// Networks: `mlp` (the paper's fully connected pair) or `conv` (a DCGAN-style pair for
     /// square images: transposed convolutions up, strided convolutions down; burn's autodiff,
     /// slower on the CPU).
-    #[arg(long, default_value = "mlp", value_name = "mlp|conv")]
+    #[arg(long, default_value = "mlp", value_parser = ["mlp", "conv"])]
     arch: String,
 
     /// Dimensions of the noise z ~ N(0, I).
@@ -77,7 +77,7 @@ pub struct TrainArgs {
     #[arg(
         long,
         default_value = "non-saturating",
-        value_name = "non-saturating|minimax"
+        value_parser = ["non-saturating", "minimax"]
     )]
     loss: String,
 
@@ -122,7 +122,7 @@ pub struct TrainArgs {
 
     /// Update engine: `auto` (on the CPU, a hand-written forward/backward/Adam for both MLPs)
     /// or `tensor` (burn's autodiff).
-    #[arg(long, default_value = "auto", value_name = "auto|tensor")]
+    #[arg(long, default_value = "auto", value_parser = ["auto", "tensor"])]
     engine: String,
 
     /// Train on the first N training examples only.

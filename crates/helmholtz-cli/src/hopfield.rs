@@ -38,7 +38,7 @@ pub struct StoreArgs {
     patterns: usize,
 
     /// How patterns are picked: `per-class` (the first example of classes 0, 1, ...) or `random`.
-    #[arg(long, default_value = "per-class", value_name = "per-class|random")]
+    #[arg(long, default_value = "per-class", value_parser = ["per-class", "random"])]
     choose: String,
 
     /// Learning rule: `hebbian` (the reference article's dw_ij = 4(u_i - 1/2)(u_j - 1/2)), `pseudo-inverse`
@@ -46,12 +46,12 @@ pub struct StoreArgs {
     #[arg(
         long,
         default_value = "pseudo-inverse",
-        value_name = "hebbian|pseudo-inverse|storkey"
+        value_parser = ["hebbian", "pseudo-inverse", "storkey"]
     )]
     rule: String,
 
     /// Thresholds: `balanced` (theta_i = sum_j w_ij / 2, the classical ±1 network) or `zero`.
-    #[arg(long, default_value = "balanced", value_name = "balanced|zero")]
+    #[arg(long, default_value = "balanced", value_parser = ["balanced", "zero"])]
     threshold: String,
 }
 
@@ -76,7 +76,7 @@ pub struct RecallArgs {
     corrupt: Option<String>,
 
     /// Update order: `async` (random order, energy never rises) or `sync` (all at once).
-    #[arg(long, default_value = "async", value_name = "async|sync")]
+    #[arg(long, default_value = "async", value_parser = ["async", "sync"])]
     order: String,
 
     /// Sweeps before recall gives up.

@@ -61,7 +61,7 @@ pub struct RunArgs {
     #[arg(
         long,
         default_value = "metropolis",
-        value_name = "metropolis|heat-bath|wolff"
+        value_parser = ["metropolis", "heat-bath", "wolff"]
     )]
     algorithm: String,
 
@@ -159,7 +159,7 @@ pub struct BenchArgs {
     #[arg(
         long,
         default_value = "multispin",
-        value_name = "multispin|checkerboard|wolff"
+        value_parser = ["multispin", "checkerboard", "wolff"]
     )]
     engine: String,
 }

@@ -46,7 +46,7 @@ pub struct TrainArgs {
     hidden: usize,
 
     /// Visible units: `bernoulli` (binary data) or `gaussian` (real-valued, standardised, unit variance).
-    #[arg(long, default_value = "bernoulli", value_name = "bernoulli|gaussian")]
+    #[arg(long, default_value = "bernoulli", value_parser = ["bernoulli", "gaussian"])]
     visible: String,
 
     /// Gibbs steps per update (the k of CD-k / PCD-k).
@@ -79,7 +79,7 @@ pub struct TrainArgs {
     lr: Option<f64>,
 
     /// Learning-rate schedule over training: `constant`, `linear` (to 0) or `cosine` (to 0).
-    #[arg(long, default_value = "linear", value_name = "constant|linear|cosine")]
+    #[arg(long, default_value = "linear", value_parser = ["constant", "linear", "cosine"])]
     lr_schedule: String,
 
     /// Momentum after the warm-up epochs (Hinton's guide uses 0.9 with CD; high momentum
@@ -116,7 +116,7 @@ pub struct TrainArgs {
 
     /// Binarisation of [0, 1] data: `threshold` (> 0.5), `stochastic` (one seeded draw), `none`
     /// [default: threshold for bernoulli visibles, none for gaussian].
-    #[arg(long, value_name = "threshold|stochastic|none")]
+    #[arg(long, value_parser = ["threshold", "stochastic", "none"])]
     binarize: Option<String>,
 
     /// Gibbs steps for the per-epoch sample picture.
@@ -151,7 +151,7 @@ pub struct SampleArgs {
     steps: usize,
 
     /// Start chains from `noise` or from test `data`.
-    #[arg(long, default_value = "noise", value_name = "noise|data")]
+    #[arg(long, default_value = "noise", value_parser = ["noise", "data"])]
     from: String,
 }
 

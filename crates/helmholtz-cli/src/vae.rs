@@ -69,7 +69,7 @@ pub struct TrainArgs {
 
     /// Decoder distribution: `bernoulli` (binary or [0, 1] data, from logits) or `gaussian`
     /// (real-valued data, standardised; learned per-dimension sigma).
-    #[arg(long, default_value = "bernoulli", value_name = "bernoulli|gaussian")]
+    #[arg(long, default_value = "bernoulli", value_parser = ["bernoulli", "gaussian"])]
     likelihood: String,
 
     /// Passes over the training data [default: 50; with --resume, the run's own total].
@@ -141,13 +141,13 @@ pub struct TrainArgs {
     /// Update engine: `auto` (on the CPU, a hand-written forward/backward/Adam for Gaussian
     /// latents with a Bernoulli decoder, about twice as fast; burn's autodiff otherwise) or
     /// `tensor` (always burn's autodiff).
-    #[arg(long, default_value = "auto", value_name = "auto|tensor")]
+    #[arg(long, default_value = "auto", value_parser = ["auto", "tensor"])]
     engine: String,
 
     /// Binarisation of [0, 1] data: `threshold` (> 0.5), `stochastic` (one seeded draw),
     /// `dynamic` (a fresh draw for every training batch; the test set drawn once), `none`
     /// [default: threshold for a bernoulli decoder, none for gaussian].
-    #[arg(long, value_name = "threshold|stochastic|dynamic|none")]
+    #[arg(long, value_parser = ["threshold", "stochastic", "dynamic", "none"])]
     binarize: Option<String>,
 
     /// Leave this class out of the training data (for anomaly detection).
@@ -211,7 +211,7 @@ pub struct AnomalyArgs {
 
     /// Score: `elbo` (negative ELBO, one sample) or `iw` (importance-weighted NLL with --k
     /// samples).
-    #[arg(long, default_value = "elbo", value_name = "elbo|iw")]
+    #[arg(long, default_value = "elbo", value_parser = ["elbo", "iw"])]
     score: String,
 
     #[command(flatten)]

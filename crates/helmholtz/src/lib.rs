@@ -45,6 +45,7 @@ mod error;
 pub mod eval;
 pub mod io;
 pub mod kernels;
+mod keywords;
 pub mod latent;
 pub mod nn;
 pub mod report;

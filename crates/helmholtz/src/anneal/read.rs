@@ -8,6 +8,7 @@
 //!
 //! Every error is an [`Error::BadFile`] naming the file, the line (1-based) and the problem.
 
+use crate::keywords::keywords;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -29,20 +30,11 @@ pub enum FileFormat {
     Matrix,
 }
 
-impl std::str::FromStr for FileFormat {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "auto" => Ok(Self::Auto),
-            "edges" | "edge-list" => Ok(Self::Edges),
-            "matrix" | "dense" => Ok(Self::Matrix),
-            other => Err(Error::param(
-                "format",
-                format!("`{other}` is not one of auto, edges, matrix"),
-            )),
-        }
-    }
-}
+keywords!(FileFormat, "format", {
+    Auto => "auto",
+    Edges => "edges" | "edge-list",
+    Matrix => "matrix" | "dense",
+});
 
 /// One weighted entry `(i, j, w)` of a problem file and the line it came from.
 #[derive(Debug, Clone, Copy, PartialEq)]

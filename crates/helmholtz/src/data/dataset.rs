@@ -4,6 +4,7 @@
 //! - features: `[n, d]` row-major `f32`; images are flattened row by row (`d = rows * cols`).
 //! - labels: `[n]`.
 
+use crate::keywords::keywords;
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use rand::{Rng, RngExt};
@@ -43,20 +44,11 @@ pub enum Binarize {
     Stochastic,
 }
 
-impl std::str::FromStr for Binarize {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "none" => Ok(Binarize::None),
-            "threshold" => Ok(Binarize::Threshold),
-            "stochastic" => Ok(Binarize::Stochastic),
-            other => Err(Error::param(
-                "binarize",
-                format!("`{other}` is not one of none, threshold, stochastic"),
-            )),
-        }
-    }
-}
+keywords!(Binarize, "binarize", {
+    None => "none",
+    Threshold => "threshold",
+    Stochastic => "stochastic",
+});
 
 impl Dataset {
     /// Build a data set from row-major features; checks the length and that every value is finite.

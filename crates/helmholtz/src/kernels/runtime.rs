@@ -1,5 +1,6 @@
 //! Process-wide compute settings: the thread pool, denormal flushing and the device.
 
+use crate::keywords::keywords;
 use std::sync::OnceLock;
 
 use burn::prelude::Device;
@@ -63,19 +64,10 @@ pub enum DeviceKind {
     Cuda,
 }
 
-impl std::str::FromStr for DeviceKind {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "cpu" => Ok(DeviceKind::Cpu),
-            "cuda" | "gpu" => Ok(DeviceKind::Cuda),
-            other => Err(Error::param(
-                "device",
-                format!("`{other}` is not one of cpu, cuda"),
-            )),
-        }
-    }
-}
+keywords!(DeviceKind, "device", {
+    Cpu => "cpu",
+    Cuda => "cuda" | "gpu",
+});
 
 impl DeviceKind {
     /// The burn device, seeded with `seed` for burn's own random ops.

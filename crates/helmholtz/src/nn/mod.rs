@@ -16,9 +16,8 @@ pub mod dense;
 pub mod layers;
 pub mod mlp;
 
+use crate::keywords::keywords;
 use serde::{Deserialize, Serialize};
-
-use crate::error::{Error, Result};
 
 /// Which code computes the training updates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -32,16 +31,7 @@ pub enum Engine {
     Tensor,
 }
 
-impl std::str::FromStr for Engine {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "auto" => Ok(Self::Auto),
-            "tensor" | "burn" => Ok(Self::Tensor),
-            other => Err(Error::param(
-                "engine",
-                format!("`{other}` is not one of auto, tensor"),
-            )),
-        }
-    }
-}
+keywords!(Engine, "engine", {
+    Auto => "auto",
+    Tensor => "tensor" | "burn",
+});

@@ -1,8 +1,7 @@
 //! Acceptance rules of single-unit Markov-chain updates.
 
+use crate::keywords::keywords;
 use serde::{Deserialize, Serialize};
-
-use crate::error::{Error, Result};
 
 /// Which local update rule a sampler uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -15,19 +14,10 @@ pub enum Sampler {
     HeatBath,
 }
 
-impl std::str::FromStr for Sampler {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "metropolis" => Ok(Self::Metropolis),
-            "heat-bath" | "heatbath" | "gibbs" => Ok(Self::HeatBath),
-            other => Err(Error::param(
-                "sampler",
-                format!("`{other}` is not one of metropolis, heat-bath"),
-            )),
-        }
-    }
-}
+keywords!(Sampler, "sampler", {
+    Metropolis => "metropolis",
+    HeatBath => "heat-bath" | "heatbath" | "gibbs",
+});
 
 /// Metropolis acceptance probability `min(1, exp(-beta dE))`.
 pub fn metropolis_acceptance(delta_e: f64, beta: f64) -> f64 {

@@ -5,6 +5,7 @@
 //! sampled: the data term by Gibbs sweeps over the hidden units with the visible units clamped
 //! to a mini-batch, the model term by persistent chains (PCD).
 
+use crate::keywords::keywords;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, RngExt};
@@ -40,20 +41,11 @@ pub enum Expectations {
     Sampled,
 }
 
-impl std::str::FromStr for Expectations {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "auto" => Ok(Self::Auto),
-            "exact" => Ok(Self::Exact),
-            "sampled" => Ok(Self::Sampled),
-            other => Err(Error::param(
-                "expectations",
-                format!("`{other}` is not one of auto, exact, sampled"),
-            )),
-        }
-    }
-}
+keywords!(Expectations, "expectations", {
+    Auto => "auto",
+    Exact => "exact",
+    Sampled => "sampled",
+});
 
 /// Settings of learning (epochs, seed and the clamped-phase batch size are in the
 /// [`TrainConfig`] of [`BoltzmannParams`]).

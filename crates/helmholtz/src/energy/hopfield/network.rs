@@ -14,6 +14,7 @@
 //! # Shapes
 //! `w`: `[n, n]` row-major; `theta`, `input`, states: `[n]`.
 
+use crate::keywords::keywords;
 use rand::Rng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
@@ -32,19 +33,10 @@ pub enum Threshold {
     Zero,
 }
 
-impl std::str::FromStr for Threshold {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "balanced" => Ok(Self::Balanced),
-            "zero" => Ok(Self::Zero),
-            other => Err(Error::param(
-                "threshold",
-                format!("`{other}` is not one of balanced, zero"),
-            )),
-        }
-    }
-}
+keywords!(Threshold, "threshold", {
+    Balanced => "balanced",
+    Zero => "zero",
+});
 
 /// Order of updates during recall.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -57,19 +49,10 @@ pub enum UpdateOrder {
     Synchronous,
 }
 
-impl std::str::FromStr for UpdateOrder {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "async" | "asynchronous" => Ok(Self::Asynchronous),
-            "sync" | "synchronous" => Ok(Self::Synchronous),
-            other => Err(Error::param(
-                "order",
-                format!("`{other}` is not one of async, sync"),
-            )),
-        }
-    }
-}
+keywords!(UpdateOrder, "order", {
+    Asynchronous => "async" | "asynchronous",
+    Synchronous => "sync" | "synchronous",
+});
 
 /// Most snapshots a recall keeps (plus the final state).
 const MAX_SNAPSHOTS: usize = 24;

@@ -1,5 +1,6 @@
 //! Whole commands: `hopfield store`, `recall`, `recall --modern`, `capacity`.
 
+use crate::keywords::keywords;
 use std::path::{Path, PathBuf};
 
 use rand::RngExt;
@@ -36,19 +37,10 @@ pub enum PatternChoice {
     Random,
 }
 
-impl std::str::FromStr for PatternChoice {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "per-class" => Ok(Self::PerClass),
-            "random" => Ok(Self::Random),
-            other => Err(Error::param(
-                "choose",
-                format!("`{other}` is not one of per-class, random"),
-            )),
-        }
-    }
-}
+keywords!(PatternChoice, "choose", {
+    PerClass => "per-class",
+    Random => "random",
+});
 
 /// Everything that defines a stored network; saved as config.json.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

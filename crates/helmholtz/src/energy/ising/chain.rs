@@ -1,5 +1,6 @@
 //! [`IsingChain`]: one Markov chain at one temperature, with the update picked by [`Algorithm`].
 
+use crate::keywords::keywords;
 use serde::{Deserialize, Serialize};
 
 use super::checkerboard::{Checkerboard, FlipTable};
@@ -35,20 +36,11 @@ impl Algorithm {
     }
 }
 
-impl std::str::FromStr for Algorithm {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "metropolis" => Ok(Algorithm::Metropolis),
-            "heat-bath" | "heatbath" | "glauber" | "gibbs" => Ok(Algorithm::HeatBath),
-            "wolff" => Ok(Algorithm::Wolff),
-            other => Err(Error::param(
-                "algorithm",
-                format!("`{other}` is not one of metropolis, heat-bath, wolff"),
-            )),
-        }
-    }
-}
+keywords!(Algorithm, "algorithm", {
+    Metropolis => "metropolis",
+    HeatBath => "heat-bath" | "heatbath" | "glauber" | "gibbs",
+    Wolff => "wolff",
+});
 
 /// How the sweeps are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,5 +1,6 @@
 //! Configuration of an RBM and of its contrastive-divergence training.
 
+use crate::keywords::keywords;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, check};
@@ -15,19 +16,10 @@ pub enum VisibleKind {
     Gaussian,
 }
 
-impl std::str::FromStr for VisibleKind {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "bernoulli" | "binary" => Ok(Self::Bernoulli),
-            "gaussian" => Ok(Self::Gaussian),
-            other => Err(Error::param(
-                "visible",
-                format!("`{other}` is not one of bernoulli, gaussian"),
-            )),
-        }
-    }
-}
+keywords!(VisibleKind, "visible", {
+    Bernoulli => "bernoulli" | "binary",
+    Gaussian => "gaussian",
+});
 
 /// Architecture of an RBM.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,20 +80,11 @@ pub enum LrSchedule {
     Cosine,
 }
 
-impl std::str::FromStr for LrSchedule {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "constant" => Ok(Self::Constant),
-            "linear" => Ok(Self::Linear),
-            "cosine" => Ok(Self::Cosine),
-            other => Err(Error::param(
-                "lr-schedule",
-                format!("`{other}` is not one of constant, linear, cosine"),
-            )),
-        }
-    }
-}
+keywords!(LrSchedule, "lr-schedule", {
+    Constant => "constant",
+    Linear => "linear",
+    Cosine => "cosine",
+});
 
 impl LrSchedule {
     /// Multiplier of the base rate at training progress `t` in [0, 1].

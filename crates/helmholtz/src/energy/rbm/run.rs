@@ -1,5 +1,6 @@
 //! Whole runs: train into a run directory, resume, evaluate, sample. The CLI calls these.
 
+use crate::keywords::keywords;
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
@@ -360,19 +361,10 @@ pub enum ChainStart {
     Data,
 }
 
-impl std::str::FromStr for ChainStart {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "noise" => Ok(Self::Noise),
-            "data" => Ok(Self::Data),
-            other => Err(Error::param(
-                "from",
-                format!("`{other}` is not one of noise, data"),
-            )),
-        }
-    }
-}
+keywords!(ChainStart, "from", {
+    Noise => "noise",
+    Data => "data",
+});
 
 /// What `rbm sample` reports.
 #[derive(Debug, Clone, Serialize)]

@@ -3,6 +3,7 @@
 //! the test examples of `C` high scores, and the ROC-AUC of the score for "is of class C"
 //! measures how well (0.5 is chance, 1 perfect).
 
+use crate::keywords::keywords;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -32,19 +33,10 @@ pub enum ScoreKind {
     Iw,
 }
 
-impl std::str::FromStr for ScoreKind {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "elbo" => Ok(Self::Elbo),
-            "iw" | "iwae" => Ok(Self::Iw),
-            other => Err(Error::param(
-                "score",
-                format!("`{other}` is not one of elbo, iw"),
-            )),
-        }
-    }
-}
+keywords!(ScoreKind, "score", {
+    Elbo => "elbo",
+    Iw => "iw" | "iwae",
+});
 
 /// How `vae anomaly` scores a run's test examples.
 #[derive(Debug, Clone)]

@@ -1,5 +1,6 @@
 //! Configuration of a VAE (architecture) and of its ELBO training (objective and optimiser).
 
+use crate::keywords::keywords;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, check};
@@ -123,19 +124,10 @@ pub enum Likelihood {
     Gaussian,
 }
 
-impl std::str::FromStr for Likelihood {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "bernoulli" | "binary" => Ok(Self::Bernoulli),
-            "gaussian" | "normal" => Ok(Self::Gaussian),
-            other => Err(Error::param(
-                "likelihood",
-                format!("`{other}` is not one of bernoulli, gaussian"),
-            )),
-        }
-    }
-}
+keywords!(Likelihood, "likelihood", {
+    Bernoulli => "bernoulli" | "binary",
+    Gaussian => "gaussian" | "normal",
+});
 
 /// Architecture of a VAE: an MLP encoder `x -> hidden -> q(z | x)` and the mirrored decoder
 /// `z -> reversed hidden -> p(x | z)`, ReLU between layers.
