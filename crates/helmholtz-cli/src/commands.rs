@@ -55,6 +55,28 @@ pub fn print_summary<E: Serialize>(
     emit(json, &human, summary)
 }
 
+/// The training-loop flags of every trainable family that trains on data.
+#[derive(Debug, Args)]
+pub struct LoopArgs {
+    /// Continue the run in DIR from its last checkpoint (model flags are ignored; --epochs may
+    /// raise the total).
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
+
+    /// Passes over the training data [default: rbm 30, vae 50, gan 100; with --resume, the
+    /// run's own total].
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
+
+    /// Examples per mini-batch [default: rbm 100, vae 128, gan 64].
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+
+    /// Skip the final evaluation (the summary then has no `eval`).
+    #[arg(long)]
+    pub no_eval: bool,
+}
+
 /// Flags of the verbs that write codes (`rbm transform`, `vae encode`).
 #[derive(Debug, Args)]
 pub struct CodesArgs {

@@ -10,13 +10,8 @@ use helmholtz::data::Binarize;
 use helmholtz::latent::vae::parse_hidden;
 use helmholtz::train::TrainConfig;
 
-use crate::commands::{self, print_summary};
+use crate::commands::{self, LoopArgs, print_summary};
 use crate::common::{CommonArgs, Global, TableArgs, emit};
-
-/// Default epochs of `gan train`: on the embedded digits the fixed-noise samples show varied,
-/// readable digits after about 100 epochs (about 2 minutes on two cores; after 50 they are
-/// still speckled).
-const DEFAULT_EPOCHS: usize = 100;
 
 /// Generative adversarial nets (Goodfellow et al. 2014): MLP generator and discriminator.
 #[derive(Debug, Subcommand)]
@@ -37,11 +32,10 @@ pub struct TrainArgs {
     common: CommonArgs,
 
     #[command(flatten)]
-    table: TableArgs,
+    train_loop: LoopArgs,
 
-    /// Continue the run in DIR from its last checkpoint (--epochs may raise the total).
-    #[arg(long, value_name = "DIR")]
-    resume: Option<PathBuf>,
+    #[command(flatten)]
+    table: TableArgs,
 
     /// Networks: `mlp` (the paper's fully connected pair) or `conv` (a DCGAN-style pair for
     /// square images: transposed convolutions up, strided convolutions down; burn's autodiff,
@@ -85,14 +79,6 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 1, value_name = "N")]
     d_steps: usize,
 
-    /// Passes over the training data [default: 100; with --resume, the run's own total].
-    #[arg(long, value_name = "N")]
-    epochs: Option<usize>,
-
-    /// Examples per mini-batch.
-    #[arg(long, default_value_t = 64, value_name = "N")]
-    batch_size: usize,
-
     /// Adam learning rate (both networks).
     #[arg(
         long,
@@ -132,10 +118,6 @@ pub struct TrainArgs {
     /// Generated samples for the evaluation.
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     eval_samples: usize,
-
-    /// Skip the final evaluation.
-    #[arg(long)]
-    no_eval: bool,
 }
 
 /// Flags of `gan sample`.
@@ -170,9 +152,13 @@ pub fn run(cmd: GanCommand, g: &Global) -> anyhow::Result<()> {
 }
 
 fn train(a: TrainArgs, g: &Global) -> anyhow::Result<()> {
-    let summary = commands::train::<Gan>(g, a.resume.as_deref(), a.epochs, a.no_eval, || {
-        run_config(&a, g)
-    })?;
+    let summary = commands::train::<Gan>(
+        g,
+        a.train_loop.resume.as_deref(),
+        a.train_loop.epochs,
+        a.train_loop.no_eval,
+        || run_config(&a, g),
+    )?;
     if let Some(e) = &summary.eval {
         warn_collapse(e);
     }
@@ -211,8 +197,14 @@ fn run_config(a: &TrainArgs, g: &Global) -> anyhow::Result<GanRunConfig> {
         model,
         objective,
         train: TrainConfig {
-            epochs: a.epochs.unwrap_or(DEFAULT_EPOCHS),
-            batch_size: a.batch_size,
+            epochs: a
+                .train_loop
+                .epochs
+                .unwrap_or(GanParams::default().train.epochs),
+            batch_size: a
+                .train_loop
+                .batch_size
+                .unwrap_or(GanParams::default().train.batch_size),
             seed: g.seed(),
         },
         device: g.device_kind()?,

@@ -10,7 +10,7 @@ use helmholtz::energy::rbm::{
 };
 use helmholtz::train::TrainConfig;
 
-use crate::commands::{self, CodesArgs, print_codes, print_summary};
+use crate::commands::{self, CodesArgs, LoopArgs, print_codes, print_summary};
 use crate::common::{CommonArgs, Global, TableArgs, emit, progress_bar};
 
 /// Restricted Boltzmann machines: Bernoulli or Gaussian visibles, CD-k or PCD.
@@ -34,12 +34,10 @@ pub struct TrainArgs {
     common: CommonArgs,
 
     #[command(flatten)]
-    table: TableArgs,
+    train_loop: LoopArgs,
 
-    /// Continue the run in DIR from its last checkpoint (other model flags are ignored;
-    /// --epochs may raise the total).
-    #[arg(long, value_name = "DIR")]
-    resume: Option<PathBuf>,
+    #[command(flatten)]
+    table: TableArgs,
 
     /// Hidden units.
     #[arg(long, default_value_t = 500, value_name = "N")]
@@ -65,14 +63,6 @@ pub struct TrainArgs {
     /// Number of persistent chains (PCD).
     #[arg(long, default_value_t = 100, value_name = "N")]
     chains: usize,
-
-    /// Passes over the training data [default: 30; with --resume, the run's own total].
-    #[arg(long, value_name = "N")]
-    epochs: Option<usize>,
-
-    /// Examples per mini-batch.
-    #[arg(long, default_value_t = 100, value_name = "N")]
-    batch_size: usize,
 
     /// Learning rate [default: 0.05 for bernoulli visibles, 0.005 for gaussian].
     #[arg(long, value_name = "X", allow_negative_numbers = true)]
@@ -130,10 +120,6 @@ pub struct TrainArgs {
     /// AIS inverse temperatures for the final evaluation.
     #[arg(long, default_value_t = 14_500, value_name = "N")]
     ais_betas: usize,
-
-    /// Skip the final log-likelihood evaluation.
-    #[arg(long)]
-    no_eval: bool,
 }
 
 /// Flags of `rbm sample`.
@@ -193,9 +179,13 @@ pub fn run(cmd: RbmCommand, g: &Global) -> anyhow::Result<()> {
 }
 
 fn train(a: TrainArgs, g: &Global) -> anyhow::Result<()> {
-    let summary = commands::train::<Rbm>(g, a.resume.as_deref(), a.epochs, a.no_eval, || {
-        run_config(&a, g)
-    })?;
+    let summary = commands::train::<Rbm>(
+        g,
+        a.train_loop.resume.as_deref(),
+        a.train_loop.epochs,
+        a.train_loop.no_eval,
+        || run_config(&a, g),
+    )?;
     print_summary(g.json, &summary, eval_line)
 }
 
@@ -231,8 +221,14 @@ fn run_config(a: &TrainArgs, g: &Global) -> anyhow::Result<RbmRunConfig> {
             weight_decay: a.weight_decay,
         },
         train: TrainConfig {
-            epochs: a.epochs.unwrap_or(30),
-            batch_size: a.batch_size,
+            epochs: a
+                .train_loop
+                .epochs
+                .unwrap_or(RbmParams::default().train.epochs),
+            batch_size: a
+                .train_loop
+                .batch_size
+                .unwrap_or(RbmParams::default().train.batch_size),
             seed: g.seed(),
         },
         device: g.device_kind()?,

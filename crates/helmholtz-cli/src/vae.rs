@@ -14,12 +14,8 @@ use helmholtz::latent::vae::{
 use helmholtz::run::RunOptions;
 use helmholtz::train::TrainConfig;
 
-use crate::commands::{self, CodesArgs, print_codes, print_summary};
+use crate::commands::{self, CodesArgs, LoopArgs, print_codes, print_summary};
 use crate::common::{CommonArgs, Global, TableArgs, emit, interrupt_flag, progress_bar};
-
-/// Default epochs of `vae train`: the test ELBO of the default model on the embedded digits
-/// levels off after about 50 epochs (and slowly overfits after 70); 50 take about 30 s on two cores.
-const DEFAULT_EPOCHS: usize = 50;
 
 /// Variational autoencoders: Gaussian or Gumbel-Softmax categorical latents.
 #[derive(Debug, Subcommand)]
@@ -47,12 +43,10 @@ pub struct TrainArgs {
     common: CommonArgs,
 
     #[command(flatten)]
-    table: TableArgs,
+    train_loop: LoopArgs,
 
-    /// Continue the run in DIR from its last checkpoint (other model flags are ignored;
-    /// --epochs may raise the total).
-    #[arg(long, value_name = "DIR")]
-    resume: Option<PathBuf>,
+    #[command(flatten)]
+    table: TableArgs,
 
     /// Hidden layer widths of the encoder, comma-separated (the decoder mirrors them).
     #[arg(long, default_value = "400", value_name = "N[,N...]")]
@@ -71,14 +65,6 @@ pub struct TrainArgs {
     /// (real-valued data, standardised; learned per-dimension sigma).
     #[arg(long, default_value = "bernoulli", value_parser = ["bernoulli", "gaussian"])]
     likelihood: String,
-
-    /// Passes over the training data [default: 50; with --resume, the run's own total].
-    #[arg(long, value_name = "N")]
-    epochs: Option<usize>,
-
-    /// Examples per mini-batch.
-    #[arg(long, default_value_t = 128, value_name = "N")]
-    batch_size: usize,
 
     /// Adam learning rate.
     #[arg(
@@ -167,10 +153,6 @@ pub struct TrainArgs {
         value_name = "K"
     )]
     eval_k: usize,
-
-    /// Skip the final evaluation.
-    #[arg(long)]
-    no_eval: bool,
 }
 
 /// Flags of `vae sample`.
@@ -248,13 +230,19 @@ fn options<'a>(bar: &'a indicatif::ProgressBar, no_eval: bool) -> RunOptions<'a>
 }
 
 fn train(a: TrainArgs, g: &Global) -> anyhow::Result<()> {
-    let summary = commands::train::<Vae>(g, a.resume.as_deref(), a.epochs, a.no_eval, || {
-        let holdout = match a.holdout_class.as_deref() {
-            Some(c) => Some(parse_class(c)?),
-            None => None,
-        };
-        run_config(&a, holdout, g)
-    })?;
+    let summary = commands::train::<Vae>(
+        g,
+        a.train_loop.resume.as_deref(),
+        a.train_loop.epochs,
+        a.train_loop.no_eval,
+        || {
+            let holdout = match a.holdout_class.as_deref() {
+                Some(c) => Some(parse_class(c)?),
+                None => None,
+            };
+            run_config(&a, holdout, g)
+        },
+    )?;
     print_summary(g.json, &summary, eval_line)
 }
 
@@ -306,8 +294,14 @@ fn run_config(a: &TrainArgs, holdout: Option<u32>, g: &Global) -> anyhow::Result
             ..ElboConfig::default()
         },
         train: TrainConfig {
-            epochs: a.epochs.unwrap_or(DEFAULT_EPOCHS),
-            batch_size: a.batch_size,
+            epochs: a
+                .train_loop
+                .epochs
+                .unwrap_or(VaeParams::default().train.epochs),
+            batch_size: a
+                .train_loop
+                .batch_size
+                .unwrap_or(VaeParams::default().train.batch_size),
             seed: g.seed(),
         },
         device: g.device_kind()?,

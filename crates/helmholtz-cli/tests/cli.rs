@@ -2,27 +2,11 @@
 //! and the JSON summaries that scripts read.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn helmholtz(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_helmholtz"))
-        .args(args)
-        .env("HELMHOLTZ_DATA", "/nonexistent")
-        .output()
-        .expect("the helmholtz binary runs")
-}
+mod common;
 
-/// Exit status 2 and exactly one non-empty stderr line containing every `needle`.
-fn assert_usage_error(out: &Output, needles: &[&str]) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
-    assert_eq!(lines.len(), 1, "expected one line, got: {stderr}");
-    for n in needles {
-        assert!(lines[0].contains(n), "`{}` should contain `{n}`", lines[0]);
-    }
-    assert!(!stderr.contains("panicked"), "{stderr}");
-}
+use common::{assert_usage_error, output as helmholtz};
 
 fn train_into(out: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["rbm", "train", "--out", out.to_str().expect("utf-8 path")];

@@ -3,38 +3,21 @@
 //! report, and exit status 2 with one line for bad input (nothing written).
 
 use std::path::Path;
-use std::process::{Command, Output};
+
+mod common;
+
+use common::output as helmholtz;
 
 use serde_json::Value;
 
-fn helmholtz(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_helmholtz"))
-        .args(args)
-        .env("HELMHOLTZ_DATA", "/nonexistent")
-        .output()
-        .expect("the helmholtz binary runs")
-}
-
 /// Exit status 0 and the JSON object on the last stdout line.
 fn json(args: &[&str]) -> Value {
-    let out = helmholtz(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let last = stdout.lines().last().expect("a summary line");
-    serde_json::from_str(last).unwrap_or_else(|e| panic!("{args:?}: `{last}` is not JSON: {e}"))
+    common::last_json(&helmholtz(args))
 }
 
-/// Exit status 2 and exactly one non-empty stderr line containing every `needle`.
+/// `helmholtz ARGS` exits 2 with one line containing every `needle`.
 fn assert_usage_error(args: &[&str], needles: &[&str]) {
-    let out = helmholtz(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert_eq!(lines.len(), 1, "{args:?}: expected one line, got: {stderr}");
-    for n in needles {
-        assert!(lines[0].contains(n), "`{}` should contain `{n}`", lines[0]);
-    }
+    common::assert_usage_error(&helmholtz(args), needles);
 }
 
 /// A run directory with config.json, a report and at least one PNG.

@@ -1,39 +1,11 @@
 //! `helmholtz vae`: a tiny run end to end, the JSON summaries, and bad input exiting 2.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn helmholtz(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_helmholtz"))
-        .args(args)
-        .env("HELMHOLTZ_DATA", "/nonexistent")
-        .output()
-        .expect("the helmholtz binary runs")
-}
+mod common;
 
-/// Exit status 2 and exactly one non-empty stderr line containing every `needle`.
-fn assert_usage_error(out: &Output, needles: &[&str]) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
-    assert_eq!(lines.len(), 1, "expected one line, got: {stderr}");
-    for n in needles {
-        assert!(lines[0].contains(n), "`{}` should contain `{n}`", lines[0]);
-    }
-    assert!(!stderr.contains("panicked"), "{stderr}");
-}
-
-/// The JSON object on the last stdout line.
-fn last_json(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().last().expect("a summary line");
-    serde_json::from_str(line).expect("the last line is JSON")
-}
+use common::{assert_usage_error, last_json, output as helmholtz};
 
 /// One epoch of a 784-32-`latent` VAE on 500 digits.
 fn tiny_run(out: &Path, latent: &str, extra: &[&str]) -> Output {

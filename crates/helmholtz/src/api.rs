@@ -84,6 +84,23 @@ macro_rules! trainable {
 }
 pub(crate) use trainable;
 
+/// Builder setters of a params struct: `setters!(RbmParams { /// doc
+/// hidden: usize => model.hidden, ... })` defines `fn hidden(mut self, v: usize) -> Self`.
+macro_rules! setters {
+    ($params:ty { $($(#[$doc:meta])* $name:ident: $t:ty => $($field:ident).+),+ $(,)? }) => {
+        impl $params {
+            $(
+                $(#[$doc])*
+                pub fn $name(mut self, value: $t) -> Self {
+                    self.$($field).+ = value;
+                    self
+                }
+            )+
+        }
+    };
+}
+pub(crate) use setters;
+
 /// Which quantity a per-example log-likelihood figure is: the number itself, a bound on it, or
 /// an estimate of it. Every score says which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,8 +10,8 @@ use super::config::{CdConfig, NegativePhase, RbmConfig, VisibleKind};
 use super::exact::{exact_possible, log_z_exact};
 use super::fit::{RbmFit, noise};
 use super::model::{Rbm, logit};
-use crate::api::trainable;
 use crate::api::{Estimate, Sample, Score, Scores, Transform};
+use crate::api::{setters, trainable};
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::io::Position;
@@ -65,38 +65,20 @@ impl Default for RbmParams {
 }
 
 trainable!(RbmParams);
+setters!(RbmParams {
+    /// Hidden units.
+    hidden: usize => model.hidden,
+    /// Visible unit type (Gaussian units expect standardised data).
+    visible_kind: VisibleKind => model.visible_kind,
+    /// Base learning rate.
+    lr: f64 => cd.lr,
+    /// Gibbs steps per update (the k of CD-k / PCD-k).
+    k: usize => cd.k,
+    /// Plain CD (chains restart at the data) or PCD (persistent chains).
+    negative_phase: NegativePhase => cd.negative,
+});
 
 impl RbmParams {
-    /// Hidden units.
-    pub fn hidden(mut self, n: usize) -> Self {
-        self.model.hidden = n;
-        self
-    }
-
-    /// Visible unit type (Gaussian units expect standardised data).
-    pub fn visible_kind(mut self, kind: VisibleKind) -> Self {
-        self.model.visible_kind = kind;
-        self
-    }
-
-    /// Base learning rate.
-    pub fn lr(mut self, lr: f64) -> Self {
-        self.cd.lr = lr;
-        self
-    }
-
-    /// Gibbs steps per update (the k of CD-k / PCD-k).
-    pub fn k(mut self, k: usize) -> Self {
-        self.cd.k = k;
-        self
-    }
-
-    /// Plain CD (chains restart at the data) or PCD (persistent chains).
-    pub fn negative_phase(mut self, negative: NegativePhase) -> Self {
-        self.cd.negative = negative;
-        self
-    }
-
     /// Check every value, with the data width `visible`.
     pub fn validate(&self, visible: usize) -> Result<()> {
         let mut model = self.model.clone();
