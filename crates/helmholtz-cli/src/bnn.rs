@@ -17,8 +17,8 @@ pub enum BnnCommand {
     /// b ~ N(0, 10²), σ ~ Uniform(0, 10)) takes any --method; the `gap` example, CSV data with
     /// --method bbb, and the digits classifier are Bayes-by-Backprop MLPs.
     Train(Box<TrainArgs>),
-    /// Held-out metrics of a run: rmse, test_log_likelihood (nats per example), coverage_95,
-    /// and for classification accuracy and ece.
+    /// Held-out metrics of a run: test_log_likelihood (nats per example); rmse and coverage_95
+    /// (regression), accuracy, ece, brier_rmse and set_coverage_95 (classification).
     Eval(EvalArgs),
     /// Posterior predictive for new rows (or the held-out rows) as CSV.
     Predict(PredictArgs),
@@ -307,9 +307,12 @@ fn predict(a: PredictArgs, g: &Global) -> anyhow::Result<()> {
 
 fn eval_line(e: &BnnEval) -> String {
     let mut s = format!(
-        "held out {} ({} examples, {} draws): test log-likelihood {:.4} nats/example, rmse {:.4}, 95% coverage {:.3}",
-        e.task, e.examples, e.draws, e.test_log_likelihood, e.rmse, e.coverage_95
+        "held out {} ({} examples, {} draws): test log-likelihood {:.4} nats/example",
+        e.task, e.examples, e.draws, e.test_log_likelihood
     );
+    if let (Some(rmse), Some(cov)) = (e.rmse, e.coverage_95) {
+        s.push_str(&format!(", rmse {rmse:.4}, 95% coverage {cov:.3}"));
+    }
     if let (Some(acc), Some(ece)) = (e.accuracy, e.ece) {
         s.push_str(&format!(", accuracy {acc:.4}, ECE {ece:.4}"));
     }

@@ -333,12 +333,12 @@ pub struct BnnSummary {
 
 /// Held-out metrics of a run: `bnn eval`.
 ///
-/// Regression: `rmse` of the predictive mean, `test_log_likelihood` (`ln p(y | x)` of the
-/// Monte-Carlo predictive mixture, nats per example), `coverage_95` (fraction of `y` inside the
-/// predictive central 95% interval). Classification adds `accuracy` and `ece` (10 bins); there
-/// `rmse` is the root Brier score `sqrt(mean_i Σ_k (p_ik - [y_i = k])²)` and `coverage_95` the
-/// fraction of labels inside the smallest set of classes holding 95% of the predictive
-/// probability.
+/// Both tasks: `test_log_likelihood` (`ln p(y | x)` of the Monte-Carlo predictive, nats per
+/// example, not a bound). Regression: `rmse` of the predictive mean and `coverage_95` (fraction
+/// of `y` inside the predictive central 95% interval). Classification: `accuracy`, `ece` (10
+/// bins), `brier_rmse` (the root Brier score `sqrt(mean_i Σ_k (p_ik - [y_i = k])²)`) and
+/// `set_coverage_95` (fraction of labels inside the smallest set of classes holding 95% of the
+/// predictive probability). Figures a task does not have are absent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BnnEval {
     /// `regression` or `classification`.
@@ -347,12 +347,20 @@ pub struct BnnEval {
     pub examples: usize,
     /// Posterior draws per prediction.
     pub draws: usize,
-    /// See the type's documentation.
-    pub rmse: f64,
     /// Nats per example (the predictive log-likelihood, not a bound).
     pub test_log_likelihood: f64,
-    /// See the type's documentation.
-    pub coverage_95: f64,
+    /// Regression only: root mean squared error of the predictive mean.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rmse: Option<f64>,
+    /// Regression only: fraction of targets inside the central 95% predictive interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage_95: Option<f64>,
+    /// Classification only: the root Brier score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brier_rmse: Option<f64>,
+    /// Classification only: fraction of labels inside the smallest 95% class set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_coverage_95: Option<f64>,
     /// Classification only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accuracy: Option<f64>,
@@ -660,11 +668,11 @@ pub fn train(
     if let Some(s) = &samples {
         write_atomic(&run.file("samples.csv"), s.to_csv().as_bytes())?;
     }
-    let eval = evaluate(cfg, &task, &posterior)?;
+    let (eval, class_probs) = evaluate(cfg, &task, &posterior)?;
     if let Some(e) = &eval {
         run.write_json("eval.json", e)?;
     }
-    write_pictures(cfg, &run, &task, &posterior)?;
+    write_pictures(cfg, &run, &task, &posterior, class_probs.as_deref())?;
     let summary = BnnSummary {
         run_dir: run.path().to_path_buf(),
         method: cfg.method,
@@ -757,23 +765,32 @@ fn infer_bbb(
 }
 
 /// Held-out metrics, `None` when nothing is held out.
-fn evaluate(cfg: &BnnRunConfig, task: &BnnTask, posterior: &Posterior) -> Result<Option<BnnEval>> {
+/// The held-out metrics, and for a classifier the predictive probabilities behind them (so the
+/// reliability diagram shows the same draws as eval.json).
+fn evaluate(
+    cfg: &BnnRunConfig,
+    task: &BnnTask,
+    posterior: &Posterior,
+) -> Result<(Option<BnnEval>, Option<Vec<f64>>)> {
     let mut rng = rng_for(cfg.seed, &[0x4556_414c]);
     match (task, posterior) {
-        (BnnTask::Regression(d), _) if d.test_y.is_empty() => Ok(None),
+        (BnnTask::Regression(d), _) if d.test_y.is_empty() => Ok((None, None)),
         (BnnTask::Regression(d), p) => {
             let draws = p.regression_draws(&d.test_x, cfg.eval_draws, &mut rng)?;
             let m = draws.metrics(&d.test_y);
-            Ok(Some(BnnEval {
+            let eval = BnnEval {
                 task: "regression".into(),
                 examples: m.examples,
                 draws: draws.draws(),
-                rmse: m.rmse,
                 test_log_likelihood: m.test_log_likelihood,
-                coverage_95: m.coverage_95,
+                rmse: Some(m.rmse),
+                coverage_95: Some(m.coverage_95),
+                brier_rmse: None,
+                set_coverage_95: None,
                 accuracy: None,
                 ece: None,
-            }))
+            };
+            Ok((Some(eval), None))
         }
         (BnnTask::Classification { test, .. }, Posterior::Mlp(m)) => {
             let labels = test
@@ -782,16 +799,19 @@ fn evaluate(cfg: &BnnRunConfig, task: &BnnTask, posterior: &Posterior) -> Result
             let probs = m.class_probabilities(test.features(), cfg.eval_draws)?;
             let classes = m.config().output();
             let c = class_metrics(&probs, classes, labels);
-            Ok(Some(BnnEval {
+            let eval = BnnEval {
                 task: "classification".into(),
                 examples: c.examples,
                 draws: cfg.eval_draws,
-                rmse: brier_rmse(&probs, classes, labels),
                 test_log_likelihood: c.test_log_likelihood,
-                coverage_95: set_coverage(&probs, classes, labels, 0.95),
+                rmse: None,
+                coverage_95: None,
+                brier_rmse: Some(brier_rmse(&probs, classes, labels)),
+                set_coverage_95: Some(set_coverage(&probs, classes, labels, 0.95)),
                 accuracy: Some(c.accuracy),
                 ece: Some(c.ece),
-            }))
+            };
+            Ok((Some(eval), Some(probs)))
         }
         (BnnTask::Classification { .. }, Posterior::Linear { .. }) => Err(Error::param(
             "method",
@@ -858,6 +878,7 @@ fn write_pictures(
     run: &RunDir,
     task: &BnnTask,
     posterior: &Posterior,
+    class_probs: Option<&[f64]>,
 ) -> Result<()> {
     match (task, posterior) {
         (BnnTask::Regression(d), p) if d.d() == 1 => {
@@ -887,11 +908,15 @@ fn write_pictures(
                 .collect();
             write_band(run, &points, &band, &d.columns[0])
         }
-        (BnnTask::Classification { test, .. }, Posterior::Mlp(m)) => {
-            let labels = test.labels().unwrap_or_default();
-            let probs = m.class_probabilities(test.features(), cfg.eval_draws)?;
-            write_reliability(run, &probs, m.config().output(), labels)
-        }
+        (BnnTask::Classification { test, .. }, Posterior::Mlp(m)) => match class_probs {
+            Some(probs) => write_reliability(
+                run,
+                probs,
+                m.config().output(),
+                test.labels().unwrap_or_default(),
+            ),
+            None => Ok(()),
+        },
         _ => Ok(()),
     }
 }
@@ -1007,10 +1032,10 @@ pub fn open_run(dir: &Path) -> Result<(RunDir, BnnRunConfig, BnnTask, Posterior)
 pub fn eval(dir: &Path, draws: Option<usize>) -> Result<BnnEval> {
     let (_, mut cfg, task, posterior) = open_run(dir)?;
     if let Some(d) = draws {
-        check::positive_count("draws", d)?;
+        check::positive_count("n", d)?;
         cfg.eval_draws = d;
     }
-    evaluate(&cfg, &task, &posterior)?.ok_or_else(|| {
+    evaluate(&cfg, &task, &posterior)?.0.ok_or_else(|| {
         Error::data(
             dir.display().to_string(),
             "the run holds nothing out (train with --test-fraction above 0)",
