@@ -25,7 +25,7 @@ use clap::{Parser, Subcommand};
 /// Debian's dataset-fashion-mnist package. Training writes a run directory (config.json,
 /// metrics.jsonl, model.safetensors, pictures, report.html) that `sample` and `eval` take.
 #[derive(Debug, Parser)]
-#[command(name = "helmholtz", version, about, long_about = None, propagate_version = true)]
+#[command(name = "helmholtz", version, propagate_version = true)]
 struct Cli {
     #[command(flatten)]
     global: common::Global,
@@ -57,7 +57,8 @@ enum Family {
     /// Generative adversarial nets (Parzen log-likelihood, mode coverage, Fréchet distance).
     #[command(subcommand)]
     Gan(gan::GanCommand),
-    /// Bayesian regression: SVI with a mean-field guide, SGLD, SGHMC (posterior and 95% band).
+    /// Bayesian regression and neural networks: SVI, Bayes by Backprop, SGLD, SGHMC (posterior,
+    /// 95% band, calibration).
     #[command(subcommand)]
     Bnn(bnn::BnnCommand),
 }
