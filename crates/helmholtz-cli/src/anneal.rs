@@ -102,6 +102,12 @@ pub struct AnnealArgs {
     /// with total rate 0.01].
     #[arg(long, value_name = "B0:B1")]
     beta_range: Option<String>,
+
+    /// Order in which a sweep visits the spins: `random` (a fresh permutation every sweep),
+    /// `sequential` (0, 1, ..., as dwave-samplers), or `auto` (random for problems without
+    /// fields, where a fixed order can cycle; sequential otherwise).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "sequential", "random"])]
+    order: String,
 }
 
 /// Run an `anneal` subcommand.
@@ -154,6 +160,7 @@ fn anneal_config(a: &AnnealArgs, g: &Global) -> anyhow::Result<AnnealConfig> {
         schedule: a.schedule.parse::<AnnealSchedule>()?,
         beta_range: a.beta_range.as_deref().map(beta_range).transpose()?,
         seed: g.seed(),
+        order: a.order.parse()?,
     })
 }
 

@@ -17,6 +17,7 @@
 //! `betas`: `[sweeps]`; per read a state `[n]` of ±1; `energies`: `[reads]`.
 
 use rand::rngs::Xoshiro256PlusPlus;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use super::lanes::{LANES, Lane, LaneRng, lane_fields, random_spins, sweep};
 use super::problem::IsingProblem;
 use crate::error::{Error, Result, check};
+use crate::keywords::keywords;
 use crate::rng::derive_seed;
 use crate::sampling::{Schedule, metropolis_acceptance};
 use crate::train::Progress;
@@ -33,6 +35,8 @@ const MAX_EXPONENT: f64 = 36.736_800_569_677_1;
 
 /// Stream id of the reads under the user seed.
 const READ_STREAM: u64 = 0x7265_6164;
+/// Stream of the random spin orders of a batch of reads.
+const ORDER_STREAM: u64 = 0x4f52_4445;
 
 /// How the temperature falls.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -83,7 +87,33 @@ pub struct AnnealConfig {
     pub beta_range: Option<(f64, f64)>,
     /// Seed of every random choice.
     pub seed: u64,
+    /// The order in which a sweep visits the spins.
+    #[serde(default)]
+    pub order: SpinOrder,
 }
+
+/// The order in which a sweep visits the spins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum SpinOrder {
+    /// `Random` for uniform problems (no fields, every spin with the same degree, every
+    /// coupling of the same size: rings, lattices, complete graphs), `Sequential` otherwise.
+    /// On a uniform problem a fixed order can lock the reads into a cycle (a 64-node ring:
+    /// sequential cut 42 of 64, random 64 in 95 of 100 reads); on irregular ones (random
+    /// graphs) sequential sweeps are as good or better and about a quarter faster.
+    #[default]
+    Auto,
+    /// Spins 0, 1, ..., n - 1 in every sweep (dwave-samplers' order).
+    Sequential,
+    /// A fresh random permutation in every sweep (shared by the reads of one SIMD batch).
+    Random,
+}
+
+keywords!(SpinOrder, "order", {
+    Auto => "auto",
+    Sequential => "sequential",
+    Random => "random",
+});
 
 impl Default for AnnealConfig {
     /// 1,000 sweeps (dwave-samplers' default), 100 reads, geometric, derived beta range.
@@ -94,6 +124,7 @@ impl Default for AnnealConfig {
             schedule: AnnealSchedule::Geometric,
             beta_range: None,
             seed: 0,
+            order: SpinOrder::Auto,
         }
     }
 }
@@ -133,6 +164,7 @@ impl AnnealConfig {
             seed: self.seed,
             schedule,
             betas,
+            order: self.order,
         })
     }
 }
@@ -144,6 +176,7 @@ pub struct Annealer {
     seed: u64,
     schedule: Schedule,
     betas: Vec<f64>,
+    order: SpinOrder,
 }
 
 /// What a batch of reads found.
@@ -263,14 +296,40 @@ impl Annealer {
             .as_ref()
             .map_or(0.0, |&(_, l)| p.energy_unchecked(&lane_state(&s, l)));
         let mut moved = [0.0; LANES];
+        let random = match self.order {
+            SpinOrder::Random => true,
+            SpinOrder::Sequential => false,
+            SpinOrder::Auto => is_uniform(p),
+        };
+        let mut order: Vec<u32> = (0..p.len() as u32).collect();
+        let mut order_rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
+            self.seed,
+            &[ORDER_STREAM, first as u64],
+        ));
         for &beta in &self.betas {
-            sweep(p, &mut s, &mut f, &mut rng, beta, &mut moved);
+            if random {
+                order.shuffle(&mut order_rng);
+            }
+            sweep(p, &mut s, &mut f, &mut rng, beta, &mut moved, &order);
             if let Some((t, l)) = trace.as_mut() {
                 t.push(start + moved[*l]);
             }
         }
         s
     }
+}
+
+/// No fields, the same degree at every spin and the same coupling magnitude on every edge.
+fn is_uniform(p: &IsingProblem) -> bool {
+    let mut degree = vec![0usize; p.len()];
+    for &(i, j, _) in p.edges() {
+        degree[i as usize] += 1;
+        degree[j as usize] += 1;
+    }
+    let size = p.edges().first().map_or(0.0, |e| e.2.abs());
+    p.fields().iter().all(|&h| h == 0.0)
+        && degree.iter().all(|&d| d == degree[0])
+        && p.edges().iter().all(|e| e.2.abs() == size)
 }
 
 /// The spins of lane `l`.

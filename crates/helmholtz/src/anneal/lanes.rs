@@ -117,10 +117,12 @@ fn decide(
 }
 
 multiversion! {
-    /// One Metropolis sweep over all spins at `beta`; adds each lane's accepted `dE` to `moved`.
-    pub(crate) fn sweep(p: &IsingProblem, s: &mut [Lane], f: &mut [Lane], rng: &mut LaneRng, beta: f64, moved: &mut [f64; LANES]) {
+    /// One Metropolis sweep over the spins in `order` at `beta`; adds each lane's accepted `dE`
+    /// to `moved`.
+    pub(crate) fn sweep(p: &IsingProblem, s: &mut [Lane], f: &mut [Lane], rng: &mut LaneRng, beta: f64, moved: &mut [f64; LANES], order: &[u32]) {
         let mut total = *moved;
-        for i in 0..s.len() {
+        for &i in order {
+            let i = i as usize;
             let u = rng.uniform();
             let (step, de) = decide(&s[i].0, &f[i].0, &u, beta);
             for l in 0..LANES {

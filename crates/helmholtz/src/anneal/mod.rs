@@ -43,7 +43,7 @@ mod read;
 mod run;
 mod tsp;
 
-pub use annealer::{AnnealConfig, AnnealOutcome, AnnealSchedule, Annealer};
+pub use annealer::{AnnealConfig, AnnealOutcome, AnnealSchedule, Annealer, SpinOrder};
 pub use maxcut::MaxCut;
 pub use problem::{IsingProblem, MAX_SPINS};
 pub use qubo::{Qubo, bits_to_spins, spins_to_bits};
