@@ -17,6 +17,35 @@ use crate::io::{Position, RunDir, utc_timestamp};
 use crate::report::write_run_report;
 use crate::train::{Fit, Progress, Silent, Trainer, discard_if_unsaved};
 
+/// A family's run configuration: its `XxxParams` (how the model trains) with the data and
+/// evaluation settings beside them. Implemented with [`run_config!`](crate::run::run_config)
+/// for a struct with a `params` field.
+pub trait RunConfig: Serialize + DeserializeOwned + Clone {
+    /// The training parameters, the part that `XxxParams::fit` takes.
+    type Params: Trainable;
+    /// The training parameters.
+    fn params(&self) -> &Self::Params;
+    /// The same, to change the number of epochs on resume.
+    fn params_mut(&mut self) -> &mut Self::Params;
+}
+
+/// `run_config!(RbmRunConfig, RbmParams)`: [`RunConfig`] for a struct whose `params` field
+/// holds the training parameters.
+macro_rules! run_config {
+    ($config:ty, $params:ty) => {
+        impl $crate::run::RunConfig for $config {
+            type Params = $params;
+            fn params(&self) -> &$params {
+                &self.params
+            }
+            fn params_mut(&mut self) -> &mut $params {
+                &mut self.params
+            }
+        }
+    };
+}
+pub(crate) use run_config;
+
 /// A trainable family as the run driver sees it: a run configuration, the data it prepares, the
 /// [`Fit`] it trains and the evaluation it reports. Everything else (run directories,
 /// `config.json`, checkpoints, resume, metrics, reports, cleanup, the summary) is the driver's.
@@ -24,9 +53,7 @@ pub trait Family {
     /// The family's name: `config.json`'s `family` and the default run folder `runs/<name>-…`.
     const NAME: &'static str;
     /// Everything that defines a run (saved in `config.json`, inside the [`Envelope`]).
-    type Config: Serialize + DeserializeOwned + Clone;
-    /// How the model is trained: the part of [`Family::Config`] that `XxxParams::fit` takes.
-    type Params: Trainable;
+    type Config: RunConfig;
     /// The data as the family sees them (binarised, standardised, split).
     type Data;
     /// The model together with its training objective and optimiser state.
@@ -34,10 +61,6 @@ pub trait Family {
     /// The final evaluation (`eval.json`).
     type Eval: Serialize;
 
-    /// The training parameters inside `cfg`.
-    fn params(cfg: &Self::Config) -> &Self::Params;
-    /// The same, to change the number of epochs on resume.
-    fn params_mut(cfg: &mut Self::Config) -> &mut Self::Params;
     /// Check `cfg`, load and prepare its data, and fill in the sizes that come from the data.
     /// Runs before the run directory exists, so bad input leaves nothing behind.
     fn prepare(cfg: &mut Self::Config) -> Result<Self::Data>;
@@ -45,7 +68,9 @@ pub trait Family {
     fn train_data(data: &Self::Data) -> &Dataset;
     /// Examples held out of the training data for per-epoch monitoring, if any (never the
     /// test set, which is kept for the final evaluation).
-    fn validation_data(data: &Self::Data) -> Option<&Dataset>;
+    fn validation_data(_data: &Self::Data) -> Option<&Dataset> {
+        None
+    }
     /// A freshly initialised model with its optimiser.
     fn build(cfg: &Self::Config, data: &Self::Data, device: &Device) -> Result<Self::Fit>;
     /// The final evaluation of a trained model; pictures it draws go into `run`.
@@ -92,8 +117,8 @@ pub fn train<F: Family>(
     opts: &RunOptions<'_>,
 ) -> Result<Summary<F::Eval>> {
     let data = F::prepare(&mut cfg)?;
-    let seed = F::params(&cfg).train_config().seed;
-    let device = F::params(&cfg).device_kind().device(seed)?;
+    let seed = cfg.params().train_config().seed;
+    let device = cfg.params().device_kind().device(seed)?;
     let mut fit = F::build(&cfg, &data, &device)?;
     let run = match out {
         Some(p) => RunDir::create(p)?,
@@ -130,13 +155,11 @@ pub fn resume<F: Family>(
                 format!("the run already has {done} epochs; cannot resume to {e}"),
             ));
         }
-        F::params_mut(&mut envelope.config)
-            .train_config_mut()
-            .epochs = e;
+        envelope.config.params_mut().train_config_mut().epochs = e;
     }
     let data = F::prepare(&mut envelope.config)?;
-    let seed = F::params(&envelope.config).train_config().seed;
-    let device = F::params(&envelope.config).device_kind().device(seed)?;
+    let seed = envelope.config.params().train_config().seed;
+    let device = envelope.config.params().device_kind().device(seed)?;
     let mut fit = F::build(&envelope.config, &data, &device)?;
     let pos = crate::train::resume(&mut fit, &run)?;
     if epochs.is_some() {
@@ -253,7 +276,7 @@ fn finish<F: Family>(
     opts: &RunOptions<'_>,
 ) -> Result<Summary<F::Eval>> {
     let mut trainer = Trainer::new(
-        F::params(cfg).train_config().clone(),
+        cfg.params().train_config().clone(),
         device.clone(),
         opts.progress,
     )?

@@ -20,8 +20,9 @@ mod driver;
 mod envelope;
 mod summary;
 
+pub(crate) use driver::run_config;
 pub use driver::{
-    CodesSummary, Family, RunOptions, eval_stem, open, record_eval, record_eval_at,
+    CodesSummary, Family, RunConfig, RunOptions, eval_stem, open, record_eval, record_eval_at,
     register_picture, resume, train, write_codes,
 };
 pub use envelope::Envelope;

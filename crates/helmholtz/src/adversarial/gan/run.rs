@@ -18,7 +18,7 @@ use crate::io::{RunDir, TensorFile};
 use crate::kernels::runtime::DeviceKind;
 use crate::report::{Bars, GridSpec, Shade, image_shape, save_bars, save_examples};
 use crate::rng::rng_for;
-use crate::run::{Family, eval_stem, open, record_eval_at, register_picture};
+use crate::run::{Family, eval_stem, open, record_eval_at, register_picture, run_config};
 use crate::train::Progress;
 
 /// Family name in config.json.
@@ -96,21 +96,14 @@ pub fn prepare_data(cfg: &GanRunConfig) -> Result<PreparedData> {
     Ok(PreparedData { split, validation })
 }
 
+run_config!(GanRunConfig, GanParams);
+
 impl Family for Gan {
     const NAME: &'static str = FAMILY;
     type Config = GanRunConfig;
-    type Params = GanParams;
     type Data = PreparedData;
     type Fit = GanFit;
     type Eval = EvalReport;
-
-    fn params(cfg: &GanRunConfig) -> &GanParams {
-        &cfg.params
-    }
-
-    fn params_mut(cfg: &mut GanRunConfig) -> &mut GanParams {
-        &mut cfg.params
-    }
 
     fn prepare(cfg: &mut GanRunConfig) -> Result<PreparedData> {
         cfg.validate()?;

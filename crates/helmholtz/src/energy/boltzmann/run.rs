@@ -17,7 +17,7 @@ use crate::error::{Result, check};
 use crate::io::{RunDir, TensorFile};
 use crate::report::{Bars, save_bars, write_run_report};
 use crate::rng::rng_for;
-use crate::run::Family;
+use crate::run::{Family, run_config};
 use crate::sampling::Schedule;
 use crate::sampling::integrated_autocorrelation_time;
 use crate::train::Progress;
@@ -69,21 +69,14 @@ pub struct BoltzmannData {
     pub rows: Dataset,
 }
 
+run_config!(BoltzmannRunConfig, BoltzmannParams);
+
 impl Family for BoltzmannMachine {
     const NAME: &'static str = FAMILY;
     type Config = BoltzmannRunConfig;
-    type Params = BoltzmannParams;
     type Data = BoltzmannData;
     type Fit = BoltzmannFit;
     type Eval = BoltzmannEval;
-
-    fn params(cfg: &BoltzmannRunConfig) -> &BoltzmannParams {
-        &cfg.params
-    }
-
-    fn params_mut(cfg: &mut BoltzmannRunConfig) -> &mut BoltzmannParams {
-        &mut cfg.params
-    }
 
     fn prepare(cfg: &mut BoltzmannRunConfig) -> Result<BoltzmannData> {
         let training = training_data(&cfg.source, cfg.params.train.seed)?;
@@ -97,10 +90,6 @@ impl Family for BoltzmannMachine {
 
     fn train_data(data: &BoltzmannData) -> &Dataset {
         &data.rows
-    }
-
-    fn validation_data(_data: &BoltzmannData) -> Option<&Dataset> {
-        None
     }
 
     fn build(

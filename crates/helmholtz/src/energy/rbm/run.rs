@@ -18,7 +18,9 @@ use crate::io::{RunDir, TensorFile};
 use crate::kernels::runtime::DeviceKind;
 use crate::report::{GridSpec, image_shape, save_examples};
 use crate::rng::rng_for;
-use crate::run::{CodesSummary, Family, open, record_eval, register_picture, write_codes};
+use crate::run::{
+    CodesSummary, Family, open, record_eval, register_picture, run_config, write_codes,
+};
 use crate::train::Progress;
 
 /// Family name in config.json.
@@ -122,21 +124,14 @@ pub fn prepare_data(cfg: &RbmRunConfig) -> Result<PreparedData> {
     })
 }
 
+run_config!(RbmRunConfig, RbmParams);
+
 impl Family for Rbm {
     const NAME: &'static str = FAMILY;
     type Config = RbmRunConfig;
-    type Params = RbmParams;
     type Data = PreparedData;
     type Fit = RbmFit;
     type Eval = EvalReport;
-
-    fn params(cfg: &RbmRunConfig) -> &RbmParams {
-        &cfg.params
-    }
-
-    fn params_mut(cfg: &mut RbmRunConfig) -> &mut RbmParams {
-        &mut cfg.params
-    }
 
     fn prepare(cfg: &mut RbmRunConfig) -> Result<PreparedData> {
         cfg.validate()?;

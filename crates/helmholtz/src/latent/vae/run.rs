@@ -18,7 +18,9 @@ use crate::io::{RunDir, TensorFile};
 use crate::kernels::runtime::DeviceKind;
 use crate::report::{GridSpec, Shade, image_shape, save_examples};
 use crate::rng::rng_for;
-use crate::run::{CodesSummary, Family, open, record_eval, register_picture, write_codes};
+use crate::run::{
+    CodesSummary, Family, open, record_eval, register_picture, run_config, write_codes,
+};
 use crate::train::Progress;
 
 /// Family name in config.json.
@@ -183,21 +185,14 @@ fn without_class(data: &Dataset, class: u32) -> Result<Dataset> {
     Ok(data.select(&keep))
 }
 
+run_config!(VaeRunConfig, VaeParams);
+
 impl Family for Vae {
     const NAME: &'static str = FAMILY;
     type Config = VaeRunConfig;
-    type Params = VaeParams;
     type Data = PreparedData;
     type Fit = VaeFit;
     type Eval = EvalReport;
-
-    fn params(cfg: &VaeRunConfig) -> &VaeParams {
-        &cfg.params
-    }
-
-    fn params_mut(cfg: &mut VaeRunConfig) -> &mut VaeParams {
-        &mut cfg.params
-    }
 
     fn prepare(cfg: &mut VaeRunConfig) -> Result<PreparedData> {
         cfg.validate()?;
