@@ -4,9 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use helmholtz::bayes::bbb::{Activation, Prior};
-use helmholtz::bayes::run::{self, BnnData, BnnEval, BnnRunConfig, BnnSummary, Method};
+use helmholtz::bayes::params::{BnnData, BnnRunConfig, Method};
+use helmholtz::bayes::run::{self, Bnn, BnnEval, HeldOut};
 
-use crate::common::{Global, emit, progress_bar};
+use crate::commands::{LoopArgs, print_summary};
+use crate::common::{Global, emit};
 
 /// Bayesian regression and classification: SVI with a mean-field guide, Bayes by Backprop,
 /// SGLD, SGHMC.
@@ -83,20 +85,17 @@ pub struct TrainArgs {
     /// Inference: `svi` (mean-field Gaussian guide, Adam), `bbb` (Bayes by Backprop), `sgld`
     /// or `sghmc`. svi/sgld/sghmc fit the linear regression; bbb fits an MLP (no hidden layer
     /// on `--example seed`).
-    #[arg(long, default_value = "svi", value_parser = ["svi", "bbb", "sgld", "sghmc"])]
+    #[arg(long, default_value = "svi", value_parser = Method::NAMES.to_vec())]
     method: String,
 
     /// SVI: optimisation steps [default: 1000]; SGLD/SGHMC: chain length [default: 50000].
+    /// An epoch (a metrics row and a checkpoint) is 100 SVI or 1000 chain steps.
     #[arg(long, value_name = "N")]
     steps: Option<usize>,
 
     /// Adam learning rate: SVI [default: 0.01]; BBB [default: 0.01, digits 0.001].
     #[arg(long, value_name = "X")]
     lr: Option<f64>,
-
-    /// BBB: passes over the training data [default: seed 1000, gap 3000, CSV 500, digits 10].
-    #[arg(long, value_name = "N")]
-    epochs: Option<usize>,
 
     /// Hidden widths, comma-separated, or `none` for a Bayesian linear model [default: gap 50,
     /// digits 400,400, otherwise none]. svi/sgld/sghmc take at most one (tanh) hidden layer.
@@ -187,11 +186,13 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 10, value_name = "N")]
     thin: usize,
 
-    /// Mini-batch size; gradients are scaled to the full data set [default: all rows; BBB: seed
-    /// 100, gap 200, CSV 64, digits 100]. (SGHMC here does not correct for the gradient noise,
-    /// so small batches widen its posterior.)
-    #[arg(long, value_name = "N")]
-    batch_size: Option<usize>,
+    /// --epochs (BBB: passes over the training data [default: seed 1000, gap 3000, CSV 500,
+    /// digits 10]; svi/sgld/sghmc take --steps), --batch-size (gradients are scaled to the
+    /// full data set [default: all rows; BBB: seed 100, gap 200, CSV 64, digits 100]; SGHMC
+    /// here does not correct for the gradient noise, so small batches widen its posterior),
+    /// --resume, --no-eval.
+    #[command(flatten)]
+    train: LoopArgs,
 }
 
 /// Run a `bnn` subcommand.
@@ -222,45 +223,59 @@ fn config(a: &TrainArgs, g: &Global) -> anyhow::Result<BnnRunConfig> {
     };
     let method: Method = a.method.parse()?;
     let mut cfg = BnnRunConfig::new(data, method);
-    cfg.seed = g.seed();
-    cfg.posterior_samples = a.samples;
+    let p = &mut cfg.params;
+    p.train.seed = g.seed();
+    if method != Method::Bbb && a.train.epochs.is_some() {
+        anyhow::bail!(helmholtz::Error::param(
+            "epochs",
+            "svi, sgld and sghmc count --steps (an epoch is a block of 100 or 1000 steps)",
+        ));
+    }
+    p.train.epochs = a.train.epochs.unwrap_or(p.train.epochs);
+    p.posterior_samples = a.samples;
     cfg.eval_draws = a.eval_draws;
     cfg.test_fraction = a.test_fraction;
-    cfg.svi.lr = a.lr.unwrap_or(cfg.svi.lr);
-    cfg.bbb.lr = a.lr;
-    cfg.bbb.epochs = a.epochs;
-    cfg.bbb.batch_size = a.batch_size;
-    cfg.bbb.hidden = a.hidden.as_deref().map(parse_hidden).transpose()?;
-    cfg.bbb.activation = a
-        .activation
-        .as_deref()
-        .map(str::parse::<Activation>)
-        .transpose()?;
-    cfg.bbb.weight_prior = a.prior.as_deref().map(str::parse::<Prior>).transpose()?;
-    cfg.bbb.bias_prior = a
-        .bias_prior
-        .as_deref()
-        .map(str::parse::<Prior>)
-        .transpose()?
-        .or(cfg.bbb.weight_prior.filter(|_| cfg.data != BnnData::Seed));
-    cfg.bbb.local_reparam = !a.no_local_reparam;
-    cfg.bbb.init_std = a.init_std;
-    cfg.svi.lr_final = a.lr_final;
-    cfg.svi.particles = a.particles;
-    if method == Method::Svi {
-        cfg.svi.steps = a.steps.unwrap_or(cfg.svi.steps);
-        cfg.svi.batch_size = a.batch_size;
-    } else {
-        cfg.chain.steps = a.steps.unwrap_or(cfg.chain.steps);
-        cfg.chain.batch_size = a.batch_size;
+    if let Some(h) = a.hidden.as_deref() {
+        p.hidden = parse_hidden(h)?;
     }
-    cfg.chain.burn_in = a.burn_in;
-    cfg.chain.thin = a.thin;
-    cfg.sgld.a = a.step_size.unwrap_or(cfg.sgld.a);
-    cfg.sgld.b = a.step_offset;
-    cfg.sgld.gamma = a.step_decay;
-    cfg.sghmc.lr = a.step_size.unwrap_or(cfg.sghmc.lr);
-    cfg.sghmc.friction = a.friction;
+    p.svi.lr = a.lr.unwrap_or(p.svi.lr);
+    p.bbb.lr = a.lr.unwrap_or(p.bbb.lr);
+    if let Some(act) = a.activation.as_deref() {
+        p.bbb.activation = act.parse::<Activation>()?;
+    }
+    if let Some(prior) = a.prior.as_deref() {
+        p.bbb.weight_prior = prior.parse::<Prior>()?;
+        if cfg.data != BnnData::Seed {
+            p.bbb.bias_prior = p.bbb.weight_prior;
+        }
+    }
+    if let Some(prior) = a.bias_prior.as_deref() {
+        p.bbb.bias_prior = prior.parse::<Prior>()?;
+    }
+    p.bbb.local_reparam = !a.no_local_reparam;
+    p.bbb.init_std = a.init_std;
+    p.svi.lr_final = a.lr_final;
+    p.svi.particles = a.particles;
+    match method {
+        Method::Svi => {
+            p.svi.steps = a.steps.unwrap_or(p.svi.steps);
+            p.svi.batch_size = a.train.batch_size;
+        }
+        Method::Bbb => p.train.batch_size = a.train.batch_size.unwrap_or(p.train.batch_size),
+        Method::Sgld | Method::Sghmc => {
+            p.chain.steps = a.steps.unwrap_or(p.chain.steps);
+            p.chain.batch_size = a.train.batch_size;
+        }
+    }
+    p.chain.burn_in = a.burn_in;
+    p.chain.thin = a.thin;
+    p.sgld.a = a.step_size.unwrap_or(p.sgld.a);
+    p.sgld.b = a.step_offset;
+    p.sgld.gamma = a.step_decay;
+    p.sghmc.lr = a.step_size.unwrap_or(p.sghmc.lr);
+    p.sghmc.friction = a.friction;
+    p.sync_epochs();
+    cfg.validate()?;
     Ok(cfg)
 }
 
@@ -282,16 +297,19 @@ fn parse_hidden(s: &str) -> anyhow::Result<Vec<usize>> {
 }
 
 fn train(a: TrainArgs, g: &Global) -> anyhow::Result<()> {
-    let cfg = config(&a, g)?;
-    cfg.validate()?;
-    let bar = progress_bar();
-    let s = run::train(&cfg, g.out.as_deref(), &bar)?;
-    emit(g.json, &human(&s), &json(&s))
+    let s = crate::commands::train::<Bnn>(
+        g,
+        a.train.resume.as_deref(),
+        a.train.epochs,
+        a.train.no_eval,
+        || config(&a, g),
+    )?;
+    print_summary(g.json, &s, summary_lines)
 }
 
 fn eval(a: EvalArgs, g: &Global) -> anyhow::Result<()> {
     let e = run::eval(&a.run, a.n)?;
-    emit(g.json, &eval_line(&e), &e)
+    emit(g.json, &held_out_line(&e), &e)
 }
 
 fn predict(a: PredictArgs, g: &Global) -> anyhow::Result<()> {
@@ -305,10 +323,10 @@ fn predict(a: PredictArgs, g: &Global) -> anyhow::Result<()> {
     emit(g.json, &line, &p)
 }
 
-fn eval_line(e: &BnnEval) -> String {
+fn held_out_line(e: &HeldOut) -> String {
     let mut s = format!(
-        "held out {} ({} examples, {} draws): test log-likelihood {:.4} nats/example",
-        e.task, e.examples, e.draws, e.test_log_likelihood
+        "held out ({} examples, {} draws): test log-likelihood {:.4} nats/example",
+        e.examples, e.draws, e.test_log_likelihood
     );
     if let (Some(rmse), Some(cov)) = (e.rmse, e.coverage_95) {
         s.push_str(&format!(", rmse {rmse:.4}, 95% coverage {cov:.3}"));
@@ -319,57 +337,20 @@ fn eval_line(e: &BnnEval) -> String {
     s
 }
 
-fn human(s: &BnnSummary) -> String {
-    let mut out = format!(
-        "{:?} posterior ({} draws, {:.2} s) -> {}\n",
-        s.method,
-        s.draws,
-        s.seconds,
-        s.run_dir.display()
-    );
-    for p in &s.posterior {
+/// The posterior table (from `posterior_draws` draws) and the held-out line.
+fn summary_lines(e: &BnnEval) -> String {
+    let mut out = String::new();
+    if !e.posterior.is_empty() {
+        out.push_str(&format!("posterior ({} draws):\n", e.posterior_draws));
+    }
+    for p in &e.posterior {
         out.push_str(&format!(
             "  {:<10} mean {:>9.4}  std {:>8.4}  95% [{:.4}, {:.4}]\n",
             p.name, p.mean, p.std, p.q025, p.q975
         ));
     }
-    match (s.final_loss, s.method) {
-        (Some(l), Method::Bbb) => {
-            out.push_str(&format!("  final free energy {l:.4} nats per example\n"))
-        }
-        (Some(l), _) => out.push_str(&format!("  final -ELBO {l:.2} nats (whole data set)\n")),
-        _ => {}
-    }
-    if let Some(e) = &s.eval {
-        out.push_str(&format!("  {}\n", eval_line(e)));
+    if let Some(h) = &e.held_out {
+        out.push_str(&held_out_line(h));
     }
     out.trim_end().to_string()
-}
-
-fn json(s: &BnnSummary) -> serde_json::Value {
-    let mut obj = serde_json::Map::new();
-    obj.insert("run_dir".into(), s.run_dir.display().to_string().into());
-    obj.insert(
-        "method".into(),
-        serde_json::to_value(s.method).unwrap_or_default(),
-    );
-    for p in &s.posterior {
-        obj.insert(format!("{}_mean", p.name), p.mean.into());
-        obj.insert(format!("{}_std", p.name), p.std.into());
-    }
-    if let Some(l) = s.final_loss {
-        obj.insert("final_loss".into(), l.into());
-    }
-    obj.insert("seconds".into(), s.seconds.into());
-    obj.insert("draws".into(), s.draws.into());
-    if let Some(serde_json::Value::Object(e)) =
-        s.eval.as_ref().and_then(|e| serde_json::to_value(e).ok())
-    {
-        for (k, v) in e {
-            if k != "draws" {
-                obj.insert(k, v);
-            }
-        }
-    }
-    serde_json::Value::Object(obj)
 }

@@ -63,12 +63,13 @@ pub struct LoopArgs {
     #[arg(long, value_name = "DIR")]
     pub resume: Option<PathBuf>,
 
-    /// Passes over the training data [default: rbm 30, vae 50, gan 100; with --resume, the
-    /// run's own total].
+    /// Passes over the training data [default: rbm 30, vae 50, gan 100, bnn --method bbb per
+    /// example; with --resume, the run's own total].
     #[arg(long, value_name = "N")]
     pub epochs: Option<usize>,
 
-    /// Examples per mini-batch [default: rbm 100, vae 128, gan 64].
+    /// Examples per mini-batch [default: rbm 100, vae 128, gan 64, bnn per example and
+    /// method].
     #[arg(long, value_name = "N")]
     pub batch_size: Option<usize>,
 

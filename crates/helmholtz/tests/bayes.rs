@@ -1,6 +1,8 @@
 //! Bayesian inference: distributions against closed forms, and SVI / SGLD / SGHMC against the
 //! exact conjugate posterior of Bayesian linear regression with known noise.
 
+mod common;
+
 use helmholtz::bayes::distributions::{Bernoulli, Categorical, LogNormal, Normal, Uniform};
 use helmholtz::bayes::linear::{BayesLinear, Noise};
 use helmholtz::bayes::mcmc::{ChainConfig, SghmcParams, StepSchedule, sghmc, sgld};
@@ -417,35 +419,27 @@ fn network_log_joint_gradient_matches_finite_differences() {
 
 #[test]
 fn bbb_linear_model_matches_the_conjugate_posterior() {
-    use helmholtz::bayes::bbb::{BbbConfig, BbbOptim, Prior, Targets, fit};
-    use helmholtz::kernels::runtime::DeviceKind;
-    use helmholtz::train::Silent;
+    use helmholtz::api::Trainable;
+    use helmholtz::bayes::params::{BnnData, BnnParams, Method};
+    use helmholtz::bayes::run::{BnnTask, Posterior, RegressionData};
     // The seed's data and priors (w ~ N(0, 1), b ~ N(0, 10²)); σ is learned, so compare
     // against the closed form at the true σ = 0.5.
     let mut model = BayesLinear::seed_example(&mut StdRng::seed_from_u64(5));
-    let x: Vec<f32> = model.x.iter().map(|&v| v as f32).collect();
-    let cfg = BbbConfig {
-        bias_prior: Prior::Gaussian { sigma: 10.0 },
-        standardize: false,
-        ..BbbConfig::regression(1, Vec::new())
+    let task = BnnTask::Regression(RegressionData {
+        columns: vec!["x".into()],
+        train_x: model.x.clone(),
+        train_y: model.y.clone(),
+        test_x: Vec::new(),
+        test_y: Vec::new(),
+    });
+    let posterior = BnnParams::for_data(&BnnData::Seed, Method::Bbb)
+        .epochs(2000)
+        .seed(11)
+        .fit(&task)
+        .expect("fit");
+    let Posterior::Mlp(mlp) = posterior else {
+        panic!("Bayes by Backprop returns a network");
     };
-    let optim = BbbOptim {
-        epochs: 2000,
-        batch_size: 100,
-        lr: 0.01,
-    };
-    let device = DeviceKind::Cpu.device(11).expect("device");
-    let (mlp, losses) = fit(
-        cfg,
-        &x,
-        Targets::Real(&model.y),
-        &optim,
-        &device,
-        11,
-        &Silent,
-    )
-    .expect("fit");
-    assert!(losses.last().expect("loss").loss < losses[0].loss);
     let s = mlp
         .linear_samples(20_000, &mut StdRng::seed_from_u64(6))
         .expect("linear")
@@ -468,15 +462,20 @@ fn bbb_linear_model_matches_the_conjugate_posterior() {
 
 #[test]
 fn network_posterior_is_wider_in_the_gap_and_calibrated() {
-    use helmholtz::bayes::run::{
-        BnnData, BnnRunConfig, Method, gap_example, open_run, train_quiet,
-    };
+    use helmholtz::bayes::params::{BnnData, BnnRunConfig, Method};
+    use helmholtz::bayes::run::{Bnn, gap_example, open_run};
+    use helmholtz::run::{self, RunOptions};
     let dir = tempfile::tempdir().expect("tempdir");
     let mut cfg = BnnRunConfig::new(BnnData::Gap, Method::Sghmc);
-    cfg.chain.steps = 30_000;
-    cfg.chain.burn_in = 10_000;
-    let summary = train_quiet(&cfg, Some(&dir.path().join("gap"))).expect("train");
-    let eval = summary.eval.expect("held-out metrics");
+    cfg.params.chain.steps = 30_000;
+    cfg.params.chain.burn_in = 10_000;
+    let summary = run::train::<Bnn>(cfg, Some(&dir.path().join("gap")), &RunOptions::default())
+        .expect("train");
+    let eval = summary
+        .eval
+        .expect("evaluation")
+        .held_out
+        .expect("held-out metrics");
     assert!(
         eval.coverage_95.is_some_and(|c| (0.90..=0.99).contains(&c)),
         "held-out 95% coverage {:?}",
@@ -497,4 +496,32 @@ fn network_posterior_is_wider_in_the_gap_and_calibrated() {
         in_gap > 2.0 * on_data,
         "95% band of f: {in_gap} in the gap vs {on_data} on the data"
     );
+}
+
+/// Stop + resume and Ctrl-C + resume give the uninterrupted run's tensors, for every method:
+/// the guide and Adam's moments (SVI), the chain's state, momentum and kept draws (SGLD,
+/// SGHMC), the network and Adam's state (BBB, with a last epoch of fewer steps for the step
+/// methods).
+#[test]
+fn every_method_resumes_bit_for_bit() -> helmholtz::Result<()> {
+    use helmholtz::bayes::params::{BnnData, BnnRunConfig, Method};
+    use helmholtz::bayes::run::Bnn;
+    let mut svi = BnnRunConfig::new(BnnData::Seed, Method::Svi);
+    svi.params.svi.steps = 350;
+    svi.params.svi.batch_size = Some(30);
+    common::check_resume::<Bnn>(svi, 2, 150)?;
+    for method in [Method::Sgld, Method::Sghmc] {
+        let mut chain = BnnRunConfig::new(BnnData::Gap, method);
+        chain.params.chain.steps = 3500;
+        chain.params.chain.burn_in = 1000;
+        chain.params.chain.batch_size = Some(50);
+        common::check_resume::<Bnn>(chain, 2, 1500)?;
+    }
+    let mut bbb = BnnRunConfig::new(BnnData::Gap, Method::Bbb);
+    bbb.params.hidden = vec![8];
+    bbb.params.train.epochs = 4;
+    bbb.params.train.batch_size = 50;
+    common::check_resume::<Bnn>(bbb.clone(), 2, 7)?;
+    bbb.params.bbb.local_reparam = false;
+    common::check_resume::<Bnn>(bbb, 1, 5)
 }

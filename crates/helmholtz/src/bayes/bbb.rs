@@ -30,8 +30,8 @@ use std::path::Path;
 
 use burn::optim::{AdamConfig, AdamState, Optimizer};
 use burn::prelude::*;
+use burn::tensor::TensorData;
 use burn::tensor::activation::{log_sigmoid, log_softmax, relu, softmax, softplus, tanh};
-use burn::tensor::{Distribution, TensorData};
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
@@ -39,11 +39,10 @@ use serde::{Deserialize, Serialize};
 use super::distributions::HALF_LN_2PI;
 use super::model::Samples;
 use super::predictive::RegressionDraws;
-use crate::data::BatchOrder;
 use crate::error::{Error, Result, check};
 use crate::io::TensorFile;
 use crate::kernels::ops;
-use crate::train::Progress;
+use crate::nn::adam_state::{get_adam_states, put_adam_states};
 
 /// A prior over each weight.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -89,7 +88,13 @@ impl Prior {
 
     /// `KL(N(μ, σ²) ‖ prior)` summed over the elements: closed-form for a Gaussian prior,
     /// `ln q(w) - ln p(w)` at the draw `w` (or a fresh one) for the mixture.
-    fn kl(&self, mu: &Tensor<2>, sigma: &Tensor<2>, w: Option<Tensor<2>>) -> Tensor<1> {
+    fn kl<R: Rng + ?Sized>(
+        &self,
+        mu: &Tensor<2>,
+        sigma: &Tensor<2>,
+        w: Option<Tensor<2>>,
+        rng: &mut R,
+    ) -> Tensor<1> {
         match *self {
             Prior::Gaussian { sigma: s } => {
                 let ratio =
@@ -98,9 +103,7 @@ impl Prior {
             }
             Prior::ScaleMixture { pi, sigma1, sigma2 } => {
                 let w = w.unwrap_or_else(|| {
-                    let eps =
-                        Tensor::random(mu.shape(), Distribution::Normal(0.0, 1.0), &mu.device());
-                    mu.clone() + sigma.clone() * eps
+                    mu.clone() + sigma.clone() * normals(mu.dims(), rng, &mu.device())
                 });
                 let z = (w.clone() - mu.clone()) / sigma.clone();
                 let log_q = z.powi_scalar(2).mul_scalar(-0.5) - sigma.clone().log() - HALF_LN_2PI;
@@ -285,26 +288,6 @@ impl BbbConfig {
     }
 }
 
-/// Optimisation settings of [`fit`].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct BbbOptim {
-    /// Passes over the training data.
-    pub epochs: usize,
-    /// Examples per mini-batch.
-    pub batch_size: usize,
-    /// Adam learning rate (ε = 1e-8).
-    pub lr: f64,
-}
-
-impl BbbOptim {
-    /// Check the values.
-    pub fn validate(&self) -> Result<()> {
-        check::positive_count("epochs", self.epochs)?;
-        check::positive_count("batch-size", self.batch_size)?;
-        check::positive("lr", self.lr)
-    }
-}
-
 /// Affine scaling of inputs and target: `x' = (x - mean) / std`, `y' = (y - mean) / std`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scaler {
@@ -388,20 +371,26 @@ impl Scaler {
 }
 
 /// Training targets.
-#[derive(Debug, Clone, Copy)]
-pub enum Targets<'a> {
+#[derive(Debug, Clone, PartialEq)]
+pub enum Targets {
     /// Real responses, `[n]`.
-    Real(&'a [f64]),
+    Real(Vec<f64>),
     /// Class labels, `[n]`.
-    Classes(&'a [u32]),
+    Classes(Vec<u32>),
 }
 
-impl Targets<'_> {
-    fn len(&self) -> usize {
+impl Targets {
+    /// Number of targets.
+    pub fn len(&self) -> usize {
         match self {
             Targets::Real(y) => y.len(),
             Targets::Classes(y) => y.len(),
         }
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -430,6 +419,15 @@ pub struct BayesMlp {
 /// `ρ` with `softplus(ρ) = s`.
 fn inverse_softplus(s: f64) -> f64 {
     s + (-(-s).exp_m1()).ln()
+}
+
+/// Standard normal draws of `shape` from the host generator `rng`, on `device`: the noise of
+/// training and prediction comes from the caller's keyed stream, never from a global one.
+fn normals<R: Rng + ?Sized>(shape: [usize; 2], rng: &mut R, device: &Device) -> Tensor<2> {
+    let v = (0..shape[0] * shape[1])
+        .map(|_| rng.sample::<f32, _>(StandardNormal))
+        .collect();
+    tensor(v, shape[0], shape[1], device)
 }
 
 /// A host `[rows, cols]` buffer on `device`.
@@ -502,14 +500,14 @@ impl BayesMlp {
 
     /// The network under one weight draw (prediction: whole weights sampled, so one draw is
     /// one function) or, for training, the sampled output and the KL of the weights.
-    fn forward(
+    fn forward<R: Rng + ?Sized>(
         &self,
         p: &[Tensor<2>],
         x: Tensor<2>,
         train: bool,
+        rng: &mut R,
     ) -> (Tensor<2>, Option<Tensor<1>>) {
         let device = x.device();
-        let normal = Distribution::Normal(0.0, 1.0);
         let mut h = x;
         let mut kl: Option<Tensor<1>> = None;
         let layers = self.layers();
@@ -520,16 +518,16 @@ impl BayesMlp {
                 let mean = h.clone().matmul(wm.clone()) + bm.clone();
                 let var = h.clone().powi_scalar(2).matmul(ws.clone().powi_scalar(2))
                     + bs.clone().powi_scalar(2);
-                let eps = Tensor::random(mean.shape(), normal, &device);
+                let eps = normals(mean.dims(), rng, &device);
                 (mean + var.sqrt() * eps, None, None)
             } else {
-                let w = wm.clone() + ws.clone() * Tensor::random(wm.shape(), normal, &device);
-                let b = bm.clone() + bs.clone() * Tensor::random(bm.shape(), normal, &device);
+                let w = wm.clone() + ws.clone() * normals(wm.dims(), rng, &device);
+                let b = bm.clone() + bs.clone() * normals(bm.dims(), rng, &device);
                 (h.matmul(w.clone()) + b.clone(), Some(w), Some(b))
             };
             if train {
-                let term =
-                    self.config.weight_prior.kl(wm, &ws, w) + self.config.bias_prior.kl(bm, &bs, b);
+                let term = self.config.weight_prior.kl(wm, &ws, w, rng)
+                    + self.config.bias_prior.kl(bm, &bs, b, rng);
                 kl = Some(match kl {
                     Some(k) => k + term,
                     None => term,
@@ -542,16 +540,17 @@ impl BayesMlp {
 
     /// Negative log-likelihood per example `[B, 1]` and the noise KL for regression targets
     /// `y` (`[B, 1]`, scaled units).
-    fn gaussian_nll(
+    fn gaussian_nll<R: Rng + ?Sized>(
         &self,
         p: &[Tensor<2>],
         f: Tensor<2>,
         y: Tensor<2>,
         noise_max: f64,
+        rng: &mut R,
     ) -> (Tensor<2>, Tensor<1>) {
         let k = 4 * self.layers();
         let s = softplus(p[k + 1].clone(), 1.0);
-        let eps = Tensor::random([1, 1], Distribution::Normal(0.0, 1.0), &f.device());
+        let eps = normals([1, 1], rng, &f.device());
         let u = p[k].clone() + s.clone() * eps.clone();
         let kl = (eps.powi_scalar(2).mul_scalar(-0.5)
             - s.log()
@@ -566,18 +565,19 @@ impl BayesMlp {
     }
 
     /// One free-energy evaluation on a batch: `(loss, nll per example, KL / N)`.
-    fn free_energy(
+    fn free_energy<R: Rng + ?Sized>(
         &self,
         p: &[Tensor<2>],
         x: Tensor<2>,
         batch: &BatchTargets,
         n: usize,
+        rng: &mut R,
     ) -> (Tensor<1>, Tensor<1>, Tensor<1>) {
-        let (out, kl) = self.forward(p, x, true);
+        let (out, kl) = self.forward(p, x, true, rng);
         let mut kl = kl.unwrap_or_else(|| Tensor::zeros([1], &out.device()));
         let nll = match (batch, self.config.likelihood) {
             (BatchTargets::Real(y), Likelihood::Gaussian { noise_max }) => {
-                let (nll, noise_kl) = self.gaussian_nll(p, out, y.clone(), noise_max);
+                let (nll, noise_kl) = self.gaussian_nll(p, out, y.clone(), noise_max, rng);
                 kl = kl + noise_kl;
                 nll.mean()
             }
@@ -613,7 +613,7 @@ impl BayesMlp {
         ));
         let (mut f, mut sigma) = (Vec::with_capacity(draws * n), Vec::with_capacity(draws));
         for _ in 0..draws {
-            let (out, _) = self.forward(&self.params, xt.clone(), false);
+            let (out, _) = self.forward(&self.params, xt.clone(), false, rng);
             f.extend(
                 ops::to_f64_vec(out)
                     .into_iter()
@@ -625,9 +625,14 @@ impl BayesMlp {
         Ok(RegressionDraws { n, f, sigma })
     }
 
-    /// Predictive class probabilities `[n, classes]`: the mean over `draws` weight draws of the
-    /// softmax, for the rows of `x` (`[n, in]`).
-    pub fn class_probabilities(&self, x: &[f32], draws: usize) -> Result<Vec<f64>> {
+    /// Predictive class probabilities `[n, classes]`: the mean over `draws` weight draws (from
+    /// `rng`) of the softmax, for the rows of `x` (`[n, in]`).
+    pub fn class_probabilities(
+        &self,
+        x: &[f32],
+        draws: usize,
+        rng: &mut impl Rng,
+    ) -> Result<Vec<f64>> {
         let Likelihood::Categorical { classes } = self.config.likelihood else {
             return Err(Error::param("model", "is a regression, not a classifier"));
         };
@@ -638,7 +643,7 @@ impl BayesMlp {
             let xt = tensor(chunk.to_vec(), chunk.len() / d, d, &self.device());
             let mut sum: Option<Tensor<2>> = None;
             for _ in 0..draws {
-                let p = softmax(self.forward(&self.params, xt.clone(), false).0, 1);
+                let p = softmax(self.forward(&self.params, xt.clone(), false, rng).0, 1);
                 sum = Some(match sum {
                     Some(s) => s + p,
                     None => p,
@@ -709,7 +714,11 @@ impl BayesMlp {
 
     /// Load what [`BayesMlp::save`] wrote.
     pub fn load(path: &Path, device: &Device) -> Result<Self> {
-        let file = TensorFile::load(path)?;
+        Self::from_file(&TensorFile::load(path)?, device, path)
+    }
+
+    /// The model in `file` (what [`BayesMlp::to_file`] made); `path` names it in errors.
+    pub fn from_file(file: &TensorFile, device: &Device, path: &Path) -> Result<Self> {
         let meta = file.metadata.get("bbb").ok_or_else(|| {
             Error::bad_file(path, "no `bbb` metadata: not a Bayes-by-Backprop model")
         })?;
@@ -763,7 +772,7 @@ enum BatchTargets {
 }
 
 fn batch_targets(
-    targets: Targets,
+    targets: &Targets,
     idx: &[usize],
     scaler: &Scaler,
     classes: usize,
@@ -788,7 +797,7 @@ fn batch_targets(
 }
 
 /// Check that `targets` suit `config` and the `n` rows of `x`.
-fn check_targets(config: &BbbConfig, x: &[f32], targets: Targets) -> Result<usize> {
+fn check_targets(config: &BbbConfig, x: &[f32], targets: &Targets) -> Result<usize> {
     let d = config.input;
     if !x.len().is_multiple_of(d) || x.len() / d != targets.len() {
         return Err(Error::data(
@@ -829,90 +838,146 @@ fn check_targets(config: &BbbConfig, x: &[f32], targets: Targets) -> Result<usiz
     Ok(targets.len())
 }
 
-/// Fit a [`BayesMlp`] of `config` to rows `x` (`[n, input]`, original units) and `targets` by
-/// Adam on the free energy; `device` should be seeded (its random ops draw the `ε`s).
-/// `on_epoch` sees every epoch's loss.
-pub fn fit(
-    config: BbbConfig,
-    x: &[f32],
+/// Bayes by Backprop in progress: the model, Adam's state (ε = 1e-8) and the training rows,
+/// one [`BbbTrainer::step`] (a mini-batch) at a time, its `ε`s drawn from the step's own
+/// generator.
+#[derive(Clone)]
+pub struct BbbTrainer {
+    model: BayesMlp,
+    states: Vec<Option<AdamState<2>>>,
+    /// Scaled inputs `[n, in]`.
+    xs: Vec<f32>,
     targets: Targets,
-    optim: &BbbOptim,
-    device: &Device,
-    seed: u64,
-    progress: &dyn Progress,
-) -> Result<(BayesMlp, Vec<EpochLoss>)> {
-    config.validate()?;
-    optim.validate()?;
-    let n = check_targets(&config, x, targets)?;
-    let d = config.input;
-    let scaler = if config.standardize {
-        let y = match targets {
-            Targets::Real(y) => y,
-            Targets::Classes(_) => &[],
+}
+
+impl BbbTrainer {
+    /// A fresh model of `config` for rows `x` (`[n, input]`, original units) and `targets`:
+    /// the scaler is fitted to them (when `config.standardize`) and the means drawn from `seed`.
+    pub fn new(
+        config: BbbConfig,
+        x: &[f32],
+        targets: Targets,
+        device: &Device,
+        seed: u64,
+    ) -> Result<Self> {
+        config.validate()?;
+        check_targets(&config, x, &targets)?;
+        let scaler = if config.standardize {
+            let y: &[f64] = match &targets {
+                Targets::Real(y) => y,
+                Targets::Classes(_) => &[],
+            };
+            Scaler::fit(x, config.input, y)
+        } else {
+            Scaler::identity(config.input)
         };
-        Scaler::fit(x, d, y)
-    } else {
-        Scaler::identity(d)
-    };
-    let xs = scaler.inputs(x);
-    let mut rng = crate::rng::rng_for(seed, &[0x4242_4249]);
-    let mut model = BayesMlp::new(config, scaler, device, &mut rng)?;
-    let classes = model.config.output();
-    let adam = AdamConfig::new().with_epsilon(1e-8).build();
-    let mut states: Vec<Option<AdamState<2>>> = vec![None; model.params.len()];
-    let batch = optim.batch_size.min(n);
-    let mut history = Vec::with_capacity(optim.epochs);
-    progress.start("bbb", optim.epochs as u64);
-    for epoch in 1..=optim.epochs {
-        let order = BatchOrder::new(n, batch, seed, epoch);
-        let (mut loss_sum, mut nll_sum, mut kl_sum) = (0.0, 0.0, 0.0);
-        for b in 0..order.len() {
-            let idx = order.batch(b);
-            let rows: Vec<f32> = idx
-                .iter()
-                .flat_map(|&i| xs[i * d..(i + 1) * d].iter().copied())
-                .collect();
-            let xt = tensor(rows, idx.len(), d, device);
-            let yt = batch_targets(targets, idx, &model.scaler, classes, device);
-            let tracked: Vec<Tensor<2>> = model
-                .params
-                .iter()
-                .map(|p| p.clone().autodiff().require_grad())
-                .collect();
-            let (loss, nll, kl) = model.free_energy(&tracked, xt, &yt, n);
-            let grads = loss.clone().backward();
-            for ((p, t), s) in model.params.iter_mut().zip(&tracked).zip(states.iter_mut()) {
-                let g = t
-                    .grad(&grads)
-                    .ok_or_else(|| Error::Internal("a BBB parameter got no gradient".into()))?;
-                let (next, st) = adam.step(optim.lr, p.clone(), g, s.take());
-                *p = next;
-                *s = st;
-            }
-            let scalar = |t: Tensor<1>| f64::from(t.without_autodiff().into_scalar::<f32>());
-            loss_sum += scalar(loss);
-            nll_sum += scalar(nll);
-            kl_sum += scalar(kl);
-        }
-        let batches = order.len() as f64;
-        let row = EpochLoss {
-            epoch,
-            loss: loss_sum / batches,
-            nll: nll_sum / batches,
-            kl: kl_sum / batches,
-        };
-        if !row.loss.is_finite() {
-            return Err(Error::Diverged {
-                epoch,
-                batch: order.len(),
-                what: "the Bayes-by-Backprop free energy".into(),
-                kept: None,
-            });
-        }
-        progress.advance(1);
-        progress.message(format!("free energy {:.4} nats/example", row.loss));
-        history.push(row);
+        let xs = scaler.inputs(x);
+        let mut rng = crate::rng::rng_for(seed, &[0x4242_4249]);
+        let model = BayesMlp::new(config, scaler, device, &mut rng)?;
+        Ok(Self {
+            states: vec![None; model.params.len()],
+            model,
+            xs,
+            targets,
+        })
     }
-    progress.finish();
-    Ok((model, history))
+
+    /// Training rows.
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// True without training rows (never, once built).
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    /// The model as it stands.
+    pub fn model(&self) -> &BayesMlp {
+        &self.model
+    }
+
+    /// One Adam step of rate `lr` on the free energy of the rows `idx`, its noise drawn from
+    /// `rng`: `[loss, nll, kl]` (nats per example, before the step).
+    pub fn step(&mut self, idx: &[usize], lr: f64, rng: &mut impl Rng) -> Result<[f64; 3]> {
+        let device = self.model.device();
+        let d = self.model.config.input;
+        let n = self.len();
+        let rows: Vec<f32> = idx
+            .iter()
+            .flat_map(|&i| self.xs[i * d..(i + 1) * d].iter().copied())
+            .collect();
+        let xt = tensor(rows, idx.len(), d, &device);
+        let classes = self.model.config.output();
+        let yt = batch_targets(&self.targets, idx, &self.model.scaler, classes, &device);
+        let tracked: Vec<Tensor<2>> = self
+            .model
+            .params
+            .iter()
+            .map(|p| p.clone().autodiff().require_grad())
+            .collect();
+        let (loss, nll, kl) = self.model.free_energy(&tracked, xt, &yt, n, rng);
+        let grads = loss.clone().backward();
+        let adam = AdamConfig::new().with_epsilon(1e-8).build();
+        for ((p, t), s) in self
+            .model
+            .params
+            .iter_mut()
+            .zip(&tracked)
+            .zip(self.states.iter_mut())
+        {
+            let g = t
+                .grad(&grads)
+                .ok_or_else(|| Error::Internal("a BBB parameter got no gradient".into()))?;
+            let (next, st) = adam.step(lr, p.clone(), g, s.take());
+            *p = next;
+            *s = st;
+        }
+        let scalar = |t: Tensor<1>| f64::from(t.without_autodiff().into_scalar::<f32>());
+        Ok([scalar(loss), scalar(nll), scalar(kl)])
+    }
+
+    /// Adam's state as a checkpoint (`adam.moment_{1,2}.<parameter>`, `adam.time`).
+    pub fn optimizer_file(&self) -> TensorFile {
+        let mut file = TensorFile::default();
+        let names = self.model.param_names();
+        put_adam_states(&mut file, &names, &self.states, "adam.time", |_| false);
+        file
+    }
+
+    /// Restore the model (`model`) and Adam's state (`optimizer`) of a checkpoint; the paths
+    /// name the files in errors.
+    pub fn load(
+        &mut self,
+        model: &TensorFile,
+        optimizer: &TensorFile,
+        paths: (&Path, &Path),
+    ) -> Result<()> {
+        let device = self.model.device();
+        let loaded = BayesMlp::from_file(model, &device, paths.0)?;
+        if loaded.config != self.model.config {
+            return Err(Error::bad_file(
+                paths.0,
+                "the checkpoint's network differs from the run's configuration",
+            ));
+        }
+        let names = loaded.param_names();
+        let shapes: Vec<[usize; 2]> = loaded.params.iter().map(Tensor::dims).collect();
+        self.states = get_adam_states(
+            optimizer,
+            &names,
+            &shapes,
+            "adam.time",
+            |_| false,
+            &device,
+            paths.1,
+        )?;
+        self.model = loaded;
+        Ok(())
+    }
+
+    /// The trained model.
+    pub fn into_model(self) -> BayesMlp {
+        self.model
+    }
 }

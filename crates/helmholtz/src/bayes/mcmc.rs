@@ -11,8 +11,8 @@
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 
-use super::model::{LogJoint, Samples, check_model, constrain, log_density_unconstrained};
-use super::svi::next_batch;
+use super::model::{LogJoint, Samples, Support, check_model, constrain, log_density_unconstrained};
+use super::svi::Batches;
 use crate::error::{Error, Result, check};
 
 /// The chain's length, burn-in, thinning and mini-batches.
@@ -109,25 +109,70 @@ impl SghmcParams {
     }
 }
 
-/// Shared chain driver: `update(u, grad, t, rng)` moves the state one step.
-fn run_chain(
-    model: &dyn LogJoint,
-    chain: &ChainConfig,
-    rng: &mut impl Rng,
-    mut update: impl FnMut(&mut [f64], &[f64], usize, &mut dyn FnMut() -> f64),
-) -> Result<Samples> {
-    chain.validate()?;
-    let supports = check_model(model)?;
-    let params = model.params();
-    let mut u: Vec<f64> = params.iter().map(|q| q.support.inverse(q.init)).collect();
-    let mut g = vec![0.0; u.len()];
-    let mut values = Vec::new();
-    let mut order = None;
-    let n = model.len();
-    for t in 0..chain.steps {
-        let idx = next_batch(&mut order, n, chain.batch_size.map(|b| b.min(n)), t, rng);
-        let lp = log_density_unconstrained(model, &supports, &u, idx.as_deref(), &mut g);
-        if !lp.is_finite() || g.iter().any(|v| !v.is_finite()) {
+/// How a chain moves: SGLD or SGHMC.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Dynamics {
+    /// Stochastic-gradient Langevin dynamics with this step schedule.
+    Sgld(StepSchedule),
+    /// Stochastic-gradient HMC with these settings.
+    Sghmc(SghmcParams),
+}
+
+impl Dynamics {
+    /// Check the values.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            Dynamics::Sgld(s) => s.validate(),
+            Dynamics::Sghmc(p) => p.validate(),
+        }
+    }
+}
+
+/// A chain in progress: the unconstrained state `u`, SGHMC's momentum `v`, and the states kept
+/// so far (rounded to f32, as they are saved), one [`Chain::step`] at a time.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    supports: Vec<Support>,
+    names: Vec<String>,
+    /// The state, unconstrained.
+    pub(crate) u: Vec<f64>,
+    /// SGHMC's momentum (zeros for SGLD).
+    pub(crate) v: Vec<f64>,
+    /// Kept states, constrained, `[kept, P]` row-major.
+    pub(crate) draws: Vec<f64>,
+    g: Vec<f64>,
+}
+
+impl Chain {
+    /// A chain at the model's initial values.
+    pub fn new(model: &dyn LogJoint) -> Result<Self> {
+        let supports = check_model(model)?;
+        let params = model.params();
+        let u: Vec<f64> = params.iter().map(|q| q.support.inverse(q.init)).collect();
+        Ok(Self {
+            supports,
+            names: params.iter().map(|q| q.name.clone()).collect(),
+            v: vec![0.0; u.len()],
+            g: vec![0.0; u.len()],
+            draws: Vec::new(),
+            u,
+        })
+    }
+
+    /// Step `t` (0-based) on the observations `idx` (all when `None`); keeps the new state when
+    /// `t` is past the burn-in and on the thinning grid. Returns the log density (scaled to
+    /// the whole data set) at the state the step started from.
+    pub fn step(
+        &mut self,
+        model: &dyn LogJoint,
+        dynamics: &Dynamics,
+        chain: &ChainConfig,
+        t: usize,
+        idx: Option<&[usize]>,
+        rng: &mut impl Rng,
+    ) -> Result<f64> {
+        let lp = log_density_unconstrained(model, &self.supports, &self.u, idx, &mut self.g);
+        if !lp.is_finite() || self.g.iter().any(|v| !v.is_finite()) {
             return Err(Error::Diverged {
                 epoch: 1,
                 batch: t + 1,
@@ -135,16 +180,57 @@ fn run_chain(
                 kept: None,
             });
         }
-        let mut normal = || rng.sample::<f64, _>(StandardNormal);
-        update(&mut u, &g, t, &mut normal);
+        match *dynamics {
+            Dynamics::Sgld(schedule) => {
+                let eps = schedule.at(t);
+                let sd = eps.sqrt();
+                for (u, g) in self.u.iter_mut().zip(&self.g) {
+                    *u += 0.5 * eps * g + sd * rng.sample::<f64, _>(StandardNormal);
+                }
+            }
+            Dynamics::Sghmc(p) => {
+                let sd = (2.0 * p.friction * p.lr).sqrt();
+                for ((u, v), g) in self.u.iter_mut().zip(self.v.iter_mut()).zip(&self.g) {
+                    *v = (1.0 - p.friction) * *v
+                        + p.lr * g
+                        + sd * rng.sample::<f64, _>(StandardNormal);
+                    *u += *v;
+                }
+            }
+        }
         if t >= chain.burn_in && (t - chain.burn_in).is_multiple_of(chain.thin) {
-            values.extend(constrain(&supports, &u));
+            let kept = constrain(&self.supports, &self.u);
+            self.draws
+                .extend(kept.into_iter().map(|v| f64::from(v as f32)));
+        }
+        Ok(lp)
+    }
+
+    /// The states kept so far.
+    pub fn samples(&self) -> Samples {
+        Samples {
+            names: self.names.clone(),
+            values: self.draws.clone(),
         }
     }
-    Ok(Samples {
-        names: params.iter().map(|q| q.name.clone()).collect(),
-        values,
-    })
+}
+
+/// Run a whole chain of `dynamics` on `model`.
+pub fn run_chain(
+    model: &dyn LogJoint,
+    dynamics: Dynamics,
+    chain: &ChainConfig,
+    rng: &mut impl Rng,
+) -> Result<Samples> {
+    chain.validate()?;
+    dynamics.validate()?;
+    let mut state = Chain::new(model)?;
+    let mut batches = Batches::new(model.len(), chain.batch_size, rng.next_u64());
+    for t in 0..chain.steps {
+        let idx = batches.at(t);
+        state.step(model, &dynamics, chain, t, idx, rng)?;
+    }
+    Ok(state.samples())
 }
 
 /// Stochastic-gradient Langevin dynamics.
@@ -154,14 +240,7 @@ pub fn sgld(
     chain: &ChainConfig,
     rng: &mut impl Rng,
 ) -> Result<Samples> {
-    schedule.validate()?;
-    run_chain(model, chain, rng, |u, g, t, normal| {
-        let eps = schedule.at(t);
-        let sd = eps.sqrt();
-        for (u, g) in u.iter_mut().zip(g) {
-            *u += 0.5 * eps * g + sd * normal();
-        }
-    })
+    run_chain(model, Dynamics::Sgld(schedule), chain, rng)
 }
 
 /// Stochastic-gradient Hamiltonian Monte Carlo with friction.
@@ -171,14 +250,5 @@ pub fn sghmc(
     chain: &ChainConfig,
     rng: &mut impl Rng,
 ) -> Result<Samples> {
-    params.validate()?;
-    let dim = model.params().len();
-    let mut v = vec![0.0; dim];
-    let sd = (2.0 * params.friction * params.lr).sqrt();
-    run_chain(model, chain, rng, |u, g, _t, normal| {
-        for ((u, v), g) in u.iter_mut().zip(v.iter_mut()).zip(g) {
-            *v = (1.0 - params.friction) * *v + params.lr * g + sd * normal();
-            *u += *v;
-        }
-    })
+    run_chain(model, Dynamics::Sghmc(params), chain, rng)
 }

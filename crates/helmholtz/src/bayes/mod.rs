@@ -23,11 +23,13 @@
 
 pub mod bbb;
 pub mod distributions;
+pub mod fit;
 pub mod linear;
 pub mod mcmc;
 pub mod mixture;
 pub mod mlp;
 pub mod model;
+pub mod params;
 pub mod predictive;
 pub mod run;
 pub mod svi;

@@ -1,334 +1,60 @@
-//! `bnn train | eval | predict`: fit a Bayesian model and write a run directory.
+//! `bnn train | eval | predict` through the run driver: the [`Bnn`] family.
 //!
 //! The seed's linear regression is inferred by SVI, SGLD or SGHMC (a [`BayesLinear`]
 //! log-joint) or by Bayes by Backprop (a [`BayesMlp`] with no hidden layer); the nonlinear
-//! examples (`gap`, a CSV file) and the digits classifier are Bayes-by-Backprop MLPs.
+//! examples (`gap`, a CSV file) and the digits classifier are Bayes-by-Backprop MLPs (or, for
+//! a regression, a one-hidden-layer log-joint sampled by SGLD / SGHMC).
 //!
-//! A run directory holds `config.json`, `model.safetensors` (the posterior: draws `[S, P]` for
-//! the linear methods, the variational parameters for BBB), `summary.json`, `metrics.jsonl`
-//! (the loss per SVI step or BBB epoch), `samples.csv` (posterior draws of a linear model),
-//! `eval.json` (held-out metrics), and pictures: `interval.png` (data, mean, 95% bands) for one
-//! input, `reliability.png` for a classifier.
+//! A run directory holds what every run has (`config.json`, `model.safetensors` and
+//! `trainer.safetensors` — see [`super::fit`] for their layout — `checkpoint.json`,
+//! `metrics.jsonl` with one row per epoch, `eval.json`, `report.html`) and after the
+//! evaluation `data.csv` (the training rows of a regression), `samples.csv` (posterior draws of
+//! a log-joint model), `guide.json` (SVI), `predictive.csv` and `interval.png` (data, mean, 95%
+//! bands, for one input), `reliability.png` (a classifier).
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use rand::Rng;
 use rand::RngExt;
 use rand::seq::SliceRandom;
 use rand_distr::StandardNormal;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::bbb::{Activation, BayesMlp, BbbConfig, BbbOptim, Prior, Targets, fit};
+use super::bbb::BayesMlp;
+use super::fit::BnnFit;
 use super::linear::BayesLinear;
-use super::mcmc::{ChainConfig, SghmcParams, StepSchedule, sghmc, sgld};
 use super::mlp::MlpRegression;
 use super::model::{LogJoint, Samples, Summary};
+use super::params::{BnnData, BnnParams, BnnRunConfig};
 use super::predictive::{BandPoint, RegressionDraws, band_csv, class_metrics};
-use super::svi::{SviConfig, svi};
 use crate::data::{DataConfig, DataSource, Dataset, read_csv};
 use crate::error::{Error, Result, check};
 use crate::eval::calibration::{argmax, confidence_bins, expected_calibration_error};
-use crate::io::{Blob, RunDir, TensorFile, write_atomic};
-use crate::kernels::runtime::DeviceKind;
+use crate::io::Position;
+use crate::io::{RunDir, write_atomic};
 use crate::report::{Band, Chart, Series, save_chart};
 use crate::rng::rng_for;
-use crate::train::{Progress, Silent};
+use crate::run::{Family, record_eval};
+use crate::train::{Progress, Silent, Trainer};
 
 /// Family name in `config.json`.
 pub const FAMILY: &str = "bnn";
 
-/// Which inference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Method {
-    /// SVI with a mean-field Gaussian guide.
-    Svi,
-    /// Bayes by Backprop.
-    Bbb,
-    /// Stochastic-gradient Langevin dynamics.
-    Sgld,
-    /// Stochastic-gradient HMC.
-    Sghmc,
-}
-
-impl std::str::FromStr for Method {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "svi" => Ok(Method::Svi),
-            "bbb" => Ok(Method::Bbb),
-            "sgld" => Ok(Method::Sgld),
-            "sghmc" => Ok(Method::Sghmc),
-            _ => Err(Error::param(
-                "method",
-                format!("`{s}` is not one of svi, bbb, sgld, sghmc"),
-            )),
-        }
-    }
-}
-
-/// Where the data come from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum BnnData {
-    /// The seed's 100 points of `y = 3x + 2 + 0.5 ε` on `[-5, 5]` (held out: 100 more).
-    Seed,
-    /// A nonlinear 1-D regression with a gap in the inputs ([`gap_example`]).
-    Gap,
-    /// A CSV file with a target column (every other column a feature); a seeded fraction of
-    /// the rows is held out.
-    Csv {
-        /// The file.
-        path: PathBuf,
-        /// Target column.
-        target: String,
-    },
-    /// The embedded digits (classification, 8000 train / 2000 test).
-    Digits,
-}
-
-impl BnnData {
-    /// Whether the task is classification.
-    pub fn is_classification(&self) -> bool {
-        matches!(self, BnnData::Digits)
-    }
-}
-
-/// Settings of Bayes by Backprop; `None` takes the data's default ([`BbbSettings::resolve`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BbbSettings {
-    /// Hidden widths.
-    pub hidden: Option<Vec<usize>>,
-    /// Hidden non-linearity.
-    pub activation: Option<Activation>,
-    /// Prior of the weights.
-    pub weight_prior: Option<Prior>,
-    /// Prior of the biases.
-    pub bias_prior: Option<Prior>,
-    /// Local reparameterisation.
-    pub local_reparam: bool,
-    /// Initial posterior standard deviation.
-    pub init_std: f64,
-    /// Epochs.
-    pub epochs: Option<usize>,
-    /// Batch size.
-    pub batch_size: Option<usize>,
-    /// Adam learning rate.
-    pub lr: Option<f64>,
-}
-
-impl Default for BbbSettings {
-    fn default() -> Self {
-        Self {
-            hidden: None,
-            activation: None,
-            weight_prior: None,
-            bias_prior: None,
-            local_reparam: true,
-            init_std: 1e-2,
-            epochs: None,
-            batch_size: None,
-            lr: None,
-        }
-    }
-}
-
-impl BbbSettings {
-    /// The network and optimiser for `data` of width `input`:
-    ///
-    /// | data   | hidden     | priors (weights / biases) | epochs | batch | lr    |
-    /// |--------|------------|---------------------------|--------|-------|-------|
-    /// | seed   | none       | N(0, 1) / N(0, 10²), raw units | 1000 | 100 | 0.01 |
-    /// | gap    | 50 tanh    | N(0, 1), standardised     | 3000   | 200   | 0.01  |
-    /// | CSV    | none       | N(0, 1), standardised     | 500    | 64    | 0.01  |
-    /// | digits | 400, 400 relu | Blundell's mixture     | 10     | 100   | 0.001 |
-    pub fn resolve(&self, data: &BnnData, input: usize) -> (BbbConfig, BbbOptim) {
-        let (mut cfg, optim) = match data {
-            BnnData::Seed => (
-                BbbConfig {
-                    bias_prior: Prior::Gaussian { sigma: 10.0 },
-                    standardize: false,
-                    ..BbbConfig::regression(input, Vec::new())
-                },
-                BbbOptim {
-                    epochs: 1000,
-                    batch_size: 100,
-                    lr: 0.01,
-                },
-            ),
-            BnnData::Gap => (
-                BbbConfig {
-                    activation: Activation::Tanh,
-                    ..BbbConfig::regression(input, vec![50])
-                },
-                BbbOptim {
-                    epochs: 3000,
-                    batch_size: 200,
-                    lr: 0.01,
-                },
-            ),
-            BnnData::Csv { .. } => (
-                BbbConfig::regression(input, Vec::new()),
-                BbbOptim {
-                    epochs: 500,
-                    batch_size: 64,
-                    lr: 0.01,
-                },
-            ),
-            BnnData::Digits => (
-                BbbConfig::classifier(input, vec![400, 400], 10),
-                BbbOptim {
-                    epochs: 10,
-                    batch_size: 100,
-                    lr: 1e-3,
-                },
-            ),
-        };
-        if let Some(h) = &self.hidden {
-            cfg.hidden.clone_from(h);
-        }
-        cfg.activation = self.activation.unwrap_or(cfg.activation);
-        cfg.weight_prior = self.weight_prior.unwrap_or(cfg.weight_prior);
-        cfg.bias_prior = self.bias_prior.unwrap_or(cfg.bias_prior);
-        cfg.local_reparam = self.local_reparam;
-        cfg.init_std = self.init_std;
-        let optim = BbbOptim {
-            epochs: self.epochs.unwrap_or(optim.epochs),
-            batch_size: self.batch_size.unwrap_or(optim.batch_size),
-            lr: self.lr.unwrap_or(optim.lr),
-        };
-        (cfg, optim)
-    }
-}
-
-/// Everything `bnn train` needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BnnRunConfig {
-    /// Always `bnn`.
-    pub family: String,
-    /// The data.
-    pub data: BnnData,
-    /// The inference.
-    pub method: Method,
-    /// SVI settings.
-    pub svi: SviConfig,
-    /// SGLD / SGHMC chain.
-    pub chain: ChainConfig,
-    /// SGLD step sizes.
-    pub sgld: StepSchedule,
-    /// SGHMC settings.
-    pub sghmc: SghmcParams,
-    /// Bayes by Backprop.
-    #[serde(default)]
-    pub bbb: BbbSettings,
-    /// Draws from the fitted guide (SVI, BBB) for the summaries and the band.
-    pub posterior_samples: usize,
-    /// Posterior draws behind the held-out metrics and predictions.
-    #[serde(default = "default_eval_draws")]
-    pub eval_draws: usize,
-    /// Fraction of a CSV file's rows held out for `eval`.
-    #[serde(default = "default_test_fraction")]
-    pub test_fraction: f64,
-    /// Seed.
-    pub seed: u64,
-}
-
-fn default_eval_draws() -> usize {
-    100
-}
-
-fn default_test_fraction() -> f64 {
-    0.2
-}
-
-impl BnnRunConfig {
-    /// Defaults: the seed's SVI settings (1000 steps of Adam 0.01, 1000 draws); chains of
-    /// 50000 steps (10000 burn-in, thinning 10) with SGLD `a = 5e-5` and SGHMC `η = 5e-5`,
-    /// `α = 0.1` (the `gap` network: `a = 2e-5`, `η = 1e-5`); BBB per [`BbbSettings::resolve`].
-    pub fn new(data: BnnData, method: Method) -> Self {
-        let network = data == BnnData::Gap;
-        Self {
-            family: FAMILY.into(),
-            data,
-            method,
-            svi: SviConfig::default(),
-            chain: ChainConfig {
-                steps: 50_000,
-                burn_in: 10_000,
-                thin: 10,
-                batch_size: None,
-            },
-            sgld: StepSchedule {
-                a: if network { 2e-5 } else { 5e-5 },
-                b: 1.0,
-                gamma: 0.0,
-            },
-            sghmc: SghmcParams {
-                lr: if network { 1e-5 } else { 5e-5 },
-                friction: 0.1,
-            },
-            bbb: BbbSettings::default(),
-            posterior_samples: 1000,
-            eval_draws: default_eval_draws(),
-            test_fraction: default_test_fraction(),
-            seed: 0,
-        }
-    }
-
-    /// Check every part.
-    pub fn validate(&self) -> Result<()> {
-        check::positive_count("samples", self.posterior_samples)?;
-        check::positive_count("eval-draws", self.eval_draws)?;
-        if !(0.0..1.0).contains(&self.test_fraction) {
-            return Err(Error::param(
-                "test-fraction",
-                format!("must lie in [0, 1) (got {})", self.test_fraction),
-            ));
-        }
-        if self.data.is_classification() && self.method != Method::Bbb {
-            return Err(Error::param(
-                "method",
-                "svi, sgld and sghmc fit the linear regression; classifying digits needs --method bbb",
-            ));
-        }
-        match self.method {
-            Method::Svi => self.svi.validate(),
-            Method::Bbb => {
-                let (cfg, optim) = self.bbb.resolve(&self.data, 1);
-                cfg.validate()?;
-                optim.validate()
-            }
-            Method::Sgld => {
-                self.sgld.validate()?;
-                self.chain.validate()
-            }
-            Method::Sghmc => {
-                self.sghmc.validate()?;
-                self.chain.validate()
-            }
-        }
-    }
-}
-
-/// What `bnn train` reports.
-#[derive(Debug, Clone, Serialize)]
-pub struct BnnSummary {
-    /// The run directory.
-    pub run_dir: PathBuf,
-    /// The inference.
-    pub method: Method,
-    /// Per-parameter posterior summaries (linear models only).
+/// What a `bnn` run's evaluation reports (`eval.json`, and `eval` in the summary): the
+/// posterior summaries of a linear model (every parameter) or of a network's noise `sigma`,
+/// and the held-out metrics when anything is held out.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BnnEval {
+    /// `regression` or `classification`.
+    pub task: String,
+    /// Posterior mean, standard deviation and central 95% interval per reported parameter.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub posterior: Vec<Summary>,
-    /// Final loss: SVI's `-ELBO` for the whole data set, BBB's last-epoch free energy per
-    /// example (nats).
-    pub final_loss: Option<f64>,
-    /// Seconds of inference.
-    pub seconds: f64,
     /// Posterior draws behind the summaries.
-    pub draws: usize,
+    pub posterior_draws: usize,
     /// Held-out metrics (absent when nothing is held out).
-    pub eval: Option<BnnEval>,
+    #[serde(flatten)]
+    pub held_out: Option<HeldOut>,
 }
 
 /// Held-out metrics of a run: `bnn eval`.
@@ -339,10 +65,8 @@ pub struct BnnSummary {
 /// bins), `brier_rmse` (the root Brier score `sqrt(mean_i Σ_k (p_ik - [y_i = k])²)`) and
 /// `set_coverage_95` (fraction of labels inside the smallest set of classes holding 95% of the
 /// predictive probability). Figures a task does not have are absent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BnnEval {
-    /// `regression` or `classification`.
-    pub task: String,
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeldOut {
     /// Held-out examples.
     pub examples: usize,
     /// Posterior draws per prediction.
@@ -405,6 +129,29 @@ pub enum BnnTask {
     },
 }
 
+impl BnnTask {
+    /// Width of an input row.
+    pub fn input_width(&self) -> usize {
+        match self {
+            BnnTask::Regression(d) => d.d(),
+            BnnTask::Classification { train, .. } => train.dim(),
+        }
+    }
+
+    /// The training inputs as a data set (what the trainer reports against).
+    pub fn train_rows(&self) -> Result<Dataset> {
+        match self {
+            BnnTask::Regression(d) => Dataset::new(
+                "training rows",
+                d.train_x.iter().map(|&v| v as f32).collect(),
+                d.d(),
+                None,
+            ),
+            BnnTask::Classification { train, .. } => Ok(train.clone()),
+        }
+    }
+}
+
 /// The `gap` example: `n` inputs drawn uniformly from `[-4, -1.5] ∪ [1.5, 4]` (nothing in
 /// between), `y = sin(2x) + 0.3 x + 0.2 ε`.
 pub fn gap_example(n: usize, rng: &mut impl Rng) -> (Vec<f64>, Vec<f64>) {
@@ -430,7 +177,7 @@ fn seed_targets(x: &[f64], rng: &mut impl Rng) -> Vec<f64> {
 
 /// Load (or generate) the data of `cfg`, with its held-out part.
 pub fn load_task(cfg: &BnnRunConfig) -> Result<BnnTask> {
-    let seed = cfg.seed;
+    let seed = cfg.params.train.seed;
     let one = |train: (Vec<f64>, Vec<f64>), test: (Vec<f64>, Vec<f64>)| {
         BnnTask::Regression(RegressionData {
             columns: vec!["x".into()],
@@ -563,41 +310,12 @@ impl Posterior {
             }
         }
     }
-
-    /// Save as `model.safetensors` in `run`.
-    fn save(&self, run: &RunDir) -> Result<()> {
-        let path = run.file("model.safetensors");
-        match self {
-            Posterior::Mlp(m) => m.save(&path),
-            Posterior::Linear { samples, .. } => {
-                let mut file = TensorFile::default();
-                file.put_blob(
-                    "posterior.draws",
-                    Blob {
-                        shape: vec![samples.len(), samples.names.len()],
-                        data: samples.values.iter().map(|&v| v as f32).collect(),
-                    },
-                );
-                file.metadata.insert(
-                    "names".into(),
-                    serde_json::to_string(&samples.names).unwrap_or_default(),
-                );
-                file.save(&path)
-            }
-        }
-    }
 }
 
-/// The log-joint model of the training rows: the linear regression, or with `--hidden H` a
-/// one-hidden-layer network (default for `gap`: 50 units).
-fn linear_model(cfg: &BnnRunConfig, data: &RegressionData) -> Result<SampledModel> {
-    let default = if cfg.data == BnnData::Gap {
-        vec![50]
-    } else {
-        Vec::new()
-    };
-    let hidden = cfg.bbb.hidden.clone().unwrap_or(default);
-    match hidden.as_slice() {
+/// The log-joint model of the training rows: the linear regression, or with one hidden width
+/// a one-hidden-layer tanh network.
+pub(crate) fn sampled_model(params: &BnnParams, data: &RegressionData) -> Result<SampledModel> {
+    match params.hidden.as_slice() {
         [] => Ok(SampledModel::Linear(BayesLinear::new(
             data.train_x.clone(),
             data.train_y.clone(),
@@ -608,7 +326,7 @@ fn linear_model(cfg: &BnnRunConfig, data: &RegressionData) -> Result<SampledMode
             &data.train_y,
             data.d(),
             *h,
-            &mut rng_for(cfg.seed, &[0x4d4c_5049]),
+            &mut rng_for(params.train.seed, &[0x4d4c_5049]),
         )?)),
         _ => Err(Error::param(
             "hidden",
@@ -617,76 +335,138 @@ fn linear_model(cfg: &BnnRunConfig, data: &RegressionData) -> Result<SampledMode
     }
 }
 
-/// Run the inference of `cfg` and write the run directory (`out`, or `runs/bnn-<stamp>`).
-pub fn train(
-    cfg: &BnnRunConfig,
-    out: Option<&Path>,
-    progress: &dyn Progress,
-) -> Result<BnnSummary> {
-    cfg.validate()?;
-    let task = load_task(cfg)?;
-    // Build the log-joint model first: bad data fail before a run directory exists.
-    let sampled = match &task {
-        BnnTask::Regression(data) if cfg.method != Method::Bbb => {
-            Some((data, linear_model(cfg, data)?))
-        }
-        _ => None,
-    };
-    let run = match out {
-        Some(p) => RunDir::create(p)?,
-        None => RunDir::create_default("runs", FAMILY)?,
-    };
-    run.write_json("config.json", cfg)?;
-    let mut rng = rng_for(cfg.seed, &[0x494e_4645]);
-    let t0 = Instant::now();
-    let (posterior, samples, losses) = match sampled {
-        Some((data, model)) => {
-            write_atomic(&run.file("data.csv"), data_csv(data).as_bytes())?;
-            let (samples, losses) = infer_linear(cfg, model.log_joint(), &run, &mut rng)?;
-            let rows: Vec<serde_json::Value> = losses
-                .iter()
-                .enumerate()
-                .map(|(s, l)| serde_json::json!({ "step": s + 1, "loss": l }))
-                .collect();
-            run.write_metrics(&rows)?;
-            let p = Posterior::Linear {
-                model,
-                samples: samples.clone(),
-            };
-            (p, Some(samples), losses)
-        }
-        None => {
-            let (mlp, losses) = infer_bbb(cfg, &task, &run, progress)?;
-            let samples = mlp.linear_samples(cfg.posterior_samples, &mut rng);
-            (Posterior::Mlp(mlp), samples, losses)
-        }
-    };
-    let seconds = t0.elapsed().as_secs_f64();
-    posterior.save(&run)?;
-    // Evaluate what was saved, so `bnn eval` later reports the same numbers.
-    let (_, _, _, posterior) = open_run(run.path())?;
-    if let Some(s) = &samples {
-        write_atomic(&run.file("samples.csv"), s.to_csv().as_bytes())?;
+impl BnnParams {
+    /// Infer the posterior of `task`'s training rows in memory; writes no file.
+    ///
+    /// ```
+    /// use helmholtz::bayes::params::{BnnData, BnnParams, BnnRunConfig, Method};
+    /// use helmholtz::bayes::run::load_task;
+    /// # fn main() -> helmholtz::Result<()> {
+    /// let cfg = BnnRunConfig::new(BnnData::Seed, Method::Svi);
+    /// let task = load_task(&cfg)?; // y = 3x + 2 + 0.5 ε, 100 points
+    /// let posterior = BnnParams::default().fit(&task)?;
+    /// let draws = posterior.regression_draws(&[1.0], 100, &mut rand::rng())?;
+    /// assert!((draws.mean(0) - 5.0).abs() < 0.3);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn fit(&self, task: &BnnTask) -> Result<Posterior> {
+        let mut params = self.clone();
+        params.sync_epochs();
+        let device = params.device.device(params.train.seed)?;
+        let mut fit = BnnFit::new(&params, task, &device)?;
+        Trainer::new(params.train.clone(), device, &Silent)?.fit(
+            &mut fit,
+            &task.train_rows()?,
+            None,
+            Position::default(),
+        )?;
+        Ok(fit.posterior())
     }
-    let (eval, class_probs) = evaluate(cfg, &task, &posterior)?;
-    if let Some(e) = &eval {
-        run.write_json("eval.json", e)?;
-    }
-    write_pictures(cfg, &run, &task, &posterior, class_probs.as_deref())?;
-    let summary = BnnSummary {
-        run_dir: run.path().to_path_buf(),
-        method: cfg.method,
-        posterior: reported_summaries(&posterior, samples.as_ref()),
-        final_loss: losses.last().copied(),
-        seconds,
-        draws: samples.as_ref().map_or(cfg.eval_draws, Samples::len),
-        eval,
-    };
-    run.write_json("summary.json", &summary)?;
-    Ok(summary)
 }
 
-/// The summaries printed: every parameter of a linear model, only the noise `sigma` of a
+/// The `bnn` family as the run driver sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Bnn;
+
+/// A run's data: the task and its training inputs as a data set.
+#[derive(Debug, Clone)]
+pub struct BnnPrepared {
+    /// Training and held-out rows.
+    pub task: BnnTask,
+    /// The training inputs.
+    pub rows: Dataset,
+}
+
+impl Family for Bnn {
+    const NAME: &'static str = FAMILY;
+    type Config = BnnRunConfig;
+    type Data = BnnPrepared;
+    type Fit = BnnFit;
+    type Eval = BnnEval;
+
+    fn prepare(cfg: &mut BnnRunConfig) -> Result<BnnPrepared> {
+        cfg.params.sync_epochs();
+        cfg.validate()?;
+        let task = load_task(cfg)?;
+        // Build the model once here: bad data fail before a run directory exists.
+        BnnFit::new(
+            &cfg.params,
+            &task,
+            &crate::kernels::runtime::DeviceKind::Cpu.device(0)?,
+        )?;
+        Ok(BnnPrepared {
+            rows: task.train_rows()?,
+            task,
+        })
+    }
+
+    fn train_data(data: &BnnPrepared) -> &Dataset {
+        &data.rows
+    }
+
+    fn build(
+        cfg: &BnnRunConfig,
+        data: &BnnPrepared,
+        device: &burn::prelude::Device,
+    ) -> Result<BnnFit> {
+        BnnFit::new(&cfg.params, &data.task, device)
+    }
+
+    fn evaluate(
+        cfg: &BnnRunConfig,
+        fit: &mut BnnFit,
+        data: &BnnPrepared,
+        run: &RunDir,
+        _progress: &dyn Progress,
+    ) -> Result<BnnEval> {
+        let posterior = fit.posterior();
+        if let BnnTask::Regression(d) = &data.task {
+            write_atomic(&run.file("data.csv"), data_csv(d).as_bytes())?;
+        }
+        if let Some(guide) = fit.guide() {
+            run.write_json("guide.json", &guide)?;
+        }
+        let samples = posterior_samples(cfg, &posterior);
+        if let Posterior::Linear { samples, .. } = &posterior {
+            write_atomic(&run.file("samples.csv"), samples.to_csv().as_bytes())?;
+        }
+        let (held_out, class_probs) = held_out(cfg, &data.task, &posterior)?;
+        write_pictures(cfg, run, &data.task, &posterior, class_probs.as_deref())?;
+        Ok(BnnEval {
+            task: if data.task.is_classification() {
+                "classification"
+            } else {
+                "regression"
+            }
+            .into(),
+            posterior: reported_summaries(&posterior, samples.as_ref()),
+            posterior_draws: samples.as_ref().map_or(0, Samples::len),
+            held_out,
+        })
+    }
+}
+
+impl BnnTask {
+    /// Whether the labels are classes.
+    pub fn is_classification(&self) -> bool {
+        matches!(self, BnnTask::Classification { .. })
+    }
+}
+
+/// The posterior draws behind the summaries: a log-joint model's draws, or for a linear
+/// Bayes-by-Backprop model `(w, b, σ)` drawn from its weights.
+fn posterior_samples(cfg: &BnnRunConfig, posterior: &Posterior) -> Option<Samples> {
+    match posterior {
+        Posterior::Linear { samples, .. } => Some(samples.clone()),
+        Posterior::Mlp(m) => m.linear_samples(
+            cfg.params.posterior_samples,
+            &mut rng_for(cfg.params.train.seed, &[0x4c49_4e53]),
+        ),
+    }
+}
+
+/// The summaries reported: every parameter of a linear model, only the noise `sigma` of a
 /// network (its weights are in `samples.csv`).
 fn reported_summaries(posterior: &Posterior, samples: Option<&Samples>) -> Vec<Summary> {
     let network = matches!(
@@ -704,82 +484,20 @@ fn reported_summaries(posterior: &Posterior, samples: Option<&Samples>) -> Vec<S
         .collect()
 }
 
-/// SVI, SGLD or SGHMC on the linear model: posterior draws and (SVI) the loss per step.
-fn infer_linear(
-    cfg: &BnnRunConfig,
-    model: &dyn LogJoint,
-    run: &RunDir,
-    rng: &mut impl Rng,
-) -> Result<(Samples, Vec<f64>)> {
-    Ok(match cfg.method {
-        Method::Svi => {
-            let fit = svi(model, &cfg.svi, rng, &mut |_, _| {})?;
-            run.write_json("guide.json", &fit.guide)?;
-            (fit.guide.sample(cfg.posterior_samples, rng), fit.losses)
-        }
-        Method::Sgld => (sgld(model, cfg.sgld, &cfg.chain, rng)?, Vec::new()),
-        Method::Sghmc => (sghmc(model, cfg.sghmc, &cfg.chain, rng)?, Vec::new()),
-        Method::Bbb => unreachable!("Bayes by Backprop is fitted by infer_bbb"),
-    })
-}
-
-/// Bayes by Backprop on the task; the epoch losses go to `metrics.jsonl`.
-fn infer_bbb(
-    cfg: &BnnRunConfig,
-    task: &BnnTask,
-    run: &RunDir,
-    progress: &dyn Progress,
-) -> Result<(BayesMlp, Vec<f64>)> {
-    let device = DeviceKind::Cpu.device(cfg.seed)?;
-    let (x, y_real, labels): (Vec<f32>, Vec<f64>, Vec<u32>) = match task {
-        BnnTask::Regression(d) => (
-            d.train_x.iter().map(|&v| v as f32).collect(),
-            d.train_y.clone(),
-            Vec::new(),
-        ),
-        BnnTask::Classification { train, .. } => (
-            train.features().to_vec(),
-            Vec::new(),
-            train
-                .labels()
-                .ok_or_else(|| Error::data(train.name(), "has no labels"))?
-                .to_vec(),
-        ),
-    };
-    let input = match task {
-        BnnTask::Regression(d) => d.d(),
-        BnnTask::Classification { train, .. } => train.dim(),
-    };
-    let (model_cfg, optim) = cfg.bbb.resolve(&cfg.data, input);
-    let targets = match task {
-        BnnTask::Regression(_) => Targets::Real(&y_real),
-        BnnTask::Classification { .. } => Targets::Classes(&labels),
-    };
-    let (mlp, history) = fit(model_cfg, &x, targets, &optim, &device, cfg.seed, progress)?;
-    let rows: Vec<serde_json::Value> = history
-        .iter()
-        .map(|h| serde_json::to_value(h).unwrap_or_default())
-        .collect();
-    run.write_metrics(&rows)?;
-    Ok((mlp, history.iter().map(|h| h.loss).collect()))
-}
-
-/// Held-out metrics, `None` when nothing is held out.
-/// The held-out metrics, and for a classifier the predictive probabilities behind them (so the
-/// reliability diagram shows the same draws as eval.json).
-fn evaluate(
+/// The held-out metrics (`None` when nothing is held out), and for a classifier the predictive
+/// probabilities behind them (so the reliability diagram shows the same draws as eval.json).
+fn held_out(
     cfg: &BnnRunConfig,
     task: &BnnTask,
     posterior: &Posterior,
-) -> Result<(Option<BnnEval>, Option<Vec<f64>>)> {
-    let mut rng = rng_for(cfg.seed, &[0x4556_414c]);
+) -> Result<(Option<HeldOut>, Option<Vec<f64>>)> {
+    let mut rng = rng_for(cfg.params.train.seed, &[0x4556_414c]);
     match (task, posterior) {
         (BnnTask::Regression(d), _) if d.test_y.is_empty() => Ok((None, None)),
         (BnnTask::Regression(d), p) => {
             let draws = p.regression_draws(&d.test_x, cfg.eval_draws, &mut rng)?;
             let m = draws.metrics(&d.test_y);
-            let eval = BnnEval {
-                task: "regression".into(),
+            let eval = HeldOut {
                 examples: m.examples,
                 draws: draws.draws(),
                 test_log_likelihood: m.test_log_likelihood,
@@ -796,11 +514,10 @@ fn evaluate(
             let labels = test
                 .labels()
                 .ok_or_else(|| Error::data(test.name(), "has no labels"))?;
-            let probs = m.class_probabilities(test.features(), cfg.eval_draws)?;
+            let probs = m.class_probabilities(test.features(), cfg.eval_draws, &mut rng)?;
             let classes = m.config().output();
             let c = class_metrics(&probs, classes, labels);
-            let eval = BnnEval {
-                task: "classification".into(),
+            let eval = HeldOut {
                 examples: c.examples,
                 draws: cfg.eval_draws,
                 test_log_likelihood: c.test_log_likelihood,
@@ -882,7 +599,7 @@ fn write_pictures(
 ) -> Result<()> {
     match (task, posterior) {
         (BnnTask::Regression(d), p) if d.d() == 1 => {
-            let mut rng = rng_for(cfg.seed, &[0x4241_4e44]);
+            let mut rng = rng_for(cfg.params.train.seed, &[0x4241_4e44]);
             let (lo, hi) = d
                 .train_x
                 .iter()
@@ -991,56 +708,33 @@ fn write_reliability(run: &RunDir, probs: &[f64], classes: usize, labels: &[u32]
     )
 }
 
-/// Open a run: its config, data and posterior.
+/// Open a run: its config, data and posterior (from its last checkpoint).
 pub fn open_run(dir: &Path) -> Result<(RunDir, BnnRunConfig, BnnTask, Posterior)> {
-    let run = RunDir::open(dir, FAMILY)?;
-    let cfg: BnnRunConfig = run.read_json("config.json")?;
-    let task = load_task(&cfg)?;
-    let path = run.file("model.safetensors");
-    let posterior = match (&task, cfg.method) {
-        (BnnTask::Regression(d), m) if m != Method::Bbb => {
-            let file = TensorFile::load(&path)?;
-            let names: Vec<String> = file
-                .metadata
-                .get("names")
-                .and_then(|s| serde_json::from_str(s).ok())
-                .ok_or_else(|| Error::bad_file(&path, "no parameter `names` in the metadata"))?;
-            let blob = file
-                .tensors
-                .get("posterior.draws")
-                .ok_or_else(|| Error::bad_file(&path, "tensor `posterior.draws` is missing"))?;
-            if blob.shape.len() != 2 || blob.shape[1] != names.len() {
-                return Err(Error::bad_file(
-                    &path,
-                    "posterior draws do not match the parameter names",
-                ));
-            }
-            Posterior::Linear {
-                model: linear_model(&cfg, d)?,
-                samples: Samples {
-                    names,
-                    values: blob.data.iter().map(|&v| f64::from(v)).collect(),
-                },
-            }
-        }
-        _ => Posterior::Mlp(BayesMlp::load(&path, &DeviceKind::Cpu.device(cfg.seed)?)?),
-    };
-    Ok((run, cfg, task, posterior))
+    let (run, envelope) = crate::run::open::<Bnn>(dir)?;
+    let mut cfg = envelope.config;
+    let data = Bnn::prepare(&mut cfg)?;
+    let device = cfg.params.device.device(cfg.params.train.seed)?;
+    let mut fit = Bnn::build(&cfg, &data, &device)?;
+    crate::train::resume(&mut fit, &run)?;
+    Ok((run, cfg, data.task, fit.posterior()))
 }
 
-/// Held-out metrics of the run in `dir` (`draws` overrides the run's `eval_draws`).
-pub fn eval(dir: &Path, draws: Option<usize>) -> Result<BnnEval> {
-    let (_, mut cfg, task, posterior) = open_run(dir)?;
+/// Held-out metrics of the run in `dir` (`draws` overrides the run's `eval_draws`), recorded
+/// beside the training's own as `evals/eval-<UTC time>.json`.
+pub fn eval(dir: &Path, draws: Option<usize>) -> Result<HeldOut> {
+    let (run, mut cfg, task, posterior) = open_run(dir)?;
     if let Some(d) = draws {
         check::positive_count("n", d)?;
         cfg.eval_draws = d;
     }
-    evaluate(&cfg, &task, &posterior)?.0.ok_or_else(|| {
+    let metrics = held_out(&cfg, &task, &posterior)?.0.ok_or_else(|| {
         Error::data(
             dir.display().to_string(),
             "the run holds nothing out (train with --test-fraction above 0)",
         )
-    })
+    })?;
+    record_eval(&run, "eval", &metrics)?;
+    Ok(metrics)
 }
 
 /// What `bnn predict` wrote.
@@ -1068,7 +762,7 @@ pub fn predict(
     let draws = draws.unwrap_or(cfg.eval_draws);
     check::positive_count("draws", draws)?;
     let path = out.map_or_else(|| run.file("predictions.csv"), Path::to_path_buf);
-    let mut rng = rng_for(cfg.seed, &[0x5052_4544]);
+    let mut rng = rng_for(cfg.params.train.seed, &[0x5052_4544]);
     let (text, rows) = match (&task, &posterior) {
         (BnnTask::Regression(d), p) => {
             let x = match input {
@@ -1106,7 +800,7 @@ pub fn predict(
                 None => test.features().to_vec(),
             };
             let k = m.config().output();
-            let probs = m.class_probabilities(&x, draws)?;
+            let probs = m.class_probabilities(&x, draws, &mut rng)?;
             let mut s = String::from("predicted");
             for j in 0..k {
                 s.push_str(&format!(",p{j}"));
@@ -1168,9 +862,4 @@ fn input_rows(file: &Path, columns: &[String], target: Option<&str>) -> Result<V
         .chunks(w)
         .flat_map(|row| pick.iter().map(move |&j| f64::from(row[j])))
         .collect())
-}
-
-/// [`train`] without progress output.
-pub fn train_quiet(cfg: &BnnRunConfig, out: Option<&Path>) -> Result<BnnSummary> {
-    train(cfg, out, &Silent)
 }

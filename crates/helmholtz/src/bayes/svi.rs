@@ -76,6 +76,28 @@ pub struct MeanFieldGuide {
 }
 
 impl MeanFieldGuide {
+    /// The guide of `model` with locations `loc` and log-scales `log_scale` (unconstrained).
+    pub fn new(model: &dyn LogJoint, loc: Vec<f64>, log_scale: Vec<f64>) -> Result<Self> {
+        let supports = check_model(model)?;
+        if loc.len() != supports.len() || log_scale.len() != supports.len() {
+            return Err(Error::data(
+                "guide",
+                format!(
+                    "{} locations and {} scales for {} parameters",
+                    loc.len(),
+                    log_scale.len(),
+                    supports.len()
+                ),
+            ));
+        }
+        Ok(Self {
+            names: model.params().iter().map(|q| q.name.clone()).collect(),
+            loc,
+            log_scale,
+            supports,
+        })
+    }
+
     /// Draw `n` constrained parameter vectors.
     pub fn sample(&self, n: usize, rng: &mut impl Rng) -> Samples {
         let mut values = Vec::with_capacity(n * self.loc.len());
@@ -101,11 +123,12 @@ pub struct SviFit {
     pub losses: Vec<f64>,
 }
 
-/// Adam state for a flat parameter vector.
-struct Adam {
-    m: Vec<f64>,
-    v: Vec<f64>,
-    t: i32,
+/// Adam state for a flat parameter vector (f64; ε = 1e-8).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Adam {
+    pub(crate) m: Vec<f64>,
+    pub(crate) v: Vec<f64>,
+    pub(crate) t: i32,
 }
 
 impl Adam {
@@ -130,6 +153,96 @@ impl Adam {
     }
 }
 
+/// SVI in progress: the guide's parameters and Adam's state, one [`SviState::step`] at a time.
+#[derive(Debug, Clone)]
+pub struct SviState {
+    supports: Vec<Support>,
+    names: Vec<String>,
+    /// Locations, then log-scales (`2P`).
+    pub(crate) x: Vec<f64>,
+    pub(crate) adam: Adam,
+}
+
+impl SviState {
+    /// The guide at its start: locations at the model's initial values, scales `init_scale`.
+    pub fn new(model: &dyn LogJoint, cfg: &SviConfig) -> Result<Self> {
+        cfg.validate()?;
+        let supports = check_model(model)?;
+        let params = model.params();
+        let mut x: Vec<f64> = params.iter().map(|q| q.support.inverse(q.init)).collect();
+        x.extend(std::iter::repeat_n(cfg.init_scale.ln(), params.len()));
+        Ok(Self {
+            supports,
+            names: params.iter().map(|q| q.name.clone()).collect(),
+            adam: Adam::new(x.len()),
+            x,
+        })
+    }
+
+    /// The learning rate of step `t` (0-based).
+    pub fn lr(cfg: &SviConfig, t: usize) -> f64 {
+        match cfg.lr_final {
+            Some(f) if cfg.steps > 1 => {
+                cfg.lr * (f / cfg.lr).powf(t as f64 / (cfg.steps - 1) as f64)
+            }
+            _ => cfg.lr,
+        }
+    }
+
+    /// One Adam step on `-ELBO` estimated on the observations `idx` (all when `None`) with
+    /// `cfg.particles` draws; returns the estimate (nats, scaled to the whole data set).
+    pub fn step(
+        &mut self,
+        model: &dyn LogJoint,
+        cfg: &SviConfig,
+        t: usize,
+        idx: Option<&[usize]>,
+        rng: &mut impl Rng,
+    ) -> Result<f64> {
+        let p = self.names.len();
+        let x = &mut self.x;
+        let (mut u, mut g, mut grad) = (vec![0.0; p], vec![0.0; p], vec![0.0; 2 * p]);
+        let mut expected = 0.0;
+        let m = cfg.particles as f64;
+        for _ in 0..cfg.particles {
+            let eps: Vec<f64> = (0..p).map(|_| rng.sample(StandardNormal)).collect();
+            for j in 0..p {
+                u[j] = x[j] + x[p + j].exp() * eps[j];
+            }
+            expected += log_density_unconstrained(model, &self.supports, &u, idx, &mut g);
+            for j in 0..p {
+                // Gradients of -ELBO.
+                grad[j] -= g[j] / m;
+                grad[p + j] -= g[j] * eps[j] * x[p + j].exp() / m;
+            }
+        }
+        let entropy: f64 = x[p..].iter().sum::<f64>() + p as f64 * (0.5 + 0.918_938_533_204_672_8);
+        grad[p..].iter_mut().for_each(|v| *v -= 1.0);
+        let loss = -(expected / m + entropy);
+        if !loss.is_finite() {
+            return Err(Error::Diverged {
+                epoch: 1,
+                batch: t + 1,
+                what: "the SVI loss".into(),
+                kept: None,
+            });
+        }
+        self.adam.step(x, &grad, Self::lr(cfg, t));
+        Ok(loss)
+    }
+
+    /// The guide as it stands.
+    pub fn guide(&self) -> MeanFieldGuide {
+        let p = self.names.len();
+        MeanFieldGuide {
+            names: self.names.clone(),
+            loc: self.x[..p].to_vec(),
+            log_scale: self.x[p..].to_vec(),
+            supports: self.supports.clone(),
+        }
+    }
+}
+
 /// Fit a mean-field guide to `model` by maximising the ELBO; `on_step(step, loss)` is called
 /// after every step.
 pub fn svi(
@@ -138,81 +251,51 @@ pub fn svi(
     rng: &mut impl Rng,
     on_step: &mut dyn FnMut(usize, f64),
 ) -> Result<SviFit> {
-    cfg.validate()?;
-    let supports = check_model(model)?;
-    let params = model.params();
-    let p = params.len();
-    // Flat vector: locations, then log-scales.
-    let mut x: Vec<f64> = params.iter().map(|q| q.support.inverse(q.init)).collect();
-    x.extend(std::iter::repeat_n(cfg.init_scale.ln(), p));
-    let mut adam = Adam::new(2 * p);
+    let mut state = SviState::new(model, cfg)?;
+    let seed = rng.next_u64();
+    let mut batches = Batches::new(model.len(), cfg.batch_size, seed);
     let mut losses = Vec::with_capacity(cfg.steps);
-    let n = model.len();
-    let batch = cfg.batch_size.map(|b| b.min(n));
-    let entropy_const = p as f64 * (0.5 + 0.918_938_533_204_672_8);
-    let (mut u, mut g, mut grad) = (vec![0.0; p], vec![0.0; p], vec![0.0; 2 * p]);
-    let mut order: Option<(BatchOrder, usize)> = None;
-    for step in 0..cfg.steps {
-        let idx = next_batch(&mut order, n, batch, step, rng);
-        grad.iter_mut().for_each(|v| *v = 0.0);
-        let mut expected = 0.0;
-        for _ in 0..cfg.particles {
-            let eps: Vec<f64> = (0..p).map(|_| rng.sample(StandardNormal)).collect();
-            for j in 0..p {
-                u[j] = x[j] + x[p + j].exp() * eps[j];
-            }
-            expected += log_density_unconstrained(model, &supports, &u, idx.as_deref(), &mut g);
-            for j in 0..p {
-                // Gradients of -ELBO.
-                grad[j] -= g[j] / cfg.particles as f64;
-                grad[p + j] -= g[j] * eps[j] * x[p + j].exp() / cfg.particles as f64;
-            }
-        }
-        let entropy: f64 = x[p..].iter().sum::<f64>() + entropy_const;
-        grad[p..].iter_mut().for_each(|v| *v -= 1.0);
-        let loss = -(expected / cfg.particles as f64 + entropy);
-        if !loss.is_finite() {
-            return Err(Error::Diverged {
-                epoch: 1,
-                batch: step + 1,
-                what: "the SVI loss".into(),
-                kept: None,
-            });
-        }
-        let lr = match cfg.lr_final {
-            Some(f) if cfg.steps > 1 => {
-                cfg.lr * (f / cfg.lr).powf(step as f64 / (cfg.steps - 1) as f64)
-            }
-            _ => cfg.lr,
-        };
-        adam.step(&mut x, &grad, lr);
+    for t in 0..cfg.steps {
+        let idx = batches.at(t);
+        let loss = state.step(model, cfg, t, idx, rng)?;
         losses.push(loss);
-        on_step(step, loss);
+        on_step(t, loss);
     }
     Ok(SviFit {
-        guide: MeanFieldGuide {
-            names: params.iter().map(|q| q.name.clone()).collect(),
-            loc: x[..p].to_vec(),
-            log_scale: x[p..].to_vec(),
-            supports,
-        },
+        guide: state.guide(),
         losses,
     })
 }
 
-/// The mini-batch for `step` (None for full batch): epochs of shuffled batches.
-pub(crate) fn next_batch(
-    order: &mut Option<(BatchOrder, usize)>,
+/// Mini-batches of observations for step `t`: epochs of shuffled batches (the order of data
+/// epoch `e` is that of `(seed, e)`), or all observations.
+#[derive(Debug, Clone)]
+pub struct Batches {
     n: usize,
     batch: Option<usize>,
-    step: usize,
-    rng: &mut impl Rng,
-) -> Option<Vec<usize>> {
-    let b = batch.filter(|&b| b < n)?;
-    let batches = n.div_ceil(b);
-    let (epoch, k) = (step / batches, step % batches);
-    if k == 0 || order.is_none() {
-        *order = Some((BatchOrder::new(n, b, rng.next_u64(), epoch), epoch));
+    seed: u64,
+    order: Option<(usize, BatchOrder)>,
+}
+
+impl Batches {
+    /// Batches of `batch` out of `n` (all when `None` or at least `n`).
+    pub fn new(n: usize, batch: Option<usize>, seed: u64) -> Self {
+        Self {
+            n,
+            batch: batch.filter(|&b| b < n),
+            seed,
+            order: None,
+        }
     }
-    order.as_ref().map(|(o, _)| o.batch(k).to_vec())
+
+    /// The observations of step `t` (0-based); `None` for all.
+    pub fn at(&mut self, t: usize) -> Option<&[usize]> {
+        let b = self.batch?;
+        let per_epoch = self.n.div_ceil(b);
+        let (epoch, k) = (t / per_epoch, t % per_epoch);
+        if self.order.as_ref().is_none_or(|(e, _)| *e != epoch) {
+            self.order = Some((epoch, BatchOrder::new(self.n, b, self.seed, epoch + 1)));
+        }
+        self.order.as_ref().map(|(_, o)| o.batch(k))
+    }
 }

@@ -65,6 +65,41 @@ impl TensorFile {
         self.tensors.insert(name.to_owned(), blob);
     }
 
+    /// Store `values` (f64) as an f32 tensor of `shape`, with the exact values in the metadata
+    /// (JSON, key `<name>_f64`): what a checkpoint needs to resume bit for bit.
+    pub fn put_f64(&mut self, name: &str, shape: Vec<usize>, values: &[f64]) {
+        self.put_blob(
+            name,
+            Blob {
+                shape,
+                data: values.iter().map(|&x| x as f32).collect(),
+            },
+        );
+        self.metadata.insert(
+            format!("{name}_f64"),
+            serde_json::to_string(values).unwrap_or_default(),
+        );
+    }
+
+    /// The exact values stored by [`TensorFile::put_f64`], checked to have `len` entries;
+    /// `path` names the file in errors.
+    pub fn get_f64(&self, name: &str, len: usize, path: &Path) -> Result<Vec<f64>> {
+        let key = format!("{name}_f64");
+        let text = self
+            .metadata
+            .get(&key)
+            .ok_or_else(|| Error::bad_file(path, format!("`{key}` is missing")))?;
+        let values: Vec<f64> = serde_json::from_str(text)
+            .map_err(|e| Error::bad_file(path, format!("`{key}`: {e}")))?;
+        if values.len() != len {
+            return Err(Error::bad_file(
+                path,
+                format!("`{key}` has {} values, expected {len}", values.len()),
+            ));
+        }
+        Ok(values)
+    }
+
     /// Take the tensor `name` as a rank-`D` tensor on `device` whose shape must be `shape`.
     pub fn get<const D: usize>(
         &self,

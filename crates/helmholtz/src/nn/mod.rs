@@ -12,6 +12,7 @@
 //! Activations are row-major `[batch, features]`; a dense layer's weight is `[in, out]` and its
 //! bias `[out]` (kept as `[1, out]` on the tensor path).
 
+pub mod adam_state;
 pub mod dense;
 pub mod layers;
 pub mod mlp;

@@ -27,6 +27,10 @@ pub trait RunConfig: Serialize + DeserializeOwned + Clone {
     fn params(&self) -> &Self::Params;
     /// The same, to change the number of epochs on resume.
     fn params_mut(&mut self) -> &mut Self::Params;
+    /// Train for `epochs` epochs in all (on resume).
+    fn set_epochs(&mut self, epochs: usize) {
+        self.params_mut().train_config_mut().epochs = epochs;
+    }
 }
 
 /// `run_config!(RbmRunConfig, RbmParams)`: [`RunConfig`] for a struct whose `params` field
@@ -155,7 +159,7 @@ pub fn resume<F: Family>(
                 format!("the run already has {done} epochs; cannot resume to {e}"),
             ));
         }
-        envelope.config.params_mut().train_config_mut().epochs = e;
+        envelope.config.set_epochs(e);
     }
     let data = F::prepare(&mut envelope.config)?;
     let seed = envelope.config.params().train_config().seed;

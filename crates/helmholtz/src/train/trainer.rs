@@ -7,7 +7,8 @@
 //! Determinism: batch `b` of epoch `e` uses the shuffle of `(seed, e)`, a CPU generator derived
 //! from `(seed, e, b)`, and re-seeds the device's generator with the same path. A checkpoint
 //! records `(epochs done, batches done)`, so `--resume` replays exactly what an uninterrupted
-//! run would have done.
+//! run would have done. Checkpoints are written after every epoch (or, for a fit with short
+//! epochs, every few seconds: [`Fit::save_seconds`]), after the last one, and on Ctrl-C.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,6 +24,9 @@ use crate::data::{BatchOrder, Dataset};
 use crate::error::{Error, Result, check};
 use crate::io::{Position, RunDir, TensorFile};
 use crate::rng::{derive_seed, rng_for};
+
+/// Seconds between per-epoch lines for a fit whose epochs are short.
+const LINE_SECONDS: f64 = 1.0;
 
 /// Epoch-level settings common to every family.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,9 +73,34 @@ impl Step {
 pub enum Updates {
     /// One update per mini-batch of the training data, in a seeded order (the default).
     Batches,
-    /// This many updates per epoch that draw their own data (exact expectations, persistent
-    /// chains, ...); they get no mini-batch.
-    Steps(usize),
+    /// Updates that draw their own data (exact expectations, persistent chains, SVI and
+    /// SG-MCMC steps, ...); they get no mini-batch. An epoch is `per_epoch` of them (a block
+    /// between metrics rows and checkpoints); with a `total`, training stops after that many
+    /// and the last epoch may be shorter.
+    Steps {
+        /// Updates per epoch.
+        per_epoch: usize,
+        /// All updates of the run (`None`: epochs x `per_epoch`).
+        total: Option<usize>,
+    },
+}
+
+impl Updates {
+    /// Updates per (full) epoch over `examples` in batches of `batch_size`.
+    fn per_epoch(self, examples: usize, batch_size: usize) -> usize {
+        match self {
+            Updates::Batches => examples.div_ceil(batch_size),
+            Updates::Steps { per_epoch, .. } => per_epoch,
+        }
+    }
+
+    /// All updates of `epochs` epochs of `per_epoch`.
+    fn total(self, epochs: usize, per_epoch: usize) -> usize {
+        match self {
+            Updates::Steps { total: Some(t), .. } => t.min(epochs * per_epoch),
+            _ => epochs * per_epoch,
+        }
+    }
 }
 
 /// The mini-batch of an update under [`Updates::Batches`] (an internal error otherwise).
@@ -129,6 +158,14 @@ pub trait Fit {
 
     /// Name of the first parameter holding a NaN or infinity, if any.
     fn non_finite_parameter(&self) -> Option<String>;
+
+    /// Seconds to let pass between checkpoints (0: after every epoch, the default). A fit
+    /// whose epochs are short blocks of steps sets a few seconds, so that it does not spend its
+    /// time writing files; its per-epoch lines are then at most one a second. The last epoch
+    /// and Ctrl-C are always saved; a divergence keeps the last checkpoint written.
+    fn save_seconds(&self) -> f64 {
+        0.0
+    }
 }
 
 /// What a finished (or resumed-and-finished) fit reports.
@@ -195,11 +232,10 @@ impl<'a> Trainer<'a> {
     ) -> Result<FitReport> {
         let t0 = Instant::now();
         let cfg = &self.config;
-        let batches = match model.updates() {
-            Updates::Batches => train.len().div_ceil(cfg.batch_size),
-            Updates::Steps(k) => k,
-        };
-        self.progress.start("train", (cfg.epochs * batches) as u64);
+        let updates = model.updates();
+        let batches = updates.per_epoch(train.len(), cfg.batch_size);
+        let total = updates.total(cfg.epochs, batches);
+        self.progress.start("train", total as u64);
         self.progress
             .set_position((start.epochs_done * batches + start.batches_done) as u64);
         let mut metrics_rows = match self.run {
@@ -211,6 +247,7 @@ impl<'a> Trainer<'a> {
             .stop_after_epochs
             .map_or(cfg.epochs, |s| s.min(cfg.epochs));
         let mut epochs_run = 0;
+        let (save_seconds, mut saved, mut said) = (model.save_seconds(), Instant::now(), None);
         for epoch in start.epochs_done + 1..=last_epoch {
             let te = Instant::now();
             let first = if epoch == start.epochs_done + 1 {
@@ -218,38 +255,61 @@ impl<'a> Trainer<'a> {
             } else {
                 0
             };
-            let update_seconds = self.run_epoch(model, train, epoch, batches, first)?;
+            let count = batches.min(total.saturating_sub((epoch - 1) * batches));
+            let update_seconds = match self.run_epoch(model, train, epoch, (count, batches), first)
+            {
+                Err(e @ Error::Interrupted { .. }) => {
+                    // The checkpoint is inside this epoch: keep every finished epoch's row.
+                    if let Some(run) = self.run {
+                        run.write_metrics(&metrics_rows)?;
+                    }
+                    return Err(e);
+                }
+                other => other?,
+            };
             let mut rng = rng_for(cfg.seed, &[epoch as u64, u64::MAX]);
             let metrics = model.epoch_metrics(epoch, train, validation, &mut rng)?;
             self.check_finite(model, epoch, batches, &metrics)?;
             let row = metrics_row(epoch, te.elapsed().as_secs_f64(), update_seconds, &metrics);
-            self.progress.line(&epoch_line(
-                epoch,
-                cfg.epochs,
-                &metrics,
-                te.elapsed().as_secs_f64(),
-            ));
-            metrics_rows.push(row);
-            if let Some(run) = self.run {
-                model.write_pictures(run, epoch, epoch == last_epoch, &mut rng)?;
-                run.write_metrics(&metrics_rows)?;
-                self.checkpoint(
-                    model,
-                    run,
-                    Position {
-                        epochs_done: epoch,
-                        batches_done: 0,
-                    },
-                )?;
-            }
-            last_metrics = metrics;
-            epochs_run += 1;
-            if epoch < last_epoch
+            let interrupted = epoch < last_epoch
                 && self
                     .interrupt
                     .as_ref()
-                    .is_some_and(|f| f.load(Ordering::SeqCst))
-            {
+                    .is_some_and(|f| f.load(Ordering::SeqCst));
+            let last = epoch == last_epoch || interrupted;
+            let line_seconds = if save_seconds > 0.0 {
+                LINE_SECONDS
+            } else {
+                0.0
+            };
+            if last || said.is_none_or(|t: Instant| t.elapsed().as_secs_f64() >= line_seconds) {
+                self.progress.line(&epoch_line(
+                    epoch,
+                    cfg.epochs,
+                    &metrics,
+                    te.elapsed().as_secs_f64(),
+                ));
+                said = Some(Instant::now());
+            }
+            metrics_rows.push(row);
+            if let Some(run) = self.run {
+                model.write_pictures(run, epoch, epoch == last_epoch, &mut rng)?;
+                if last || saved.elapsed().as_secs_f64() >= save_seconds {
+                    run.write_metrics(&metrics_rows)?;
+                    self.checkpoint(
+                        model,
+                        run,
+                        Position {
+                            epochs_done: epoch,
+                            batches_done: 0,
+                        },
+                    )?;
+                    saved = Instant::now();
+                }
+            }
+            last_metrics = metrics;
+            epochs_run += 1;
+            if interrupted {
                 self.progress.finish();
                 return Err(match self.run {
                     Some(run) => Error::Interrupted {
@@ -269,20 +329,21 @@ impl<'a> Trainer<'a> {
         })
     }
 
-    /// Run the batches `first..batches` of `epoch`; returns the seconds spent in updates.
+    /// Run the updates `first..count` of `epoch` (of `batches` in a full epoch); returns the
+    /// seconds spent in updates.
     fn run_epoch(
         &self,
         model: &mut dyn Fit,
         train: &Dataset,
         epoch: usize,
-        batches: usize,
+        (count, batches): (usize, usize),
         first: usize,
     ) -> Result<f64> {
         let cfg = &self.config;
         let t0 = Instant::now();
         let order = (model.updates() == Updates::Batches)
             .then(|| BatchOrder::new(train.len(), cfg.batch_size, cfg.seed, epoch));
-        for b in first..batches {
+        for b in first..count {
             let path = [epoch as u64, b as u64];
             self.device.seed(derive_seed(cfg.seed, &path));
             let mut rng = rng_for(cfg.seed, &path);
@@ -300,7 +361,7 @@ impl<'a> Trainer<'a> {
                 return Err(self.diverged(epoch, b + 1, model.live_metric()));
             }
             self.progress.advance(1);
-            if b % 10 == 0 || b + 1 == batches {
+            if b % 10 == 0 || b + 1 == count {
                 self.progress.message(format!(
                     "epoch {epoch}/{} {} {live:.4}",
                     cfg.epochs,
@@ -311,7 +372,7 @@ impl<'a> Trainer<'a> {
                 .interrupt
                 .as_ref()
                 .is_some_and(|f| f.load(Ordering::SeqCst))
-                && b + 1 < batches
+                && b + 1 < count
             {
                 return self.interrupted(model, epoch, b + 1);
             }

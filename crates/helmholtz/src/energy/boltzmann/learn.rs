@@ -248,7 +248,10 @@ impl Fit for BoltzmannFit {
     }
 
     fn updates(&self) -> Updates {
-        Updates::Steps(self.learn.steps_per_epoch)
+        Updates::Steps {
+            per_epoch: self.learn.steps_per_epoch,
+            total: None,
+        }
     }
 
     fn train_batch(
@@ -319,13 +322,8 @@ impl Fit for BoltzmannFit {
         let n = self.bm.units();
         let model = machine_file(&self.bm);
         let mut trainer = TensorFile::default();
-        put_f64(
-            &mut trainer,
-            "velocity.weight",
-            vec![n, n],
-            &self.velocity_w,
-        );
-        put_f64(&mut trainer, "velocity.bias", vec![n], &self.velocity_b);
+        trainer.put_f64("velocity.weight", vec![n, n], &self.velocity_w);
+        trainer.put_f64("velocity.bias", vec![n], &self.velocity_b);
         trainer.put_blob(
             "persistent_chains",
             Blob {
@@ -346,8 +344,8 @@ impl Fit for BoltzmannFit {
         let mp = run.file("model.safetensors");
         let tp = run.file("trainer.safetensors");
         self.bm = machine_from_file(self.bm.config().clone(), model, &mp)?;
-        self.velocity_w = get_f64(trainer, "velocity.weight", n * n, &tp)?;
-        self.velocity_b = get_f64(trainer, "velocity.bias", n, &tp)?;
+        self.velocity_w = trainer.get_f64("velocity.weight", n * n, &tp)?;
+        self.velocity_b = trainer.get_f64("velocity.bias", n, &tp)?;
         let chains = trainer
             .tensors
             .get("persistent_chains")
@@ -379,46 +377,13 @@ impl Fit for BoltzmannFit {
     }
 }
 
-/// Store `values` (f64) as an f32 tensor, with the exact values in the metadata (JSON).
-fn put_f64(file: &mut TensorFile, name: &str, shape: Vec<usize>, values: &[f64]) {
-    file.put_blob(
-        name,
-        Blob {
-            shape,
-            data: values.iter().map(|&x| x as f32).collect(),
-        },
-    );
-    file.metadata.insert(
-        format!("{name}_f64"),
-        serde_json::to_string(values).unwrap_or_default(),
-    );
-}
-
-/// The exact values stored by [`put_f64`], checked to have `len` entries.
-fn get_f64(file: &TensorFile, name: &str, len: usize, path: &Path) -> Result<Vec<f64>> {
-    let key = format!("{name}_f64");
-    let text = file
-        .metadata
-        .get(&key)
-        .ok_or_else(|| Error::bad_file(path, format!("`{key}` is missing")))?;
-    let values: Vec<f64> =
-        serde_json::from_str(text).map_err(|e| Error::bad_file(path, format!("`{key}`: {e}")))?;
-    if values.len() != len {
-        return Err(Error::bad_file(
-            path,
-            format!("`{key}` has {} values, expected {len}", values.len()),
-        ));
-    }
-    Ok(values)
-}
-
 /// The machine's parameters: `weight` `[n, n]` and `bias` `[n]` as f32, and exactly (f64) in
 /// the metadata as `weight_f64` and `bias_f64`.
 pub fn machine_file(bm: &BoltzmannMachine) -> TensorFile {
     let n = bm.units();
     let mut f = TensorFile::default();
-    put_f64(&mut f, "weight", vec![n, n], bm.weights());
-    put_f64(&mut f, "bias", vec![n], bm.biases());
+    f.put_f64("weight", vec![n, n], bm.weights());
+    f.put_f64("bias", vec![n], bm.biases());
     f
 }
 
@@ -429,8 +394,8 @@ pub fn machine_from_file(
     path: &Path,
 ) -> Result<BoltzmannMachine> {
     let n = config.units();
-    let w = get_f64(file, "weight", n * n, path)?;
-    let b = get_f64(file, "bias", n, path)?;
+    let w = file.get_f64("weight", n * n, path)?;
+    let b = file.get_f64("bias", n, path)?;
     BoltzmannMachine::from_parts(config, w, b)
 }
 
