@@ -121,6 +121,12 @@ pub struct TrainArgs {
     #[arg(long)]
     no_local_reparam: bool,
 
+    /// BBB: update engine: `auto` (a classifier on the CPU trains with the hand-written host
+    /// kit: forward, backward and Adam over the split sgemm) or `tensor` (burn's autodiff, the
+    /// reference; regression always uses it).
+    #[arg(long, default_value = "auto", value_parser = helmholtz::nn::Engine::NAMES.to_vec())]
+    engine: String,
+
     /// BBB: initial posterior standard deviation of every weight.
     #[arg(
         long,
@@ -253,6 +259,7 @@ fn config(a: &TrainArgs, g: &Global) -> anyhow::Result<BnnRunConfig> {
         p.bbb.bias_prior = prior.parse::<Prior>()?;
     }
     p.bbb.local_reparam = !a.no_local_reparam;
+    p.engine = a.engine.parse()?;
     p.bbb.init_std = a.init_std;
     p.svi.lr_final = a.lr_final;
     p.svi.particles = a.particles;

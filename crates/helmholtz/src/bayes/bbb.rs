@@ -40,9 +40,15 @@ use super::distributions::HALF_LN_2PI;
 use super::model::Samples;
 use super::predictive::RegressionDraws;
 use crate::error::{Error, Result, check};
-use crate::io::TensorFile;
+use crate::io::{Blob, TensorFile};
 use crate::kernels::ops;
+use crate::nn::Engine;
 use crate::nn::adam_state::{get_adam_states, put_adam_states};
+use crate::nn::bayes_dense::{
+    self, BayesDense, BayesNet, NoiseUse, Sampling, ScalePrior, noise_key,
+};
+use crate::nn::dense::AdamSettings;
+use crate::nn::mlp::Activation as HostActivation;
 
 /// A prior over each weight.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -88,13 +94,7 @@ impl Prior {
 
     /// `KL(N(μ, σ²) ‖ prior)` summed over the elements: closed-form for a Gaussian prior,
     /// `ln q(w) - ln p(w)` at the draw `w` (or a fresh one) for the mixture.
-    fn kl<R: Rng + ?Sized>(
-        &self,
-        mu: &Tensor<2>,
-        sigma: &Tensor<2>,
-        w: Option<Tensor<2>>,
-        rng: &mut R,
-    ) -> Tensor<1> {
+    fn kl(&self, mu: &Tensor<2>, sigma: &Tensor<2>, w: Option<Tensor<2>>, key: u64) -> Tensor<1> {
         match *self {
             Prior::Gaussian { sigma: s } => {
                 let ratio =
@@ -103,7 +103,7 @@ impl Prior {
             }
             Prior::ScaleMixture { pi, sigma1, sigma2 } => {
                 let w = w.unwrap_or_else(|| {
-                    mu.clone() + sigma.clone() * normals(mu.dims(), rng, &mu.device())
+                    mu.clone() + sigma.clone() * normals(mu.dims(), key, &mu.device())
                 });
                 let z = (w.clone() - mu.clone()) / sigma.clone();
                 let log_q = z.powi_scalar(2).mul_scalar(-0.5) - sigma.clone().log() - HALF_LN_2PI;
@@ -421,13 +421,15 @@ fn inverse_softplus(s: f64) -> f64 {
     s + (-(-s).exp_m1()).ln()
 }
 
-/// Standard normal draws of `shape` from the host generator `rng`, on `device`: the noise of
-/// training and prediction comes from the caller's keyed stream, never from a global one.
-fn normals<R: Rng + ?Sized>(shape: [usize; 2], rng: &mut R, device: &Device) -> Tensor<2> {
-    let v = (0..shape[0] * shape[1])
-        .map(|_| rng.sample::<f32, _>(StandardNormal))
-        .collect();
-    tensor(v, shape[0], shape[1], device)
+/// Standard normal draws of `shape` from the keyed stream `key` (the host engine's, so both
+/// paths see the same noise), on `device`.
+fn normals(shape: [usize; 2], key: u64, device: &Device) -> Tensor<2> {
+    tensor(
+        bayes_dense::normals(key, shape[0] * shape[1]),
+        shape[0],
+        shape[1],
+        device,
+    )
 }
 
 /// A host `[rows, cols]` buffer on `device`.
@@ -500,12 +502,12 @@ impl BayesMlp {
 
     /// The network under one weight draw (prediction: whole weights sampled, so one draw is
     /// one function) or, for training, the sampled output and the KL of the weights.
-    fn forward<R: Rng + ?Sized>(
+    fn forward(
         &self,
         p: &[Tensor<2>],
         x: Tensor<2>,
         train: bool,
-        rng: &mut R,
+        key: u64,
     ) -> (Tensor<2>, Option<Tensor<1>>) {
         let device = x.device();
         let mut h = x;
@@ -518,16 +520,30 @@ impl BayesMlp {
                 let mean = h.clone().matmul(wm.clone()) + bm.clone();
                 let var = h.clone().powi_scalar(2).matmul(ws.clone().powi_scalar(2))
                     + bs.clone().powi_scalar(2);
-                let eps = normals(mean.dims(), rng, &device);
+                let eps = normals(
+                    mean.dims(),
+                    noise_key(key, l, NoiseUse::PreActivation),
+                    &device,
+                );
                 (mean + var.sqrt() * eps, None, None)
             } else {
-                let w = wm.clone() + ws.clone() * normals(wm.dims(), rng, &device);
-                let b = bm.clone() + bs.clone() * normals(bm.dims(), rng, &device);
+                let w = wm.clone()
+                    + ws.clone() * normals(wm.dims(), noise_key(key, l, NoiseUse::Weight), &device);
+                let b = bm.clone()
+                    + bs.clone() * normals(bm.dims(), noise_key(key, l, NoiseUse::Bias), &device);
                 (h.matmul(w.clone()) + b.clone(), Some(w), Some(b))
             };
             if train {
-                let term = self.config.weight_prior.kl(wm, &ws, w, rng)
-                    + self.config.bias_prior.kl(bm, &bs, b, rng);
+                let term =
+                    self.config
+                        .weight_prior
+                        .kl(wm, &ws, w, noise_key(key, l, NoiseUse::KlWeight))
+                        + self.config.bias_prior.kl(
+                            bm,
+                            &bs,
+                            b,
+                            noise_key(key, l, NoiseUse::KlBias),
+                        );
                 kl = Some(match kl {
                     Some(k) => k + term,
                     None => term,
@@ -540,17 +556,21 @@ impl BayesMlp {
 
     /// Negative log-likelihood per example `[B, 1]` and the noise KL for regression targets
     /// `y` (`[B, 1]`, scaled units).
-    fn gaussian_nll<R: Rng + ?Sized>(
+    fn gaussian_nll(
         &self,
         p: &[Tensor<2>],
         f: Tensor<2>,
         y: Tensor<2>,
         noise_max: f64,
-        rng: &mut R,
+        key: u64,
     ) -> (Tensor<2>, Tensor<1>) {
         let k = 4 * self.layers();
         let s = softplus(p[k + 1].clone(), 1.0);
-        let eps = normals([1, 1], rng, &f.device());
+        let eps = normals(
+            [1, 1],
+            noise_key(key, self.layers(), NoiseUse::Noise),
+            &f.device(),
+        );
         let u = p[k].clone() + s.clone() * eps.clone();
         let kl = (eps.powi_scalar(2).mul_scalar(-0.5)
             - s.log()
@@ -565,19 +585,19 @@ impl BayesMlp {
     }
 
     /// One free-energy evaluation on a batch: `(loss, nll per example, KL / N)`.
-    fn free_energy<R: Rng + ?Sized>(
+    fn free_energy(
         &self,
         p: &[Tensor<2>],
         x: Tensor<2>,
         batch: &BatchTargets,
         n: usize,
-        rng: &mut R,
+        key: u64,
     ) -> (Tensor<1>, Tensor<1>, Tensor<1>) {
-        let (out, kl) = self.forward(p, x, true, rng);
+        let (out, kl) = self.forward(p, x, true, key);
         let mut kl = kl.unwrap_or_else(|| Tensor::zeros([1], &out.device()));
         let nll = match (batch, self.config.likelihood) {
             (BatchTargets::Real(y), Likelihood::Gaussian { noise_max }) => {
-                let (nll, noise_kl) = self.gaussian_nll(p, out, y.clone(), noise_max, rng);
+                let (nll, noise_kl) = self.gaussian_nll(p, out, y.clone(), noise_max, key);
                 kl = kl + noise_kl;
                 nll.mean()
             }
@@ -613,7 +633,7 @@ impl BayesMlp {
         ));
         let (mut f, mut sigma) = (Vec::with_capacity(draws * n), Vec::with_capacity(draws));
         for _ in 0..draws {
-            let (out, _) = self.forward(&self.params, xt.clone(), false, rng);
+            let (out, _) = self.forward(&self.params, xt.clone(), false, rng.next_u64());
             f.extend(
                 ops::to_f64_vec(out)
                     .into_iter()
@@ -643,7 +663,11 @@ impl BayesMlp {
             let xt = tensor(chunk.to_vec(), chunk.len() / d, d, &self.device());
             let mut sum: Option<Tensor<2>> = None;
             for _ in 0..draws {
-                let p = softmax(self.forward(&self.params, xt.clone(), false, rng).0, 1);
+                let p = softmax(
+                    self.forward(&self.params, xt.clone(), false, rng.next_u64())
+                        .0,
+                    1,
+                );
                 sum = Some(match sum {
                     Some(s) => s + p,
                     None => p,
@@ -839,12 +863,16 @@ fn check_targets(config: &BbbConfig, x: &[f32], targets: &Targets) -> Result<usi
 }
 
 /// Bayes by Backprop in progress: the model, Adam's state (ε = 1e-8) and the training rows,
-/// one [`BbbTrainer::step`] (a mini-batch) at a time, its `ε`s drawn from the step's own
-/// generator.
+/// one [`BbbTrainer::step`] (a mini-batch) at a time, its `ε`s drawn from keyed streams of the
+/// step's generator. A classifier on the CPU trains on the host engine
+/// ([`bayes_dense::BayesNet`]) unless [`Engine::Tensor`] asks for burn's autodiff; the two draw
+/// the same noise and take the same steps (to float rounding).
 #[derive(Clone)]
 pub struct BbbTrainer {
     model: BayesMlp,
     states: Vec<Option<AdamState<2>>>,
+    /// The host engine, when it trains (then it holds the current parameters and moments).
+    host: Option<BayesNet>,
     /// Scaled inputs `[n, in]`.
     xs: Vec<f32>,
     targets: Targets,
@@ -859,6 +887,7 @@ impl BbbTrainer {
         targets: Targets,
         device: &Device,
         seed: u64,
+        engine: Engine,
     ) -> Result<Self> {
         config.validate()?;
         check_targets(&config, x, &targets)?;
@@ -874,9 +903,14 @@ impl BbbTrainer {
         let xs = scaler.inputs(x);
         let mut rng = crate::rng::rng_for(seed, &[0x4242_4249]);
         let model = BayesMlp::new(config, scaler, device, &mut rng)?;
+        let host = (engine == Engine::Auto
+            && crate::kernels::ops::is_host(device)
+            && matches!(model.config.likelihood, Likelihood::Categorical { .. }))
+        .then(|| model.to_host());
         Ok(Self {
             states: vec![None; model.params.len()],
             model,
+            host,
             xs,
             targets,
         })
@@ -892,21 +926,39 @@ impl BbbTrainer {
         self.targets.is_empty()
     }
 
+    /// Whether the host engine trains.
+    pub fn on_host(&self) -> bool {
+        self.host.is_some()
+    }
+
     /// The model as it stands.
-    pub fn model(&self) -> &BayesMlp {
-        &self.model
+    pub fn model(&self) -> BayesMlp {
+        match &self.host {
+            Some(h) => self.model.with_host(h),
+            None => self.model.clone(),
+        }
     }
 
     /// One Adam step of rate `lr` on the free energy of the rows `idx`, its noise drawn from
-    /// `rng`: `[loss, nll, kl]` (nats per example, before the step).
+    /// streams keyed by `rng`: `[loss, nll, kl]` (nats per example, before the step).
     pub fn step(&mut self, idx: &[usize], lr: f64, rng: &mut impl Rng) -> Result<[f64; 3]> {
-        let device = self.model.device();
+        let key = rng.next_u64();
         let d = self.model.config.input;
         let n = self.len();
         let rows: Vec<f32> = idx
             .iter()
             .flat_map(|&i| self.xs[i * d..(i + 1) * d].iter().copied())
             .collect();
+        if let (Some(host), Targets::Classes(y)) = (&mut self.host, &self.targets) {
+            let labels: Vec<u32> = idx.iter().map(|&i| y[i]).collect();
+            let adam = AdamSettings {
+                lr: lr as f32,
+                ..AdamSettings::default()
+            };
+            let s = host.train_step(&rows, &labels, n, key, adam);
+            return Ok([s.loss, s.nll, s.kl]);
+        }
+        let device = self.model.device();
         let xt = tensor(rows, idx.len(), d, &device);
         let classes = self.model.config.output();
         let yt = batch_targets(&self.targets, idx, &self.model.scaler, classes, &device);
@@ -916,7 +968,7 @@ impl BbbTrainer {
             .iter()
             .map(|p| p.clone().autodiff().require_grad())
             .collect();
-        let (loss, nll, kl) = self.model.free_energy(&tracked, xt, &yt, n, rng);
+        let (loss, nll, kl) = self.model.free_energy(&tracked, xt, &yt, n, key);
         let grads = loss.clone().backward();
         let adam = AdamConfig::new().with_epsilon(1e-8).build();
         for ((p, t), s) in self
@@ -937,11 +989,36 @@ impl BbbTrainer {
         Ok([scalar(loss), scalar(nll), scalar(kl)])
     }
 
-    /// Adam's state as a checkpoint (`adam.moment_{1,2}.<parameter>`, `adam.time`).
+    /// Adam's state as a checkpoint (`adam.moment_{1,2}.<parameter>`, `adam.time`), the same
+    /// from either engine.
     pub fn optimizer_file(&self) -> TensorFile {
         let mut file = TensorFile::default();
         let names = self.model.param_names();
-        put_adam_states(&mut file, &names, &self.states, "adam.time", |_| false);
+        match &self.host {
+            Some(h) => {
+                let shapes = self.model.param_shapes();
+                let mut put = |name: &str, shape: [usize; 2], (m, v): (Vec<f32>, Vec<f32>)| {
+                    for (k, data) in [("moment_1", m), ("moment_2", v)] {
+                        file.put_blob(
+                            &format!("adam.{k}.{name}"),
+                            Blob {
+                                shape: shape.to_vec(),
+                                data,
+                            },
+                        );
+                    }
+                };
+                if h.steps > 0 {
+                    let flat = h.moments().into_iter().flatten();
+                    for ((name, &shape), mv) in names.iter().zip(&shapes).zip(flat) {
+                        put(name, shape, mv);
+                    }
+                }
+                file.metadata
+                    .insert("adam.time".into(), h.steps.to_string());
+            }
+            None => put_adam_states(&mut file, &names, &self.states, "adam.time", |_| false),
+        }
         file
     }
 
@@ -962,8 +1039,8 @@ impl BbbTrainer {
             ));
         }
         let names = loaded.param_names();
-        let shapes: Vec<[usize; 2]> = loaded.params.iter().map(Tensor::dims).collect();
-        self.states = get_adam_states(
+        let shapes = loaded.param_shapes();
+        let states = get_adam_states(
             optimizer,
             &names,
             &shapes,
@@ -972,12 +1049,116 @@ impl BbbTrainer {
             &device,
             paths.1,
         )?;
+        if let Some(host) = &mut self.host {
+            let mut fresh = loaded.to_host();
+            let steps = optimizer
+                .metadata
+                .get("adam.time")
+                .and_then(|t| t.parse::<u64>().ok())
+                .unwrap_or(0);
+            if states.iter().all(Option::is_some) && steps > 0 {
+                let host_pairs: Vec<(Vec<f32>, Vec<f32>)> = states
+                    .iter()
+                    .flatten()
+                    .map(|s| {
+                        (
+                            crate::kernels::ops::to_f32_vec(s.momentum.moment_1.clone()),
+                            crate::kernels::ops::to_f32_vec(s.momentum.moment_2.clone()),
+                        )
+                    })
+                    .collect();
+                let per_layer = host_pairs
+                    .chunks_exact(4)
+                    .map(|c| [c[0].clone(), c[1].clone(), c[2].clone(), c[3].clone()])
+                    .collect();
+                fresh.set_moments(per_layer, steps);
+            }
+            *host = fresh;
+        } else {
+            self.states = states;
+        }
         self.model = loaded;
         Ok(())
     }
 
+    /// Name of the first parameter holding a NaN or infinity, if any.
+    pub fn non_finite_parameter(&self) -> Option<String> {
+        match &self.host {
+            Some(h) => h.non_finite_layer(),
+            None => self.model.non_finite_parameter(),
+        }
+    }
+
     /// The trained model.
     pub fn into_model(self) -> BayesMlp {
-        self.model
+        self.model()
+    }
+}
+
+impl BayesMlp {
+    /// Every parameter's `[rows, cols]`, in [`BayesMlp::param_names`] order.
+    fn param_shapes(&self) -> Vec<[usize; 2]> {
+        self.params.iter().map(Tensor::dims).collect()
+    }
+
+    /// The host engine's copy of a classifier (fresh Adam state).
+    fn to_host(&self) -> BayesNet {
+        let host = |t: &Tensor<2>| crate::kernels::ops::to_f32_vec(t.clone());
+        let layers = self
+            .config
+            .layer_shapes()
+            .into_iter()
+            .enumerate()
+            .map(|(l, (inp, out))| BayesDense {
+                inp,
+                out,
+                w_mu: host(&self.params[4 * l]),
+                w_rho: host(&self.params[4 * l + 1]),
+                b_mu: host(&self.params[4 * l + 2]),
+                b_rho: host(&self.params[4 * l + 3]),
+            })
+            .collect();
+        let prior = |p: Prior| match p {
+            Prior::Gaussian { sigma } => ScalePrior::Gaussian {
+                sigma: sigma as f32,
+            },
+            Prior::ScaleMixture { pi, sigma1, sigma2 } => ScalePrior::Mixture {
+                pi: pi as f32,
+                sigma1: sigma1 as f32,
+                sigma2: sigma2 as f32,
+            },
+        };
+        BayesNet::new(
+            layers,
+            match self.config.activation {
+                Activation::Relu => HostActivation::Relu,
+                Activation::Tanh => HostActivation::Tanh,
+            },
+            if self.config.local_reparam {
+                Sampling::LocalReparam
+            } else {
+                Sampling::Weights
+            },
+            prior(self.config.weight_prior),
+            prior(self.config.bias_prior),
+        )
+    }
+
+    /// This model with the host engine's parameters.
+    fn with_host(&self, h: &BayesNet) -> BayesMlp {
+        let device = self.device();
+        let mut params = Vec::with_capacity(self.params.len());
+        for layer in &h.layers {
+            let (i, o) = (layer.inp, layer.out);
+            params.push(tensor(layer.w_mu.clone(), i, o, &device));
+            params.push(tensor(layer.w_rho.clone(), i, o, &device));
+            params.push(tensor(layer.b_mu.clone(), 1, o, &device));
+            params.push(tensor(layer.b_rho.clone(), 1, o, &device));
+        }
+        BayesMlp {
+            config: self.config.clone(),
+            params,
+            scaler: self.scaler.clone(),
+        }
     }
 }

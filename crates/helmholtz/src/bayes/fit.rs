@@ -91,7 +91,7 @@ impl BnnFit {
                     }
                 };
                 let config = params.bbb_config(task.input_width(), classes);
-                let trainer = BbbTrainer::new(config, &x, targets, device, seed)?;
+                let trainer = BbbTrainer::new(config, &x, targets, device, seed, params.engine)?;
                 Inference::Bbb {
                     trainer: Box::new(trainer),
                     order: None,
@@ -147,7 +147,7 @@ impl BnnFit {
                 model: model.clone(),
                 samples: state.samples(),
             },
-            Inference::Bbb { trainer, .. } => Posterior::Mlp(trainer.model().clone()),
+            Inference::Bbb { trainer, .. } => Posterior::Mlp(trainer.model()),
         }
     }
 
@@ -378,7 +378,7 @@ impl Fit for BnnFit {
                 .iter()
                 .any(|v| !v.is_finite())
                 .then(|| "chain state".into()),
-            Inference::Bbb { trainer, .. } => trainer.model().non_finite_parameter(),
+            Inference::Bbb { trainer, .. } => trainer.non_finite_parameter(),
         }
     }
 }

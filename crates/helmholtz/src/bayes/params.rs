@@ -18,6 +18,7 @@ use crate::api::{setters, trainable};
 use crate::error::{Error, Result, check};
 use crate::kernels::runtime::DeviceKind;
 use crate::keywords::keywords;
+use crate::nn::Engine;
 use crate::run::RunConfig;
 use crate::train::TrainConfig;
 
@@ -116,6 +117,11 @@ pub struct BnnParams {
     /// Device (the CPU: these models are small).
     #[serde(default)]
     pub device: DeviceKind,
+    /// Bayes by Backprop's engine: `auto` trains a classifier on the CPU with the host kit
+    /// ([`crate::nn::bayes_dense`]), `tensor` with burn's autodiff (the reference; regression
+    /// always).
+    #[serde(default)]
+    pub engine: Engine,
     /// SVI settings.
     pub svi: SviConfig,
     /// SGLD / SGHMC chain.
@@ -145,6 +151,8 @@ setters!(BnnParams {
     burn_in: usize => chain.burn_in,
     /// Bayes by Backprop's learning rate.
     bbb_lr: f64 => bbb.lr,
+    /// Bayes by Backprop's engine.
+    engine: Engine => engine,
 });
 
 impl Default for BnnParams {
@@ -184,6 +192,7 @@ impl BnnParams {
                 seed: 0,
             },
             device: DeviceKind::Cpu,
+            engine: Engine::Auto,
             svi: SviConfig::default(),
             chain: ChainConfig {
                 steps: 50_000,

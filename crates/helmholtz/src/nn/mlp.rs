@@ -62,7 +62,7 @@ fn slope_from_output(y: f32, act: Activation) -> f32 {
 
 multiversion! {
     /// Apply `act` in place.
-    fn activate_block(y: &mut [f32], act: Activation) {
+    pub(crate) fn activate_block(y: &mut [f32], act: Activation) {
         match act {
             Activation::Identity => {}
             Activation::Relu => y.iter_mut().for_each(|v| *v = v.max(0.0)),
@@ -75,7 +75,7 @@ multiversion! {
 
 multiversion! {
     /// `d <- d f'(a)`, with `f'` written in terms of the output `y = f(a)`.
-    fn derivative_block(d: &mut [f32], y: &[f32], act: Activation) {
+    pub(crate) fn derivative_block(d: &mut [f32], y: &[f32], act: Activation) {
         match act {
             Activation::Identity => {}
             Activation::Relu => d.iter_mut().zip(y).for_each(|(d, y)| *d = if *y > 0.0 { *d } else { 0.0 }),

@@ -13,6 +13,7 @@
 //! bias `[out]` (kept as `[1, out]` on the tensor path).
 
 pub mod adam_state;
+pub mod bayes_dense;
 pub mod dense;
 pub mod layers;
 pub mod mlp;
