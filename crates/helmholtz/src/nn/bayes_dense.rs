@@ -278,7 +278,9 @@ fn update_posterior(
     c: [f32; 7],
 ) -> f64 {
     let p = prior.packed();
-    let k = [p[0], p[1], p[2], p[3], c[0], c[1], c[2], c[3], c[4], c[5], c[6]];
+    let k = [
+        p[0], p[1], p[2], p[3], c[0], c[1], c[2], c[3], c[4], c[5], c[6],
+    ];
     let eps_block = |k: usize| {
         if eps.is_empty() {
             &eps[..0]

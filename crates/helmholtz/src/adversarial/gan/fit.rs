@@ -2,7 +2,9 @@
 //! is one discriminator step; every `k`-th one is also followed by one generator step. Both
 //! networks use burn's Adam applied parameter by parameter; the moments are checkpointed.
 
-use burn::optim::{AdamConfig, AdamState, AdaptiveMomentumState, Optimizer};
+use burn::optim::{AdamConfig, AdamState, Optimizer};
+
+use crate::nn::adam_state::{get_adam_states, put_adam_states};
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 use rand::rngs::StdRng;
@@ -14,7 +16,7 @@ use super::objective::{discriminator_loss, generator_loss};
 use super::pictures::write_fixed_noise;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::io::{Blob, RunDir, TensorFile};
+use crate::io::{RunDir, TensorFile};
 use crate::kernels::ops;
 use crate::nn::Engine;
 use crate::nn::dense::AdamSettings;
@@ -284,6 +286,11 @@ fn scalar(t: Tensor<1>) -> f64 {
     f64::from(t.into_scalar::<f32>())
 }
 
+/// Biases are stored as vectors, weights as matrices.
+fn is_vector(name: &str) -> bool {
+    !name.ends_with(".weight")
+}
+
 /// Parameter names of `layers` in the order of the Adam slots.
 fn names(prefix: &str, layers: usize) -> Vec<String> {
     (0..layers)
@@ -371,29 +378,9 @@ impl Fit for GanFit {
             ),
         ];
         for (prefix, layers, states) in nets {
-            let mut time = 0;
             let names = names(prefix, layers.len());
-            for i in 0..layers.len() {
-                for (j, state) in states[2 * i..2 * i + 2].iter().enumerate() {
-                    if let Some(s) = state {
-                        let m = &s.momentum;
-                        let shaped = |t: &Tensor<2>| {
-                            let mut blob = Blob::from_tensor(t);
-                            if j == 1 {
-                                blob.shape = vec![blob.shape[1]];
-                            }
-                            blob
-                        };
-                        let name = &names[2 * i + j];
-                        trainer.put_blob(&format!("adam.moment_1.{name}"), shaped(&m.moment_1));
-                        trainer.put_blob(&format!("adam.moment_2.{name}"), shaped(&m.moment_2));
-                        time = m.time;
-                    }
-                }
-            }
-            trainer
-                .metadata
-                .insert(format!("adam.{prefix}.time"), time.to_string());
+            let time_key = format!("adam.{prefix}.time");
+            put_adam_states(&mut trainer, &names, states, &time_key, is_vector);
         }
         for (k, v) in Sums::KEYS.iter().zip(self.sums.values()) {
             trainer.metadata.insert(format!("epoch.{k}"), v.to_string());
@@ -416,7 +403,6 @@ impl Fit for GanFit {
                 .and_then(|v| v.parse::<f64>().ok())
         };
         for prefix in ["generator", "discriminator"] {
-            let time = meta(&format!("adam.{prefix}.time")).unwrap_or(0.0) as usize;
             let (layers, states) = if prefix == "generator" {
                 (self.gan.generator_layers(), &mut self.g_states)
             } else {
@@ -427,24 +413,9 @@ impl Fit for GanFit {
                 .iter()
                 .flat_map(|l| [l.weight.dims(), l.bias.dims()])
                 .collect();
-            for ((name, dims), state) in names.iter().zip(shapes).zip(states.iter_mut()) {
-                let key1 = format!("adam.moment_1.{name}");
-                *state = if trainer.tensors.contains_key(&key1) {
-                    let load = |key: &str| -> Result<Tensor<2>> {
-                        if dims[0] == 1 && name.ends_with(".bias") {
-                            let v: Tensor<1> = trainer.get(key, [dims[1]], &device, &tp)?;
-                            Ok(v.reshape(dims))
-                        } else {
-                            trainer.get(key, dims, &device, &tp)
-                        }
-                    };
-                    let m1 = load(&key1)?;
-                    let m2 = load(&format!("adam.moment_2.{name}"))?;
-                    Some(AdamState::new(AdaptiveMomentumState::new(time, m1, m2)))
-                } else {
-                    None
-                };
-            }
+            let time_key = format!("adam.{prefix}.time");
+            *states =
+                get_adam_states(trainer, &names, &shapes, &time_key, is_vector, &device, &tp)?;
         }
         let mut v = [0.0; 6];
         for (slot, k) in v.iter_mut().zip(Sums::KEYS) {

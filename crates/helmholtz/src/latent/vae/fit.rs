@@ -1,7 +1,9 @@
 //! The VAE as the trainer drives it: one Adam step on the negative ELBO per mini-batch,
 //! per-epoch metrics and pictures, checkpoints of the parameters and of Adam's moments.
 
-use burn::optim::{AdamConfig, AdamState, AdaptiveMomentumState, Optimizer};
+use burn::optim::{AdamConfig, AdamState, Optimizer};
+
+use crate::nn::adam_state::{get_adam_states, put_adam_states};
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use rand::rngs::StdRng;
@@ -11,7 +13,7 @@ use super::bounds::elbo_per_example;
 use super::bridge::{from_host, host_eligible, to_host};
 use super::config::{ElboConfig, Engine};
 use super::host::{AdamSettings, HostVae};
-use super::model::{Vae, load_param, stored};
+use super::model::Vae;
 use super::objective::{Sampling, elbo};
 use super::pictures::{PictureData, write_pictures};
 use crate::data::Dataset;
@@ -242,17 +244,11 @@ impl Fit for VaeFit {
         };
         let model = vae.to_file();
         let mut trainer = TensorFile::default();
-        let mut time = 0;
-        for ((name, _), state) in vae.params().into_iter().zip(&states) {
-            if let Some(s) = state {
-                let m = &s.momentum;
-                trainer.put_blob(&format!("adam.moment_1.{name}"), stored(&name, &m.moment_1));
-                trainer.put_blob(&format!("adam.moment_2.{name}"), stored(&name, &m.moment_2));
-                time = m.time;
-            }
-        }
+        let names: Vec<String> = vae.params().into_iter().map(|(n, _)| n).collect();
+        put_adam_states(&mut trainer, &names, &states, "adam.time", |n| {
+            !n.ends_with(".weight")
+        });
         let meta = &mut trainer.metadata;
-        meta.insert("adam.time".into(), time.to_string());
         meta.insert("epoch_loss_sum".into(), self.loss_sum.to_string());
         meta.insert("epoch_loss_count".into(), self.loss_count.to_string());
         meta.insert("tau".into(), self.last_tau.to_string());
@@ -273,29 +269,21 @@ impl Fit for VaeFit {
                 .get(key)
                 .and_then(|v| v.parse::<f64>().ok())
         };
-        let time = meta("adam.time").unwrap_or(0.0) as usize;
-        let shapes: Vec<(String, [usize; 2])> = self
+        let (names, shapes): (Vec<String>, Vec<[usize; 2]>) = self
             .vae
             .params()
             .into_iter()
             .map(|(n, t)| (n, t.dims()))
-            .collect();
-        for ((name, dims), state) in shapes.iter().zip(self.states.iter_mut()) {
-            let key1 = format!("adam.moment_1.{name}");
-            *state = if trainer.tensors.contains_key(&key1) {
-                let m1 = load_param(trainer, &key1, *dims, &device, &tp)?;
-                let m2 = load_param(
-                    trainer,
-                    &format!("adam.moment_2.{name}"),
-                    *dims,
-                    &device,
-                    &tp,
-                )?;
-                Some(AdamState::new(AdaptiveMomentumState::new(time, m1, m2)))
-            } else {
-                None
-            };
-        }
+            .unzip();
+        self.states = get_adam_states(
+            trainer,
+            &names,
+            &shapes,
+            "adam.time",
+            |n| !n.ends_with(".weight"),
+            &device,
+            &tp,
+        )?;
         self.loss_sum = meta("epoch_loss_sum").unwrap_or(0.0);
         self.loss_count = meta("epoch_loss_count").unwrap_or(0.0) as usize;
         self.last_tau = meta("tau").unwrap_or(self.objective.tau.tau0);
