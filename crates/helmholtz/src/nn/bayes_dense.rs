@@ -155,64 +155,117 @@ fn softplus_sigmoid(rho: f32) -> (f32, f32) {
     )
 }
 
-/// `KL` of one element and its gradients `(kl, ∂μ, ∂σ)`; `eps` is the draw behind
-/// `w = μ + σ ε` (mixture prior only).
-#[inline(always)]
-fn kl_element(mu: f32, sigma: f32, eps: f32, prior: [f32; 4]) -> (f32, f32, f32) {
+/// A prior's constants for [`kl_element`]: `[kind, ...]` — Gaussian `[0, 1/s², ln s, 0, 0,
+/// 0]`; mixture `[1, 1/σ₁², 1/σ₂², ln(1-π) - ln σ₂ - ½ ln 2π, ln(π/(1-π)) - ln(σ₁/σ₂), 0]`.
+fn kl_constants(prior: [f32; 4]) -> [f32; 6] {
     if prior[0] == 0.0 {
         let s = prior[1];
-        let inv = 1.0 / (s * s);
-        let kl = ln(s) - ln(sigma) + 0.5 * (sigma * sigma + mu * mu) * inv - 0.5;
-        (kl, mu * inv, -1.0 / sigma + sigma * inv)
+        [0.0, 1.0 / (s * s), s.ln(), 0.0, 0.0, 0.0]
     } else {
         let [_, pi, s1, s2] = prior;
-        let (i1, i2) = (1.0 / (s1 * s1), 1.0 / (s2 * s2));
-        let w = mu + sigma * eps;
-        let log_q = -0.5 * eps * eps - ln(sigma) - HALF_LN_2PI;
-        let a2 = -0.5 * w * w * i2 + ln(1.0 - pi) - ln(s2) - HALF_LN_2PI;
-        let d = -0.5 * w * w * (i1 - i2) + ln(pi / (1.0 - pi)) - ln(s1 / s2);
-        let e = exp(-d.abs());
-        let log_p = a2 + d.max(0.0) + log1p(e);
-        let r1 = if d >= 0.0 {
-            1.0 / (1.0 + e)
-        } else {
-            e / (1.0 + e)
-        };
-        let g = w * (r1 * i1 + (1.0 - r1) * i2);
-        (log_q - log_p, g, -1.0 / sigma + g * eps)
+        [
+            1.0,
+            1.0 / (s1 * s1),
+            1.0 / (s2 * s2),
+            (1.0 - pi).ln() - s2.ln() - HALF_LN_2PI,
+            (pi / (1.0 - pi)).ln() - (s1 / s2).ln(),
+            0.0,
+        ]
     }
+}
+
+/// `KL` of one element and its gradients `(kl, ∂μ, ∂σ)` under a Gaussian prior (`k` from
+/// [`kl_constants`]).
+#[inline(always)]
+fn kl_gaussian(mu: f32, sigma: f32, k: [f32; 6]) -> (f32, f32, f32) {
+    let inv = k[1];
+    let kl = k[2] - ln(sigma) + 0.5 * (sigma * sigma + mu * mu) * inv - 0.5;
+    (kl, mu * inv, -1.0 / sigma + sigma * inv)
+}
+
+/// The same under the scale mixture, at `w = μ + σ ε`.
+#[inline(always)]
+fn kl_mixture(mu: f32, sigma: f32, eps: f32, k: [f32; 6]) -> (f32, f32, f32) {
+    let (i1, i2) = (k[1], k[2]);
+    let w = mu + sigma * eps;
+    let ww = 0.5 * w * w;
+    let log_q = -0.5 * eps * eps - ln(sigma) - HALF_LN_2PI;
+    let a2 = -ww * i2 + k[3];
+    let d = -ww * (i1 - i2) + k[4];
+    let e = exp(-d.abs());
+    let log_p = a2 + d.max(0.0) + log1p(e);
+    let inv = 1.0 / (1.0 + e);
+    let r1 = if d >= 0.0 { inv } else { e * inv };
+    let g = w * (r1 * i1 + (1.0 - r1) * i2);
+    (log_q - log_p, g, -1.0 / sigma + g * eps)
 }
 
 multiversion! {
     /// One block of [`update_posterior`]: the KL's value and gradients added to the data's,
     /// `∂ρ = ∂σ sigmoid(ρ)`, then Adam on `μ` and `ρ`. `gs` is `(h²)ᵀ ∂v` (local
     /// reparameterisation, `∂σ = 2σ gs`) or `E` (weight sampling, `∂σ = ∂μ E`); `eps` the KL's
-    /// draw (empty for a Gaussian prior). `k` is the packed prior (4) followed by `[kl scale,
-    /// weights?, b1, b2, lr/(1-b1^t), sqrt(1-b2^t), eps]`.
-    fn posterior_block(mu: &mut [f32], rho: &mut [f32], gm: &[f32], gs: &[f32], eps: &[f32], mo: &mut [f32], k: [f32; 11]) -> f64 {
-        let prior = [k[0], k[1], k[2], k[3]];
-        let [scale, weights, b1, b2, step, sqrt_c2, adam_eps] = [k[4], k[5], k[6], k[7], k[8], k[9], k[10]];
+    /// draw (empty for a Gaussian prior). `k` is the prior's [`kl_constants`] followed by
+    /// `[kl scale, weights?, b1, b2, lr/(1-b1^t), sqrt(1-b2^t), eps]`.
+    fn posterior_block(mu: &mut [f32], rho: &mut [f32], gm: &[f32], gs: &[f32], eps: &[f32], mo: &mut [f32], k: [f32; 13]) -> f64 {
+        let prior = [k[0], k[1], k[2], k[3], k[4], k[5]];
+        let [scale, weights, b1, b2, step, sqrt_c2, adam_eps] = [k[6], k[7], k[8], k[9], k[10], k[11], k[12]];
         let n = mu.len();
         let (m_mu, rest) = mo.split_at_mut(n);
         let (v_mu, rest) = rest.split_at_mut(n);
         let (m_rho, v_rho) = rest.split_at_mut(n);
-        let mut kl_sum = 0f32;
-        for i in 0..n {
-            let (sigma, sig) = softplus_sigmoid(rho[i]);
-            let e = if eps.is_empty() { 0.0 } else { eps[i] };
-            let (kl, kl_mu, kl_sigma) = kl_element(mu[i], sigma, e, prior);
-            kl_sum += kl;
-            let g_sigma = if weights > 0.0 { gm[i] * gs[i] } else { 2.0 * sigma * gs[i] };
-            let g_mu = gm[i] + scale * kl_mu;
+        #[inline(always)]
+        #[allow(clippy::too_many_arguments)]
+        fn one(mu: &mut f32, rho: &mut f32, gm: f32, gs: f32, kl: (f32, f32, f32), sigma: f32, sig: f32, mo: [&mut f32; 4], c: [f32; 7]) {
+            let [scale, weights, b1, b2, step, sqrt_c2, adam_eps] = c;
+            let (_, kl_mu, kl_sigma) = kl;
+            let g_sigma = if weights > 0.0 { gm * gs } else { 2.0 * sigma * gs };
+            let g_mu = gm + scale * kl_mu;
             let g_rho = (g_sigma + scale * kl_sigma) * sig;
-            m_mu[i] = b1 * m_mu[i] + (1.0 - b1) * g_mu;
-            v_mu[i] = b2 * v_mu[i] + (1.0 - b2) * g_mu * g_mu;
-            mu[i] -= step * m_mu[i] / (v_mu[i].sqrt() / sqrt_c2 + adam_eps);
-            m_rho[i] = b1 * m_rho[i] + (1.0 - b1) * g_rho;
-            v_rho[i] = b2 * v_rho[i] + (1.0 - b2) * g_rho * g_rho;
-            rho[i] -= step * m_rho[i] / (v_rho[i].sqrt() / sqrt_c2 + adam_eps);
+            let [m1, v1, m2, v2] = mo;
+            *m1 = b1 * *m1 + (1.0 - b1) * g_mu;
+            *v1 = b2 * *v1 + (1.0 - b2) * g_mu * g_mu;
+            *mu -= step * *m1 / (v1.sqrt() / sqrt_c2 + adam_eps);
+            *m2 = b1 * *m2 + (1.0 - b1) * g_rho;
+            *v2 = b2 * *v2 + (1.0 - b2) * g_rho * g_rho;
+            *rho -= step * *m2 / (v2.sqrt() / sqrt_c2 + adam_eps);
         }
-        f64::from(kl_sum)
+        let c = [scale, weights, b1, b2, step, sqrt_c2, adam_eps];
+        // One zipped pass without a reduction (so that it vectorises), the KL of every element
+        // into `kl`, then its sum.
+        let mut kl_out = vec![0f32; n];
+        #[inline(always)]
+        #[allow(clippy::too_many_arguments)]
+        fn run<const MIX: bool>(mu: &mut [f32], rho: &mut [f32], gm: &[f32], gs: &[f32], eps: &[f32], mo: [&mut [f32]; 4], kl_out: &mut [f32], prior: [f32; 6], c: [f32; 7]) {
+            let [m_mu, v_mu, m_rho, v_rho] = mo;
+            for (((((((((mu, rho), gm), gs), e), m1), v1), m2), v2), out) in mu
+                .iter_mut()
+                .zip(rho.iter_mut())
+                .zip(gm)
+                .zip(gs)
+                .zip(eps)
+                .zip(m_mu.iter_mut())
+                .zip(v_mu.iter_mut())
+                .zip(m_rho.iter_mut())
+                .zip(v_rho.iter_mut())
+                .zip(kl_out.iter_mut())
+            {
+                let (sigma, sig) = softplus_sigmoid(*rho);
+                let kl = if MIX {
+                    kl_mixture(*mu, sigma, *e, prior)
+                } else {
+                    kl_gaussian(*mu, sigma, prior)
+                };
+                *out = kl.0;
+                one(mu, rho, *gm, *gs, kl, sigma, sig, [m1, v1, m2, v2], c);
+            }
+        }
+        let mo = [m_mu, v_mu, m_rho, v_rho];
+        if prior[0] != 0.0 && !eps.is_empty() {
+            run::<true>(mu, rho, gm, gs, eps, mo, &mut kl_out, prior, c);
+        } else {
+            run::<false>(mu, rho, gm, gs, gs, mo, &mut kl_out, prior, c);
+        }
+        crate::kernels::rows::lane_sum(&kl_out)
     }
 }
 
@@ -277,9 +330,9 @@ fn update_posterior(
     prior: ScalePrior,
     c: [f32; 7],
 ) -> f64 {
-    let p = prior.packed();
+    let p = kl_constants(prior.packed());
     let k = [
-        p[0], p[1], p[2], p[3], c[0], c[1], c[2], c[3], c[4], c[5], c[6],
+        p[0], p[1], p[2], p[3], p[4], p[5], c[0], c[1], c[2], c[3], c[4], c[5], c[6],
     ];
     let eps_block = |k: usize| {
         if eps.is_empty() {
