@@ -18,6 +18,7 @@
 
 mod driver;
 mod envelope;
+mod samples;
 mod summary;
 
 pub(crate) use driver::run_config;
@@ -26,4 +27,5 @@ pub use driver::{
     register_picture, resume, train, write_codes,
 };
 pub use envelope::Envelope;
+pub use samples::{SampleRequest, SampleSummary, save_samples};
 pub use summary::Summary;

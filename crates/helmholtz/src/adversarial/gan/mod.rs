@@ -59,6 +59,7 @@ mod params;
 mod pictures;
 mod run;
 
+pub use crate::run::{SampleRequest, SampleSummary};
 pub use config::{Arch, GanConfig, GanLoss, GanObjective};
 pub use fit::GanFit;
 pub use model::Gan;
@@ -66,6 +67,6 @@ pub use objective::{discriminator_loss, generator_loss, softplus};
 pub use params::GanParams;
 pub use pictures::{FIXED_TILES, nearest_rows};
 pub use run::{
-    EvalReport, EvalRequest, FAMILY, GanRunConfig, PreparedData, SampleRequest, SampleSummary,
-    evaluate_run, open_run, prepare_data, sample_run,
+    EvalReport, EvalRequest, FAMILY, GanRunConfig, PreparedData, evaluate_run, open_run,
+    prepare_data, sample_run,
 };

@@ -16,9 +16,11 @@ use crate::eval::classifier::{Classifier, missing_classes, mode_coverage};
 use crate::eval::parzen::{default_sigmas, parzen_estimate};
 use crate::io::{RunDir, TensorFile};
 use crate::kernels::runtime::DeviceKind;
-use crate::report::{Bars, GridSpec, Shade, image_shape, save_bars, save_examples};
+use crate::report::{Bars, Shade, image_shape, save_bars};
 use crate::rng::rng_for;
-use crate::run::{Family, eval_stem, open, record_eval_at, register_picture, run_config};
+use crate::run::{
+    Family, SampleRequest, SampleSummary, eval_stem, open, record_eval_at, run_config, save_samples,
+};
 use crate::train::Progress;
 
 /// Family name in config.json.
@@ -340,26 +342,6 @@ pub fn evaluate_run(dir: &Path, request: &EvalRequest) -> Result<EvalReport> {
     Ok(report)
 }
 
-/// What `gan sample` runs.
-#[derive(Debug, Clone)]
-pub struct SampleRequest {
-    /// Samples (tiles in the picture).
-    pub n: usize,
-    /// Seed of the noise.
-    pub seed: u64,
-    /// Device to sample on.
-    pub device: DeviceKind,
-}
-
-/// What `gan sample` reports.
-#[derive(Debug, Clone, Serialize)]
-pub struct SampleSummary {
-    /// The PNG written.
-    pub file: PathBuf,
-    /// Samples drawn.
-    pub n: usize,
-}
-
 /// `gan sample`: `G(z)` for `n` noise draws as a grid (default `RUN/samples-<n>.png`).
 pub fn sample_run(
     dir: &Path,
@@ -369,14 +351,14 @@ pub fn sample_run(
     check::positive_count("n", request.n)?;
     let (run, cfg, gan) = open_run(dir, request.device)?;
     let values = gan.sample_values(request.n, &mut rng_for(request.seed, &[0x5341_4d50]));
-    let file = out
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| run.file(&format!("samples-{}.png", request.n)));
-    let grid = GridSpec::for_count(request.n, image_shape(cfg.params.model.input));
-    save_examples(&file, &values, request.n, grid, Shade::Unit)?;
-    register_picture(
+    let file = save_samples(
         &run,
-        &file,
+        out,
+        &format!("samples-{}.png", request.n),
+        &values,
+        request.n,
+        cfg.params.model.input,
+        Shade::Unit,
         &format!(
             "`gan sample`: G(z) for {} draws z ~ N(0, I), seed {}",
             request.n, request.seed

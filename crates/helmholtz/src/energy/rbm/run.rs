@@ -16,11 +16,9 @@ use crate::data::{DataConfig, DataSource, DataSplit, Dataset, data_units};
 use crate::error::{Error, Result, check};
 use crate::io::{RunDir, TensorFile};
 use crate::kernels::runtime::DeviceKind;
-use crate::report::{GridSpec, image_shape, save_examples};
+
 use crate::rng::rng_for;
-use crate::run::{
-    CodesSummary, Family, open, record_eval, register_picture, run_config, write_codes,
-};
+use crate::run::{CodesSummary, Family, open, record_eval, run_config, save_samples, write_codes};
 use crate::train::Progress;
 
 /// Family name in config.json.
@@ -416,16 +414,15 @@ pub fn sample_run(
     let fe = rbm.free_energy(&v);
     let standardize = prepared.and_then(|p| p.standardize);
     let values = data_units(mean, standardize.as_ref());
-    let file = out
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| run.file(&format!("samples-{steps}-steps.png")));
-    let grid = GridSpec::for_count(chains, image_shape(cfg.params.model.visible));
-    let shade = shade_for(cfg.params.model.visible_kind);
-    save_examples(&file, &values, chains, grid, shade)?;
     let from = request.from;
-    register_picture(
+    let file = save_samples(
         &run,
-        &file,
+        out,
+        &format!("samples-{steps}-steps.png"),
+        &values,
+        chains,
+        cfg.params.model.visible,
+        shade_for(cfg.params.model.visible_kind),
         &format!("`rbm sample`: {chains} chains, {steps} Gibbs steps from {from:?}"),
     )?;
     Ok(SampleSummary {

@@ -63,6 +63,7 @@ mod params;
 mod pictures;
 mod run;
 
+pub use crate::run::{SampleRequest, SampleSummary};
 pub use anomaly::{
     AnomalyReport, AnomalyRequest, ClassAuc, HoldoutSweep, ScoreKind, holdout_sweep, score_run,
 };
@@ -76,6 +77,6 @@ pub use objective::{
 pub use params::VaeParams;
 pub use pictures::{PictureData, mode_code, prior_codes, write_pictures};
 pub use run::{
-    DEFAULT_SAMPLES, EvalReport, EvalRequest, FAMILY, PreparedData, SampleRequest, SampleSummary,
-    VaeRunConfig, encode_run, evaluate, evaluate_run, open_run, prepare_data, sample_run,
+    DEFAULT_SAMPLES, EvalReport, EvalRequest, FAMILY, PreparedData, VaeRunConfig, encode_run,
+    evaluate, evaluate_run, open_run, prepare_data, sample_run,
 };

@@ -1,6 +1,6 @@
 //! Whole runs: train into a run directory, resume, evaluate, sample. The CLI calls these.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use burn::prelude::*;
@@ -16,10 +16,11 @@ use crate::data::{Binarize, DataConfig, DataSource, DataSplit, Dataset};
 use crate::error::{Error, Result, check};
 use crate::io::{RunDir, TensorFile};
 use crate::kernels::runtime::DeviceKind;
-use crate::report::{GridSpec, Shade, image_shape, save_examples};
+use crate::report::Shade;
 use crate::rng::rng_for;
 use crate::run::{
-    CodesSummary, Family, open, record_eval, register_picture, run_config, write_codes,
+    CodesSummary, Family, SampleRequest, SampleSummary, open, record_eval, run_config,
+    save_samples, write_codes,
 };
 use crate::train::Progress;
 
@@ -415,26 +416,6 @@ pub fn encode_run(
     write_codes(&vae, &prepared.split.test, &file)
 }
 
-/// What `vae sample` runs.
-#[derive(Debug, Clone)]
-pub struct SampleRequest {
-    /// Samples (tiles in the picture).
-    pub n: usize,
-    /// Seed of the prior draws.
-    pub seed: u64,
-    /// Device to sample on.
-    pub device: DeviceKind,
-}
-
-/// What `vae sample` reports.
-#[derive(Debug, Clone, Serialize)]
-pub struct SampleSummary {
-    /// The PNG written.
-    pub file: PathBuf,
-    /// Samples drawn.
-    pub n: usize,
-}
-
 /// `vae sample`: decode `n` draws from the prior into a grid (default `RUN/samples-<n>.png`).
 pub fn sample_run(
     dir: &Path,
@@ -454,18 +435,18 @@ pub fn sample_run(
     };
     let mut rng = rng_for(request.seed, &[0x5341_4d50]);
     let values = samples(&vae, &pictures, request.n, &mut rng);
-    let file = out
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| run.file(&format!("samples-{}.png", request.n)));
     let shade = match cfg.params.model.likelihood {
         Likelihood::Bernoulli => Shade::Unit,
         Likelihood::Gaussian => Shade::MinMax,
     };
-    let grid = GridSpec::for_count(request.n, image_shape(d));
-    save_examples(&file, &values, request.n, grid, shade)?;
-    register_picture(
+    let file = save_samples(
         &run,
-        &file,
+        out,
+        &format!("samples-{}.png", request.n),
+        &values,
+        request.n,
+        d,
+        shade,
         &format!(
             "`vae sample`: E[x | z] for {} draws z ~ p(z), seed {}",
             request.n, request.seed

@@ -1,0 +1,52 @@
+//! `<family> sample` on a run: the request, the summary and the picture, written once.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::driver::register_picture;
+use crate::error::Result;
+use crate::io::RunDir;
+use crate::kernels::runtime::DeviceKind;
+use crate::report::{GridSpec, Shade, image_shape, save_examples};
+
+/// What `<family> sample` runs.
+#[derive(Debug, Clone)]
+pub struct SampleRequest {
+    /// Samples (tiles in the picture).
+    pub n: usize,
+    /// Seed of the draws.
+    pub seed: u64,
+    /// Device to sample on.
+    pub device: DeviceKind,
+}
+
+/// What `<family> sample` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleSummary {
+    /// The file written (PNG grid or `.npy` array).
+    pub file: PathBuf,
+    /// Samples drawn.
+    pub n: usize,
+}
+
+/// Write `n` samples `values` (`[n, width]`) to `out`, by default `RUN/<default_name>`: a grid
+/// picture (an image when `width` is a square, shaded by `shade`) or, for a `.npy` path, the
+/// array. A picture inside the run is added to its figures with `caption`.
+#[allow(clippy::too_many_arguments)]
+pub fn save_samples(
+    run: &RunDir,
+    out: Option<&Path>,
+    default_name: &str,
+    values: &[f32],
+    n: usize,
+    width: usize,
+    shade: Shade,
+    caption: &str,
+) -> Result<PathBuf> {
+    let file = out.map_or_else(|| run.file(default_name), Path::to_path_buf);
+    let grid = GridSpec::for_count(n, image_shape(width));
+    save_examples(&file, values, n, grid, shade)?;
+    register_picture(run, &file, caption)?;
+    Ok(file)
+}
