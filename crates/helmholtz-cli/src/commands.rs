@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use helmholtz::data::DataSource;
 use helmholtz::run::{self, CodesSummary, Family, RunOptions, Summary};
+use helmholtz::train::TrainConfig;
 use serde::Serialize;
 
 use crate::common::{Global, emit, interrupt_flag, progress_bar};
@@ -76,6 +77,18 @@ pub struct LoopArgs {
     /// Skip the final evaluation (the summary then has no `eval`).
     #[arg(long)]
     pub no_eval: bool,
+}
+
+impl LoopArgs {
+    /// Epochs and batch size from the flags, else from `defaults` (a family's
+    /// `XxxParams::default().train`), with the run's `seed`.
+    pub fn train_config(&self, defaults: &TrainConfig, seed: u64) -> TrainConfig {
+        TrainConfig {
+            epochs: self.epochs.unwrap_or(defaults.epochs),
+            batch_size: self.batch_size.unwrap_or(defaults.batch_size),
+            seed,
+        }
+    }
 }
 
 /// Flags of the verbs that write codes (`rbm transform`, `vae encode`).

@@ -8,7 +8,6 @@ use helmholtz::adversarial::gan::{
 };
 use helmholtz::data::Binarize;
 use helmholtz::latent::vae::parse_hidden;
-use helmholtz::train::TrainConfig;
 
 use crate::commands::{self, LoopArgs, print_summary};
 use crate::common::{CommonArgs, Global, TableArgs, emit};
@@ -196,17 +195,9 @@ fn run_config(a: &TrainArgs, g: &Global) -> anyhow::Result<GanRunConfig> {
     let params = GanParams {
         model,
         objective,
-        train: TrainConfig {
-            epochs: a
-                .train_loop
-                .epochs
-                .unwrap_or(GanParams::default().train.epochs),
-            batch_size: a
-                .train_loop
-                .batch_size
-                .unwrap_or(GanParams::default().train.batch_size),
-            seed: g.seed(),
-        },
+        train: a
+            .train_loop
+            .train_config(&GanParams::default().train, g.seed()),
         device: g.device_kind()?,
     };
     Ok(GanRunConfig {

@@ -8,7 +8,6 @@ use helmholtz::energy::rbm::{
     self, AisConfig, CdConfig, ChainStart, EvalReport, LrSchedule, NegativePhase, Rbm, RbmConfig,
     RbmParams, RbmRunConfig, VisibleKind,
 };
-use helmholtz::train::TrainConfig;
 
 use crate::commands::{self, CodesArgs, LoopArgs, print_codes, print_summary};
 use crate::common::{CommonArgs, Global, TableArgs, emit, progress_bar};
@@ -220,17 +219,9 @@ fn run_config(a: &TrainArgs, g: &Global) -> anyhow::Result<RbmRunConfig> {
             momentum_warmup: a.momentum_warmup,
             weight_decay: a.weight_decay,
         },
-        train: TrainConfig {
-            epochs: a
-                .train_loop
-                .epochs
-                .unwrap_or(RbmParams::default().train.epochs),
-            batch_size: a
-                .train_loop
-                .batch_size
-                .unwrap_or(RbmParams::default().train.batch_size),
-            seed: g.seed(),
-        },
+        train: a
+            .train_loop
+            .train_config(&RbmParams::default().train, g.seed()),
         device: g.device_kind()?,
     };
     Ok(RbmRunConfig {

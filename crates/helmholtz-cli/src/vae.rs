@@ -12,7 +12,6 @@ use helmholtz::latent::vae::{
     ScoreKind, Vae, VaeConfig, VaeParams, VaeRunConfig, parse_hidden,
 };
 use helmholtz::run::RunOptions;
-use helmholtz::train::TrainConfig;
 
 use crate::commands::{self, CodesArgs, LoopArgs, print_codes, print_summary};
 use crate::common::{CommonArgs, Global, TableArgs, emit, interrupt_flag, progress_bar};
@@ -293,17 +292,9 @@ fn run_config(a: &TrainArgs, holdout: Option<u32>, g: &Global) -> anyhow::Result
             engine: a.engine.parse()?,
             ..ElboConfig::default()
         },
-        train: TrainConfig {
-            epochs: a
-                .train_loop
-                .epochs
-                .unwrap_or(VaeParams::default().train.epochs),
-            batch_size: a
-                .train_loop
-                .batch_size
-                .unwrap_or(VaeParams::default().train.batch_size),
-            seed: g.seed(),
-        },
+        train: a
+            .train_loop
+            .train_config(&VaeParams::default().train, g.seed()),
         device: g.device_kind()?,
     };
     Ok(VaeRunConfig {
