@@ -453,6 +453,53 @@ fn par_map3(out: &mut [f32], a: &[f32], b: &[f32], f: impl Fn(&mut [f32], &[f32]
         .for_each(|((o, a), b)| f(o, a, b));
 }
 
+/// `a <- bias + h W` for `h` `[B, inp]`, `W` `[inp, out]` (`a` is `[B, out]`).
+fn affine(a: &mut [f32], h: &[f32], w: &[f32], bias: &[f32], inp: usize) {
+    let out = bias.len();
+    for row in a.chunks_exact_mut(out) {
+        row.copy_from_slice(bias);
+    }
+    let batch = a.len() / out;
+    gemm_into(
+        a,
+        row_major(h, batch, inp),
+        row_major(w, inp, out),
+        1.0,
+        1.0,
+        true,
+    );
+}
+
+/// `d Wᵀ` for `d` `[B, out]`, `W` `[inp, out]`: `[B, inp]`.
+fn times_transposed(d: &[f32], w: &[f32], inp: usize, out: usize) -> Vec<f32> {
+    let batch = d.len() / out;
+    let mut r = vec![0f32; batch * inp];
+    gemm_into(
+        &mut r,
+        row_major(d, batch, out),
+        transposed(w, inp, out),
+        0.0,
+        1.0,
+        false,
+    );
+    r
+}
+
+/// `hᵀ d` for `h` `[B, inp]`, `d` `[B, out]`: `[inp, out]`.
+fn transposed_times(h: &[f32], d: &[f32], inp: usize, out: usize) -> Vec<f32> {
+    let batch = d.len() / out;
+    let mut r = vec![0f32; inp * out];
+    gemm_into(
+        &mut r,
+        transposed(h, batch, inp),
+        row_major(d, batch, out),
+        0.0,
+        1.0,
+        false,
+    );
+    r
+}
+
 fn col_sums(m: &[f32], cols: usize) -> Vec<f32> {
     let mut s = vec![0f32; cols];
     for row in m.chunks_exact(cols) {
@@ -603,17 +650,7 @@ impl BayesNet {
             let mut a = vec![0f32; batch * out];
             let trace = match self.sampling {
                 Sampling::LocalReparam => {
-                    for row in a.chunks_exact_mut(out) {
-                        row.copy_from_slice(&layer.b_mu);
-                    }
-                    gemm_into(
-                        &mut a,
-                        row_major(h, batch, inp),
-                        row_major(&layer.w_mu, inp, out),
-                        1.0,
-                        1.0,
-                        true,
-                    );
+                    affine(&mut a, h, &layer.w_mu, &layer.b_mu, inp);
                     let mut var_w = vec![0f32; inp * out];
                     par_map2(&mut var_w, &layer.w_rho, variance_block);
                     let mut var_b = vec![0f32; out];
@@ -623,17 +660,7 @@ impl BayesNet {
                         .par_chunks_mut(CHUNK)
                         .for_each(|c| c.iter_mut().for_each(|v| *v *= *v));
                     let mut v = vec![0f32; batch * out];
-                    for row in v.chunks_exact_mut(out) {
-                        row.copy_from_slice(&var_b);
-                    }
-                    gemm_into(
-                        &mut v,
-                        row_major(&sq_in, batch, inp),
-                        row_major(&var_w, inp, out),
-                        1.0,
-                        1.0,
-                        true,
-                    );
+                    affine(&mut v, &sq_in, &var_w, &var_b, inp);
                     let eps = normals(noise_key(key, l, NoiseUse::PreActivation), batch * out);
                     a.par_chunks_mut(CHUNK)
                         .zip(v.par_chunks_mut(CHUNK))
@@ -657,17 +684,7 @@ impl BayesNet {
                         .for_each(|(((w, m), r), e)| sample_block(w, m, r, e));
                     let mut b = vec![0f32; out];
                     sample_block(&mut b, &layer.b_mu, &layer.b_rho, &e_b);
-                    for row in a.chunks_exact_mut(out) {
-                        row.copy_from_slice(&b);
-                    }
-                    gemm_into(
-                        &mut a,
-                        row_major(h, batch, inp),
-                        row_major(&w, inp, out),
-                        1.0,
-                        1.0,
-                        true,
-                    );
+                    affine(&mut a, h, &w, &b, inp);
                     LayerTrace::Weights { w, e_w, e_b }
                 }
             };
@@ -697,15 +714,7 @@ impl BayesNet {
         let layer = &self.layers[l];
         let (inp, out) = (layer.inp, layer.out);
         let batch = delta.len() / out;
-        let mut g_mu = vec![0f32; inp * out];
-        gemm_into(
-            &mut g_mu,
-            transposed(h, batch, inp),
-            row_major(delta, batch, out),
-            0.0,
-            1.0,
-            false,
-        );
+        let g_mu = transposed_times(h, delta, inp, out);
         let g_bmu = col_sums(delta, out);
         let (dh, gs_w, gs_b, eps_w, eps_b) = match trace {
             LayerTrace::Local {
@@ -720,34 +729,10 @@ impl BayesNet {
                     .zip(eps.par_chunks(CHUNK))
                     .zip(sd.par_chunks(CHUNK))
                     .for_each(|(((o, d), e), s)| dv_block(o, d, e, s));
-                let mut g_var = vec![0f32; inp * out];
-                gemm_into(
-                    &mut g_var,
-                    transposed(sq_in, batch, inp),
-                    row_major(&dv, batch, out),
-                    0.0,
-                    1.0,
-                    false,
-                );
+                let g_var = transposed_times(sq_in, &dv, inp, out);
                 let dh = want_input.then(|| {
-                    let mut dh = vec![0f32; batch * inp];
-                    gemm_into(
-                        &mut dh,
-                        row_major(delta, batch, out),
-                        transposed(&layer.w_mu, inp, out),
-                        0.0,
-                        1.0,
-                        false,
-                    );
-                    let mut t = vec![0f32; batch * inp];
-                    gemm_into(
-                        &mut t,
-                        row_major(&dv, batch, out),
-                        transposed(var_w, inp, out),
-                        0.0,
-                        1.0,
-                        false,
-                    );
+                    let mut dh = times_transposed(delta, &layer.w_mu, inp, out);
+                    let t = times_transposed(&dv, var_w, inp, out);
                     par_map3(&mut dh, h, &t, input_grad_block);
                     dh
                 });
@@ -767,18 +752,7 @@ impl BayesNet {
                 )
             }
             LayerTrace::Weights { w, e_w, e_b } => {
-                let dh = want_input.then(|| {
-                    let mut dh = vec![0f32; batch * inp];
-                    gemm_into(
-                        &mut dh,
-                        row_major(delta, batch, out),
-                        transposed(w, inp, out),
-                        0.0,
-                        1.0,
-                        false,
-                    );
-                    dh
-                });
+                let dh = want_input.then(|| times_transposed(delta, w, inp, out));
                 let keep = |e: &Vec<f32>, prior: ScalePrior| {
                     if prior.needs_draw() {
                         e.clone()
