@@ -99,10 +99,11 @@ struct Work {
     enc: Vec<Vec<f32>>,
     dec: Vec<Vec<f32>>,
     /// The decoder's input `z`, its noise (`eps` or Gumbel), the relaxed categorical sample
-    /// (empty for Gaussian latents) and `d loss / d z`.
+    /// and `dKL / dlogits` (both empty for Gaussian latents), and `d loss / d z`.
     code: Vec<f32>,
     noise: Vec<f32>,
     soft: Vec<f32>,
+    dkl: Vec<f32>,
     dcode: Vec<f32>,
     /// Gradients with respect to layer outputs (pre-activation after masking), per layer.
     delta_enc: Vec<Vec<f32>>,
@@ -193,6 +194,7 @@ impl HostVae {
             code: vec![0.0; codes],
             noise: vec![0.0; codes],
             soft: vec![0.0; soft],
+            dkl: vec![0.0; soft],
             dcode: vec![0.0; codes],
             delta_enc: sized(&self.encoder),
             delta_dec: sized(&self.decoder),
@@ -228,7 +230,15 @@ impl HostVae {
                     tau: step.tau,
                     straight_through: step.straight_through,
                 };
-                categorical::sample(head, &w.noise, &mut w.soft, &mut w.code, classes, relax)
+                categorical::sample(
+                    head,
+                    &w.noise,
+                    &mut w.soft,
+                    &mut w.code,
+                    &mut w.dkl,
+                    classes,
+                    relax,
+                )
             }
         };
         let last_dec = self.decoder.len() - 1;
@@ -329,9 +339,9 @@ impl HostVae {
             Latent::Gaussian { dim } => {
                 gaussian::backward(head, &w.noise, &w.dcode, dhead, dim, step.beta);
             }
-            Latent::Categorical { classes, .. } => {
-                categorical::backward(head, &w.soft, &w.dcode, dhead, classes, step.tau, step.beta)
-            }
+            Latent::Categorical { classes, .. } => categorical::backward(
+                &w.soft, &w.dcode, &w.dkl, dhead, classes, step.tau, step.beta,
+            ),
         }
         for l in (0..=last_enc).rev() {
             let (lower, upper) = w.delta_enc.split_at_mut(l);
