@@ -33,7 +33,7 @@ use super::config::Latent;
 use crate::kernels::gemm::gemm_into;
 use crate::kernels::noise;
 pub use crate::nn::dense::{AdamSettings, Dense, LayerGrad};
-use crate::nn::dense::{adam_update, dense_backward, dense_forward, row_major, transposed};
+use crate::nn::dense::{adam_layers, dense_backward, dense_forward, row_major, transposed};
 use categorical::Relaxation;
 use likelihood::{bernoulli_row, gaussian_row};
 
@@ -364,17 +364,8 @@ impl HostVae {
 
     fn adam_step(&mut self, s: AdamSettings) {
         self.steps += 1;
-        let t = self.steps as i32;
-        let c1 = 1.0 - s.beta1.powi(t);
-        let c2 = 1.0 - s.beta2.powi(t);
         let layers = self.encoder.iter_mut().chain(self.decoder.iter_mut());
-        for ((layer, (gw, gb)), (m, v)) in layers.zip(&self.work.grads).zip(&mut self.moments) {
-            let nw = layer.w.len();
-            let (mw, mb) = m.split_at_mut(nw);
-            let (vw, vb) = v.split_at_mut(nw);
-            adam_update(&mut layer.w, gw, mw, vw, s, c1, c2);
-            adam_update(&mut layer.b, gb, mb, vb, s, c1, c2);
-        }
+        adam_layers(layers, &self.work.grads, &mut self.moments, s, self.steps);
     }
 }
 
