@@ -1,5 +1,5 @@
 //! Moving a VAE with a Bernoulli decoder between burn tensors ([`Vae`], Adam states) and the
-//! host engine ([`HostVae`]), which trains it about twice as fast on the CPU.
+//! host engine ([`HostVae`]), which trains it two to three times as fast on the CPU.
 //!
 //! Parameter lists are in [`Vae::tensors`] order: per encoder hidden layer `(W, b)`, then the
 //! heads (`mu` and `log_var`, or the categorical `logits`), the decoder hidden layers and the

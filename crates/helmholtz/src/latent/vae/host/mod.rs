@@ -8,7 +8,7 @@
 //! element-wise passes into preallocated buffers:
 //!
 //! - encoder `h_l = relu(h_{l-1} W_l + b_l)`, head `e = h_L W_h + b_h`;
-//! - the latent ([`gaussian`], [`categorical`]) turns the head into the decoder's code `z`
+//! - the latent (`gaussian.rs`, `categorical.rs`) turns the head into the decoder's code `z`
 //!   (a reparameterised Gaussian sample, or a Gumbel-Softmax sample) with noise from the
 //!   counter-based stream of the step's key, and gives the closed-form KL to the prior;
 //! - decoder `g_l = relu(g_{l-1} V_l + c_l)`, logits `a = g_L V_o + c_o`;
