@@ -123,9 +123,9 @@ pub struct TrainArgs {
     #[arg(long)]
     straight_through: bool,
 
-    /// Update engine: `auto` (on the CPU, a hand-written forward/backward/Adam for Gaussian
-    /// latents with a Bernoulli decoder, about twice as fast; burn's autodiff otherwise) or
-    /// `tensor` (always burn's autodiff).
+    /// Update engine: `auto` (on the CPU, a hand-written forward/backward/Adam for a Bernoulli
+    /// decoder with Gaussian or categorical latents, two to three times as fast; burn's
+    /// autodiff otherwise) or `tensor` (always burn's autodiff). Both draw the same noise.
     #[arg(long, default_value = "auto", value_parser = ["auto", "tensor"])]
     engine: String,
 

@@ -161,20 +161,34 @@ pub(crate) fn dense_backward(
     }
 }
 
-/// Adam on one parameter slice.
-pub(crate) fn adam_update(
-    p: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
+/// The `t`-th Adam step on every layer, as one parallel pass over all their weights and biases
+/// (one wake-up of the threads per step instead of one per tensor); `moments` holds `(m, v)`
+/// per layer, flattened as `[W..., b...]`.
+pub(crate) fn adam_layers<'a>(
+    layers: impl Iterator<Item = &'a mut Dense>,
+    grads: &[LayerGrad],
+    moments: &mut [(Vec<f32>, Vec<f32>)],
     s: AdamSettings,
-    c1: f32,
-    c2: f32,
+    t: u64,
 ) {
+    let t = t as i32;
+    let (c1, c2) = (1.0 - s.beta1.powi(t), 1.0 - s.beta2.powi(t));
     let c = [s.beta1, s.beta2, s.lr / c1, c2.sqrt(), s.epsilon];
-    p.par_chunks_mut(CHUNK)
-        .zip(g.par_chunks(CHUNK))
-        .zip(m.par_chunks_mut(CHUNK))
-        .zip(v.par_chunks_mut(CHUNK))
+    let mut blocks = Vec::new();
+    for ((layer, (gw, gb)), (m, v)) in layers.zip(grads).zip(moments) {
+        let nw = layer.w.len();
+        let (mw, mb) = m.split_at_mut(nw);
+        let (vw, vb) = v.split_at_mut(nw);
+        for (p, g, m, v) in [(&mut layer.w, gw, mw, vw), (&mut layer.b, gb, mb, vb)] {
+            blocks.extend(
+                p.chunks_mut(CHUNK)
+                    .zip(g.chunks(CHUNK))
+                    .zip(m.chunks_mut(CHUNK))
+                    .zip(v.chunks_mut(CHUNK)),
+            );
+        }
+    }
+    blocks
+        .into_par_iter()
         .for_each(|(((p, g), m), v)| adam_block(p, g, m, v, c));
 }

@@ -16,7 +16,7 @@
 
 use rayon::prelude::*;
 
-use super::dense::{AdamSettings, CHUNK, Dense, LayerGrad, adam_update, row_major, transposed};
+use super::dense::{AdamSettings, CHUNK, Dense, LayerGrad, adam_layers, row_major, transposed};
 use crate::kernels::gemm::gemm_into;
 use crate::kernels::math::sigmoid;
 use crate::kernels::{multiversion, noise};
@@ -294,16 +294,13 @@ impl Mlp {
     /// One Adam step with `grads`.
     pub fn adam_step(&mut self, grads: &[LayerGrad], s: AdamSettings) {
         self.steps += 1;
-        let t = self.steps as i32;
-        let (c1, c2) = (1.0 - s.beta1.powi(t), 1.0 - s.beta2.powi(t));
-        for ((layer, (gw, gb)), (m, v)) in self.layers.iter_mut().zip(grads).zip(&mut self.moments)
-        {
-            let nw = layer.w.len();
-            let (mw, mb) = m.split_at_mut(nw);
-            let (vw, vb) = v.split_at_mut(nw);
-            adam_update(&mut layer.w, gw, mw, vw, s, c1, c2);
-            adam_update(&mut layer.b, gb, mb, vb, s, c1, c2);
-        }
+        adam_layers(
+            self.layers.iter_mut(),
+            grads,
+            &mut self.moments,
+            s,
+            self.steps,
+        );
     }
 
     /// Name (`layer.{l}`) of the first layer holding a NaN or infinity.

@@ -1,10 +1,10 @@
-//! Moving a Gaussian VAE with a Bernoulli decoder between burn tensors ([`Vae`], Adam states)
-//! and the host engine ([`HostVae`]), which trains it about twice as fast on the CPU.
+//! Moving a VAE with a Bernoulli decoder between burn tensors ([`Vae`], Adam states) and the
+//! host engine ([`HostVae`]), which trains it two to three times as fast on the CPU.
 //!
-//! Parameter lists are in [`Vae::tensors`] order: per encoder hidden layer `(W, b)`, then
-//! `mu` and `log_var` heads, the decoder hidden layers and the output layer. The host keeps the
-//! two heads as one `[H, 2Z]` layer whose first `Z` columns are `mu`; Adam moments follow the
-//! same layout, flattened per layer as `[W..., b...]`.
+//! Parameter lists are in [`Vae::tensors`] order: per encoder hidden layer `(W, b)`, then the
+//! heads (`mu` and `log_var`, or the categorical `logits`), the decoder hidden layers and the
+//! output layer. The host keeps the two Gaussian heads as one `[H, 2Z]` layer whose first `Z`
+//! columns are `mu`; Adam moments follow the same layout, flattened per layer as `[W..., b...]`.
 
 use burn::optim::{AdamState, AdaptiveMomentumState};
 use burn::prelude::*;
@@ -15,13 +15,10 @@ use super::host::{Dense, HostVae};
 use super::model::Vae;
 use crate::kernels::ops;
 
-/// True when the host engine can train `vae`: flex CPU tensors, Gaussian latents and a
-/// Bernoulli decoder.
+/// True when the host engine can train `vae`: flex CPU tensors and a Bernoulli decoder
+/// (Gaussian or categorical latents).
 pub fn host_eligible(vae: &Vae) -> bool {
-    let c = vae.config();
-    ops::is_host(&vae.device())
-        && matches!(c.latent, Latent::Gaussian { .. })
-        && c.likelihood == Likelihood::Bernoulli
+    ops::is_host(&vae.device()) && vae.config().likelihood == Likelihood::Bernoulli
 }
 
 /// `(rows, cols)` and values of every parameter, in [`Vae::tensors`] order.
@@ -62,8 +59,12 @@ fn split_columns(x: &[f32], rows: usize, ca: usize) -> (Vec<f32>, Vec<f32>) {
 }
 
 /// Host layers `(inp, out, W, b)` from a parameter list in [`Vae::tensors`] order, where the
-/// encoder has `enc` hidden layers (the heads follow them).
-fn host_layers(p: &[(usize, usize, Vec<f32>)], enc: usize) -> (Vec<Dense>, Vec<Dense>) {
+/// encoder has `enc` hidden layers (the heads of `latent` follow them).
+fn host_layers(
+    p: &[(usize, usize, Vec<f32>)],
+    enc: usize,
+    latent: Latent,
+) -> (Vec<Dense>, Vec<Dense>) {
     let dense = |k: usize| Dense {
         inp: p[2 * k].0,
         out: p[2 * k].1,
@@ -71,23 +72,32 @@ fn host_layers(p: &[(usize, usize, Vec<f32>)], enc: usize) -> (Vec<Dense>, Vec<D
         b: p[2 * k + 1].2.clone(),
     };
     let mut encoder: Vec<Dense> = (0..enc).map(dense).collect();
-    let (mu, lv) = (dense(enc), dense(enc + 1));
-    encoder.push(Dense {
-        inp: mu.inp,
-        out: mu.out + lv.out,
-        w: side_by_side(&mu.w, &lv.w, mu.inp),
-        b: [mu.b, lv.b].concat(),
-    });
-    let decoder = (enc + 2..p.len() / 2).map(dense).collect();
+    let heads = match latent {
+        Latent::Gaussian { .. } => {
+            let (mu, lv) = (dense(enc), dense(enc + 1));
+            encoder.push(Dense {
+                inp: mu.inp,
+                out: mu.out + lv.out,
+                w: side_by_side(&mu.w, &lv.w, mu.inp),
+                b: [mu.b, lv.b].concat(),
+            });
+            2
+        }
+        Latent::Categorical { .. } => {
+            encoder.push(dense(enc));
+            1
+        }
+    };
+    let decoder = (enc + heads..p.len() / 2).map(dense).collect();
     (encoder, decoder)
 }
 
 /// Build the engine from `vae` and its Adam states (zeros where a state is missing).
 pub fn to_host(vae: &Vae, states: &[Option<AdamState<2>>]) -> HostVae {
-    let enc = vae.config().hidden.len();
+    let (enc, latent) = (vae.config().hidden.len(), vae.config().latent);
     let params = flat(&vae.tensors());
-    let (encoder, decoder) = host_layers(&params, enc);
-    let mut host = HostVae::new(encoder, decoder, true);
+    let (encoder, decoder) = host_layers(&params, enc, latent);
+    let mut host = HostVae::new(latent, encoder, decoder, true);
     if let Some(time) = states.iter().flatten().map(|s| s.momentum.time).next() {
         let moment = |pick: fn(&AdamState<2>) -> &Tensor<2>| -> Vec<Vec<f32>> {
             let shaped: Vec<(usize, usize, Vec<f32>)> = params
@@ -100,7 +110,7 @@ pub fn to_host(vae: &Vae, states: &[Option<AdamState<2>>]) -> HostVae {
                     (*r, *c, v)
                 })
                 .collect();
-            let (e, d) = host_layers(&shaped, enc);
+            let (e, d) = host_layers(&shaped, enc, latent);
             e.into_iter()
                 .chain(d)
                 .map(|l| [l.w, l.b].concat())
@@ -118,15 +128,15 @@ pub fn to_host(vae: &Vae, states: &[Option<AdamState<2>>]) -> HostVae {
 fn from_layers(host: &HostVae, values: &[Vec<f32>]) -> Vec<Vec<f32>> {
     let layers: Vec<&Dense> = host.encoder.iter().chain(&host.decoder).collect();
     let head = host.encoder.len() - 1;
-    let z = host.latent();
     let mut out = Vec::new();
     for (k, (layer, v)) in layers.iter().zip(values).enumerate() {
         let (w, b) = v.split_at(layer.w.len());
-        if k == head {
-            let (wm, wl) = split_columns(w, layer.inp, z);
-            out.extend([wm, b[..z].to_vec(), wl, b[z..].to_vec()]);
-        } else {
-            out.extend([w.to_vec(), b.to_vec()]);
+        match host.latent() {
+            Latent::Gaussian { dim } if k == head => {
+                let (wm, wl) = split_columns(w, layer.inp, dim);
+                out.extend([wm, b[..dim].to_vec(), wl, b[dim..].to_vec()]);
+            }
+            _ => out.extend([w.to_vec(), b.to_vec()]),
         }
     }
     out

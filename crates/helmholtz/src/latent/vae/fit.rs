@@ -12,9 +12,9 @@ use rand::{Rng, RngExt};
 use super::bounds::elbo_per_example;
 use super::bridge::{from_host, host_eligible, to_host};
 use super::config::{ElboConfig, Engine};
-use super::host::{AdamSettings, HostVae};
+use super::host::{AdamSettings, HostVae, StepSettings};
 use super::model::Vae;
-use super::objective::{Sampling, elbo};
+use super::objective::{Sampling, elbo_keyed};
 use super::pictures::{PictureData, write_pictures};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
@@ -32,10 +32,12 @@ pub const METRIC_EXAMPLES: usize = 500;
 /// `adam.moment_1.<param>` and `adam.moment_2.<param>` (the parameter's stored shape) with the
 /// step count in the metadata key `adam.time`.
 ///
-/// On the CPU, a Gaussian VAE with a Bernoulli decoder is trained by the host engine
-/// ([`super::host`]; same loss, gradients and Adam, about twice as fast) unless
-/// [`ElboConfig::engine`] asks for burn's autodiff; the burn model is brought up to date before
-/// anything reads it (metrics, pictures, checkpoints).
+/// On the CPU, a VAE with a Bernoulli decoder (Gaussian or categorical latents) is trained by
+/// the host engine ([`super::host`]; same loss, gradients and Adam, two to three times as fast)
+/// unless [`ElboConfig::engine`] asks for burn's autodiff; the burn model is brought up to date
+/// before anything reads it (metrics, pictures, checkpoints). Both engines draw a step's noise
+/// from the counter-based stream of one key taken from the run's generator
+/// ([`super::elbo_keyed`]), so they take the same steps up to rounding.
 pub struct VaeFit {
     vae: Vae,
     objective: ElboConfig,
@@ -86,7 +88,7 @@ impl VaeFit {
     }
 
     /// One update on the host engine; returns the summed loss.
-    fn host_step(&mut self, x: Tensor<2>, beta: f64, rng: &mut StdRng) -> f64 {
+    fn host_step(&mut self, x: Tensor<2>, step: StepSettings) -> f64 {
         let n = x.dims()[0];
         let host = match self.host.as_mut() {
             Some(h) => h,
@@ -99,8 +101,7 @@ impl VaeFit {
             epsilon: self.objective.adam_epsilon as f32,
         };
         let x = ops::to_f32_vec(x);
-        host.train_batch(&x, n, beta as f32, adam, rng.next_u64())
-            .loss
+        host.train_batch(&x, n, step, adam).loss
     }
 
     /// The model (up to date after every epoch: the trainer's metrics bring it up to date).
@@ -126,20 +127,27 @@ impl VaeFit {
         let update = ((step.epoch - 1) * step.batches + step.batch) as u64;
         let epochs_done = (step.epoch - 1) as f64 + step.batch as f64 / step.batches as f64;
         let beta = self.objective.kl_weight(epochs_done);
+        let tau = self.objective.tau.at(update);
+        self.last_tau = tau;
+        let key = rng.next_u64();
         if self.uses_host_engine() {
-            let value = self.host_step(x, beta, rng) / n as f64;
+            let settings = StepSettings {
+                beta: beta as f32,
+                tau: tau as f32,
+                straight_through: self.objective.straight_through,
+                key,
+            };
+            let value = self.host_step(x, settings) / n as f64;
             self.loss_sum += value * n as f64;
             self.loss_count += n;
             return Ok(value);
         }
-        let tau = self.objective.tau.at(update);
-        self.last_tau = tau;
         let sampling = Sampling::Relaxed {
             tau,
             straight_through: self.objective.straight_through,
         };
         let tracked = self.vae.tracked();
-        let loss = elbo(&tracked, &x, sampling, rng).loss(beta);
+        let loss = elbo_keyed(&tracked, &x, sampling, key).loss(beta);
         let value = f64::from(loss.clone().inner().into_scalar::<f32>()) / n as f64;
         if !value.is_finite() {
             return Ok(value);

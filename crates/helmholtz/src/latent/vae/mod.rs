@@ -72,7 +72,8 @@ pub use config::{ElboConfig, Engine, Latent, Likelihood, VaeConfig, parse_hidden
 pub use fit::{METRIC_EXAMPLES, VaeFit, binarize};
 pub use model::{Posterior, Vae};
 pub use objective::{
-    ElboTerms, Sampling, bce_with_logits, elbo, kl_standard_normal, reparameterize, standard_normal,
+    ElboTerms, Sampling, bce_with_logits, elbo, elbo_keyed, kl_standard_normal, reparameterize,
+    standard_normal,
 };
 pub use params::VaeParams;
 pub use pictures::{PictureData, mode_code, prior_codes, write_pictures};

@@ -7,6 +7,7 @@ use burn::tensor::activation::relu;
 use rand::{Rng, RngExt};
 
 use super::model::{Posterior, Vae};
+use crate::kernels::noise;
 use crate::latent::gumbel;
 
 /// Binary cross-entropy from logits, element-wise: `bce(x, l) = softplus(l) - x l
@@ -82,16 +83,66 @@ impl ElboTerms {
 /// Gumbel-Softmax / hard categorical sample), decode, and the closed-form KL to the prior.
 /// Noise comes from `rng`, on the CPU.
 pub fn elbo(vae: &Vae, x: &Tensor<2>, sampling: Sampling, rng: &mut impl Rng) -> ElboTerms {
+    elbo_with(vae, x, sampling, Noise::Rng(rng))
+}
+
+/// [`elbo`] with its noise from the counter-based stream `key`: `eps_i = normal(key, i)` or
+/// the Gumbel noise `g_i = gumbel(key, i)` at the flat index `i` of the `[n, dim]` or
+/// `[n, groups * classes]` sample, the values the host engine draws for the same key. The
+/// tensor path trains with it, so that both engines take the same steps.
+pub fn elbo_keyed(vae: &Vae, x: &Tensor<2>, sampling: Sampling, key: u64) -> ElboTerms {
+    elbo_with::<rand::rngs::StdRng>(vae, x, sampling, Noise::Keyed(key))
+}
+
+/// Where the noise of one ELBO estimate comes from.
+enum Noise<'a, R> {
+    /// Drawn from a generator.
+    Rng(&'a mut R),
+    /// Read from the counter-based stream of a key.
+    Keyed(u64),
+}
+
+impl<R: Rng> Noise<'_, R> {
+    fn normal(&mut self, dims: [usize; 2], device: &Device) -> Tensor<2> {
+        match self {
+            Noise::Rng(rng) => standard_normal(dims, device, *rng),
+            Noise::Keyed(key) => {
+                let v = (0..dims[0] * dims[1])
+                    .map(|i| noise::normal(*key, i as u64))
+                    .collect();
+                Tensor::from_data(TensorData::new(v, dims), device)
+            }
+        }
+    }
+
+    fn gumbel(&mut self, dims: [usize; 3], device: &Device) -> Tensor<3> {
+        match self {
+            Noise::Rng(rng) => gumbel::gumbel_noise(dims, device, *rng),
+            Noise::Keyed(key) => {
+                let mut v = vec![0f32; dims.iter().product()];
+                noise::gumbel_fill(&mut v, *key, 0);
+                Tensor::from_data(TensorData::new(v, dims), device)
+            }
+        }
+    }
+}
+
+fn elbo_with<R: Rng>(
+    vae: &Vae,
+    x: &Tensor<2>,
+    sampling: Sampling,
+    mut noise: Noise<'_, R>,
+) -> ElboTerms {
     let noise_device = x.device().without_autodiff();
     let (code, kl) = match vae.encode(x.clone()) {
         Posterior::Gaussian { mu, log_var } => {
-            let eps = standard_normal(mu.dims(), &noise_device, rng);
+            let eps = noise.normal(mu.dims(), &noise_device);
             let kl = kl_standard_normal(mu.clone(), log_var.clone());
             (reparameterize(mu, log_var, eps), kl)
         }
         Posterior::Categorical { logits } => {
             let dims = logits.dims();
-            let g = gumbel::gumbel_noise(dims, &noise_device, rng);
+            let g = noise.gumbel(dims, &noise_device);
             let kl = gumbel::kl_to_uniform(logits.clone());
             let y = match sampling {
                 Sampling::Relaxed {

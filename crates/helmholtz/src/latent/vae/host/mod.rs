@@ -1,72 +1,41 @@
-//! The CPU engine of the Gaussian MLP VAE: forward, backward and Adam by hand on host buffers.
+//! The CPU engine of the MLP VAE: forward, backward and Adam by hand on host buffers, for
+//! Gaussian and Gumbel-Softmax categorical latents with a Bernoulli (or unit-variance Gaussian)
+//! decoder.
 //!
 //! burn's autodiff runs each tensor op as its own pass and records a graph per batch; for the
 //! seed's VAE that costs about twice PyTorch's time per epoch on this CPU. This engine computes
 //! the same loss and gradients with the split sgemm of [`crate::kernels::gemm`] and fused
 //! element-wise passes into preallocated buffers:
 //!
-//! - encoder `h_l = relu(h_{l-1} W_l + b_l)`, head `[mu | log sigma^2] = h_L W_h + b_h`;
-//! - `z = mu + exp(log sigma^2 / 2) * eps`, `eps ~ N(0, I)` from a counter-based stream;
+//! - encoder `h_l = relu(h_{l-1} W_l + b_l)`, head `e = h_L W_h + b_h`;
+//! - the latent (`gaussian.rs`, `categorical.rs`) turns the head into the decoder's code `z`
+//!   (a reparameterised Gaussian sample, or a Gumbel-Softmax sample) with noise from the
+//!   counter-based stream of the step's key, and gives the closed-form KL to the prior;
 //! - decoder `g_l = relu(g_{l-1} V_l + c_l)`, logits `a = g_L V_o + c_o`;
-//! - loss (summed over the batch) `sum_d [softplus(a_d) - x_d a_d] + beta KL`, with
-//!   `KL = -1/2 sum_j (1 + log sigma_j^2 - mu_j^2 - sigma_j^2)` (Bernoulli decoder), or
-//!   `sum_d (x_d - a_d)^2 / 2 + D/2 ln 2 pi` (unit-variance Gaussian decoder);
-//! - backward: `da = sigmoid(a) - x` (or `a - x`), the usual products through the ReLU masks,
-//!   `dmu = dz + beta mu`, `dlog sigma^2 = dz eps sigma / 2 + beta (sigma^2 - 1) / 2`;
+//! - loss (summed over the batch) `sum_d [softplus(a_d) - x_d a_d] + beta KL` (Bernoulli
+//!   decoder), or `sum_d (x_d - a_d)^2 / 2 + D/2 ln 2 pi` (unit-variance Gaussian decoder);
+//! - backward: `da = sigmoid(a) - x` (or `a - x`), the usual products through the ReLU masks
+//!   down to `dz`, the latent's own backward from `dz` to `de`, and on through the encoder;
 //! - Adam (`m_hat / (sqrt(v_hat) + epsilon)`, as burn and PyTorch).
 //!
 //! # Shapes
-//! Weights `[in, out]` row-major (burn's `Linear` layout), biases `[out]`; the head is one
-//! `[H, 2Z]` matrix whose first `Z` columns give `mu`; batches `[B, D]` row-major.
+//! Weights `[in, out]` row-major (burn's `Linear` layout), biases `[out]`; batches `[B, D]`
+//! row-major. The head `e` is `[B, 2Z]` with `mu` in the first `Z` columns (Gaussian), or the
+//! logits `[B, N K]` group-major (categorical); the code `z` is `[B, Z]` or `[B, N K]`.
+
+mod categorical;
+mod gaussian;
+mod likelihood;
 
 use rayon::prelude::*;
 
+use super::config::Latent;
 use crate::kernels::gemm::gemm_into;
-use crate::kernels::math::{exp, log1p};
-use crate::kernels::{multiversion, noise};
+use crate::kernels::noise;
 pub use crate::nn::dense::{AdamSettings, Dense, LayerGrad};
-use crate::nn::dense::{adam_update, dense_backward, dense_forward, row_major, transposed};
-
-multiversion! {
-    /// One row of the Bernoulli decoder: `delta = sigmoid(a) - x` and the returned
-    /// `sum_d softplus(a_d) - x_d a_d` (16 f32 lanes, then f64), with one `exp` and one
-    /// `log1p` per element: `e = exp(-|a|)`, `softplus(a) = max(a, 0) + log1p(e)`,
-    /// `sigmoid(a) = 1 / (1 + e)` or `e / (1 + e)`.
-    fn bernoulli_row(a: &[f32], x: &[f32], delta: &mut [f32]) -> f64 {
-        #[inline(always)]
-        fn one(a: f32, x: f32, d: &mut f32) -> f32 {
-            let e = exp(-a.abs());
-            let inv = 1.0 / (1.0 + e);
-            *d = if a >= 0.0 { inv } else { e * inv } - x;
-            a.max(0.0) + log1p(e) - x * a
-        }
-        let mut acc = [0f32; 16];
-        let full = a.len() / 16 * 16;
-        for ((a, x), d) in a[..full].chunks_exact(16).zip(x[..full].chunks_exact(16)).zip(delta[..full].chunks_exact_mut(16)) {
-            for l in 0..16 {
-                acc[l] += one(a[l], x[l], &mut d[l]);
-            }
-        }
-        let mut tail = 0f64;
-        for ((a, x), d) in a[full..].iter().zip(&x[full..]).zip(&mut delta[full..]) {
-            tail += f64::from(one(*a, *x, d));
-        }
-        acc.iter().map(|&v| f64::from(v)).sum::<f64>() + tail
-    }
-}
-
-multiversion! {
-    /// One row of the unit-variance Gaussian decoder: `delta = a - x`, returns
-    /// `sum_d (x_d - a_d)^2 / 2` (without the constant).
-    fn gaussian_row(a: &[f32], x: &[f32], delta: &mut [f32]) -> f64 {
-        let mut acc = [0f32; 16];
-        for (k, ((a, x), d)) in a.iter().zip(x).zip(delta.iter_mut()).enumerate() {
-            *d = a - x;
-            acc[k % 16] += 0.5 * (a - x) * (a - x);
-        }
-        acc.iter().map(|&v| f64::from(v)).sum()
-    }
-}
+use crate::nn::dense::{adam_layers, dense_backward, dense_forward, row_major, transposed};
+use categorical::Relaxation;
+use likelihood::{bernoulli_row, gaussian_row};
 
 /// Sums of one batch's loss terms (nats, summed over the batch).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -79,10 +48,37 @@ pub struct BatchLoss {
     pub loss: f64,
 }
 
+/// The settings of one training step besides the batch and Adam.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepSettings {
+    /// KL weight `beta`.
+    pub beta: f32,
+    /// Gumbel-Softmax temperature (categorical latents).
+    pub tau: f32,
+    /// Straight-through Gumbel-Softmax: one-hot codes forward (categorical latents).
+    pub straight_through: bool,
+    /// Key of the step's noise stream (`eps`, or the Gumbel noise).
+    pub key: u64,
+}
+
+impl StepSettings {
+    /// A step with KL weight `beta`, noise stream `key`, and the relaxation `tau = 1`.
+    pub fn new(beta: f32, key: u64) -> Self {
+        Self {
+            beta,
+            tau: 1.0,
+            straight_through: false,
+            key,
+        }
+    }
+}
+
 /// The layers in order: encoder hidden layers, the head, decoder hidden layers, the output.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HostVae {
-    /// Encoder hidden layers then the `[H, 2Z]` head.
+    /// The latent variables (what the head means).
+    latent: Latent,
+    /// Encoder hidden layers then the head (`[H, 2Z]` or `[H, N K]`).
     pub encoder: Vec<Dense>,
     /// Decoder hidden layers then the output layer.
     pub decoder: Vec<Dense>,
@@ -102,20 +98,24 @@ struct Work {
     /// Activations of every layer (post-ReLU for hidden layers, raw for the head and output).
     enc: Vec<Vec<f32>>,
     dec: Vec<Vec<f32>>,
-    z: Vec<f32>,
-    eps: Vec<f32>,
+    /// The decoder's input `z`, its noise (`eps` or Gumbel), the relaxed categorical sample
+    /// and `dKL / dlogits` (both empty for Gaussian latents), and `d loss / d z`.
+    code: Vec<f32>,
+    noise: Vec<f32>,
+    soft: Vec<f32>,
+    dkl: Vec<f32>,
+    dcode: Vec<f32>,
     /// Gradients with respect to layer outputs (pre-activation after masking), per layer.
     delta_enc: Vec<Vec<f32>>,
     delta_dec: Vec<Vec<f32>>,
-    dz: Vec<f32>,
     /// Parameter gradients in layer order (w, b).
     grads: Vec<(Vec<f32>, Vec<f32>)>,
 }
 
 impl HostVae {
-    /// An engine over the given layers (encoder ending in the `[H, 2Z]` head, decoder ending
-    /// in the output layer), with fresh Adam moments.
-    pub fn new(encoder: Vec<Dense>, decoder: Vec<Dense>, bernoulli: bool) -> Self {
+    /// An engine over the given layers (encoder ending in the head of `latent`, decoder
+    /// ending in the output layer), with fresh Adam moments.
+    pub fn new(latent: Latent, encoder: Vec<Dense>, decoder: Vec<Dense>, bernoulli: bool) -> Self {
         let moments = encoder
             .iter()
             .chain(&decoder)
@@ -127,6 +127,7 @@ impl HostVae {
             })
             .collect();
         Self {
+            latent,
             encoder,
             decoder,
             bernoulli,
@@ -136,9 +137,9 @@ impl HostVae {
         }
     }
 
-    /// Latent width `Z`.
-    pub fn latent(&self) -> usize {
-        self.encoder.last().map_or(0, |h| h.out / 2)
+    /// The latent variables.
+    pub fn latent(&self) -> Latent {
+        self.latent
     }
 
     /// Data width `D`.
@@ -180,16 +181,23 @@ impl HostVae {
         let sized = |layers: &[Dense]| -> Vec<Vec<f32>> {
             layers.iter().map(|l| vec![0.0; batch * l.out]).collect()
         };
-        let z = self.latent();
+        let codes = batch * self.latent.code_width();
+        let soft = if self.latent.is_categorical() {
+            codes
+        } else {
+            0
+        };
         self.work = Work {
             batch,
             enc: sized(&self.encoder),
             dec: sized(&self.decoder),
-            z: vec![0.0; batch * z],
-            eps: vec![0.0; batch * z],
+            code: vec![0.0; codes],
+            noise: vec![0.0; codes],
+            soft: vec![0.0; soft],
+            dkl: vec![0.0; soft],
+            dcode: vec![0.0; codes],
             delta_enc: sized(&self.encoder),
             delta_dec: sized(&self.decoder),
-            dz: vec![0.0; batch * z],
             grads: self
                 .encoder
                 .iter()
@@ -199,11 +207,11 @@ impl HostVae {
         };
     }
 
-    /// Forward pass on `x` (`[batch, D]`) with noise stream `key`; fills the work buffers and
-    /// returns the summed losses.
-    fn forward(&mut self, x: &[f32], batch: usize, beta: f32, key: u64) -> BatchLoss {
+    /// Forward pass on `x` (`[batch, D]`); fills the work buffers and returns the summed
+    /// losses.
+    fn forward(&mut self, x: &[f32], batch: usize, step: StepSettings) -> BatchLoss {
         self.ensure_work(batch);
-        let (zw, d) = (self.latent(), self.dim());
+        let d = self.dim();
         let w = &mut self.work;
         let last_enc = self.encoder.len() - 1;
         for (l, layer) in self.encoder.iter().enumerate() {
@@ -211,26 +219,32 @@ impl HostVae {
             let input: &[f32] = if l == 0 { x } else { &done[l - 1] };
             dense_forward(layer, input, &mut rest[0], batch, l < last_enc);
         }
-        // z = mu + sigma * eps; KL per row.
         let head = &w.enc[last_enc];
-        w.eps
-            .iter_mut()
-            .enumerate()
-            .for_each(|(i, e)| *e = noise::normal(key, i as u64));
-        let mut kl = 0f64;
-        for r in 0..batch {
-            let h = &head[r * 2 * zw..(r + 1) * 2 * zw];
-            for j in 0..zw {
-                let (mu, lv) = (h[j], h[zw + j]);
-                let sigma = (0.5 * lv).exp();
-                w.z[r * zw + j] = mu + sigma * w.eps[r * zw + j];
-                kl += -0.5 * f64::from(1.0 + lv - mu * mu - sigma * sigma);
+        let kl = match self.latent {
+            Latent::Gaussian { dim } => {
+                gaussian::sample(head, &mut w.noise, &mut w.code, dim, step.key)
             }
-        }
+            Latent::Categorical { classes, .. } => {
+                noise::gumbel_fill(&mut w.noise, step.key, 0);
+                let relax = Relaxation {
+                    tau: step.tau,
+                    straight_through: step.straight_through,
+                };
+                categorical::sample(
+                    head,
+                    &w.noise,
+                    &mut w.soft,
+                    &mut w.code,
+                    &mut w.dkl,
+                    classes,
+                    relax,
+                )
+            }
+        };
         let last_dec = self.decoder.len() - 1;
         for (l, layer) in self.decoder.iter().enumerate() {
             let (done, rest) = w.dec.split_at_mut(l);
-            let input: &[f32] = if l == 0 { &w.z } else { &done[l - 1] };
+            let input: &[f32] = if l == 0 { &w.code } else { &done[l - 1] };
             dense_forward(layer, input, &mut rest[0], batch, l < last_dec);
         }
         // -log p(x | z) per row, and d loss / d logits for the backward pass.
@@ -255,21 +269,20 @@ impl HostVae {
         BatchLoss {
             recon,
             kl,
-            loss: recon + f64::from(beta) * kl,
+            loss: recon + f64::from(step.beta) * kl,
         }
     }
 
-    /// One Adam step on the summed loss of the batch `x` (`[batch, D]`); `key` seeds `eps`.
+    /// One Adam step on the summed loss of the batch `x` (`[batch, D]`).
     pub fn train_batch(
         &mut self,
         x: &[f32],
         batch: usize,
-        beta: f32,
+        step: StepSettings,
         adam: AdamSettings,
-        key: u64,
     ) -> BatchLoss {
-        let loss = self.forward(x, batch, beta, key);
-        self.backward(x, batch, beta);
+        let loss = self.forward(x, batch, step);
+        self.backward(x, batch, step);
         self.adam_step(adam);
         loss
     }
@@ -280,23 +293,21 @@ impl HostVae {
         &mut self,
         x: &[f32],
         batch: usize,
-        beta: f32,
-        key: u64,
+        step: StepSettings,
     ) -> (BatchLoss, Vec<LayerGrad>) {
-        let loss = self.forward(x, batch, beta, key);
-        self.backward(x, batch, beta);
+        let loss = self.forward(x, batch, step);
+        self.backward(x, batch, step);
         (loss, self.work.grads.clone())
     }
 
-    fn backward(&mut self, x: &[f32], batch: usize, beta: f32) {
-        let zw = self.latent();
+    fn backward(&mut self, x: &[f32], batch: usize, step: StepSettings) {
         let ne = self.encoder.len();
         let w = &mut self.work;
         let last_dec = self.decoder.len() - 1;
         // delta_dec[last] = d loss / d logits was filled by the forward pass.
         for l in (0..=last_dec).rev() {
             let (lower, upper) = w.delta_dec.split_at_mut(l);
-            let input: &[f32] = if l == 0 { &w.z } else { &w.dec[l - 1] };
+            let input: &[f32] = if l == 0 { &w.code } else { &w.dec[l - 1] };
             let dx = if l == 0 {
                 None
             } else {
@@ -312,10 +323,11 @@ impl HostVae {
             );
         }
         // dz = delta_dec[0] V_1^T (no mask: z enters linearly).
+        let first = &self.decoder[0];
         gemm_into(
-            &mut w.dz,
-            row_major(&w.delta_dec[0], batch, self.decoder[0].out),
-            transposed(&self.decoder[0].w, self.decoder[0].inp, self.decoder[0].out),
+            &mut w.dcode,
+            row_major(&w.delta_dec[0], batch, first.out),
+            transposed(&first.w, first.inp, first.out),
             0.0,
             1.0,
             false,
@@ -323,15 +335,13 @@ impl HostVae {
         let last_enc = ne - 1;
         let head = &w.enc[last_enc];
         let dhead = &mut w.delta_enc[last_enc];
-        for r in 0..batch {
-            for j in 0..zw {
-                let (mu, lv) = (head[r * 2 * zw + j], head[r * 2 * zw + zw + j]);
-                let sigma = (0.5 * lv).exp();
-                let dz = w.dz[r * zw + j];
-                dhead[r * 2 * zw + j] = dz + beta * mu;
-                dhead[r * 2 * zw + zw + j] =
-                    0.5 * dz * w.eps[r * zw + j] * sigma + 0.5 * beta * (sigma * sigma - 1.0);
+        match self.latent {
+            Latent::Gaussian { dim } => {
+                gaussian::backward(head, &w.noise, &w.dcode, dhead, dim, step.beta);
             }
+            Latent::Categorical { classes, .. } => categorical::backward(
+                &w.soft, &w.dcode, &w.dkl, dhead, classes, step.tau, step.beta,
+            ),
         }
         for l in (0..=last_enc).rev() {
             let (lower, upper) = w.delta_enc.split_at_mut(l);
@@ -354,17 +364,8 @@ impl HostVae {
 
     fn adam_step(&mut self, s: AdamSettings) {
         self.steps += 1;
-        let t = self.steps as i32;
-        let c1 = 1.0 - s.beta1.powi(t);
-        let c2 = 1.0 - s.beta2.powi(t);
         let layers = self.encoder.iter_mut().chain(self.decoder.iter_mut());
-        for ((layer, (gw, gb)), (m, v)) in layers.zip(&self.work.grads).zip(&mut self.moments) {
-            let nw = layer.w.len();
-            let (mw, mb) = m.split_at_mut(nw);
-            let (vw, vb) = v.split_at_mut(nw);
-            adam_update(&mut layer.w, gw, mw, vw, s, c1, c2);
-            adam_update(&mut layer.b, gb, mb, vb, s, c1, c2);
-        }
+        adam_layers(layers, &self.work.grads, &mut self.moments, s, self.steps);
     }
 }
 
@@ -385,21 +386,36 @@ mod tests {
         }
     }
 
-    fn small(bernoulli: bool) -> HostVae {
-        // D = 6, hidden 5, Z = 2 (head 4), decoder hidden 4.
+    const GAUSSIAN: Latent = Latent::Gaussian { dim: 2 };
+    const CATEGORICAL: Latent = Latent::Categorical {
+        groups: 2,
+        classes: 3,
+    };
+
+    fn small(latent: Latent, bernoulli: bool) -> HostVae {
+        // D = 6, hidden 5, head 4 (Z = 2) or 6 (2 groups of 3), decoder hidden 4.
+        let head = match latent {
+            Latent::Gaussian { dim } => 2 * dim,
+            Latent::Categorical { .. } => latent.code_width(),
+        };
         HostVae::new(
-            vec![layer(6, 5, 1), layer(5, 4, 2)],
-            vec![layer(2, 4, 3), layer(4, 6, 4)],
+            latent,
+            vec![layer(6, 5, 1), layer(5, head, 2)],
+            vec![layer(latent.code_width(), 4, 3), layer(4, 6, 4)],
             bernoulli,
         )
     }
 
     #[test]
     fn gradients_match_central_differences() {
-        for bernoulli in [true, false] {
-            let mut vae = small(bernoulli);
+        let step = StepSettings {
+            tau: 0.7,
+            ..StepSettings::new(0.7, 42)
+        };
+        for (latent, bernoulli) in [(GAUSSIAN, true), (GAUSSIAN, false), (CATEGORICAL, true)] {
+            let mut vae = small(latent, bernoulli);
             let x: Vec<f32> = (0..3 * 6).map(|i| ((i * 7) % 5 < 2) as u8 as f32).collect();
-            let (_, grads) = vae.loss_and_gradients(&x, 3, 0.7, 42);
+            let (_, grads) = vae.loss_and_gradients(&x, 3, step);
             let n_enc = vae.encoder.len();
             let eps = 1e-2f32;
             for (k, (gw, gb)) in grads.iter().enumerate() {
@@ -418,13 +434,13 @@ mod tests {
                                 &mut layer.b
                             };
                             p[i] += delta;
-                            v.forward(&x, 3, 0.7, 42).loss
+                            v.forward(&x, 3, step).loss
                         };
                         let numeric = (probe(eps) - probe(-eps)) / (2.0 * f64::from(eps));
                         let got = f64::from(g[i]);
                         assert!(
                             (numeric - got).abs() < 2e-3 * (1.0 + got.abs()),
-                            "layer {k} {} {i}: numeric {numeric}, analytic {got}",
+                            "{latent} layer {k} {} {i}: numeric {numeric}, analytic {got}",
                             if which == 0 { "w" } else { "b" }
                         );
                     }
@@ -435,7 +451,13 @@ mod tests {
 
     #[test]
     fn adam_lowers_the_loss_on_a_fixed_batch() {
-        let mut vae = small(true);
+        for latent in [GAUSSIAN, CATEGORICAL] {
+            adam_lowers_the_loss(latent);
+        }
+    }
+
+    fn adam_lowers_the_loss(latent: Latent) {
+        let mut vae = small(latent, true);
         let x: Vec<f32> = (0..4 * 6)
             .map(|i| ((i * 5) % 3 == 0) as u8 as f32)
             .collect();
@@ -443,12 +465,35 @@ mod tests {
             lr: 1e-2,
             ..AdamSettings::default()
         };
-        let first = vae.train_batch(&x, 4, 1.0, adam, 0).loss;
+        let first = vae.train_batch(&x, 4, StepSettings::new(1.0, 0), adam).loss;
         let mut last = first;
         for step in 1..300 {
-            last = vae.train_batch(&x, 4, 1.0, adam, step).loss;
+            last = vae
+                .train_batch(&x, 4, StepSettings::new(1.0, step), adam)
+                .loss;
         }
-        assert!(last < 0.7 * first, "loss {first} -> {last}");
+        assert!(last < 0.7 * first, "{latent}: loss {first} -> {last}");
         assert_eq!(vae.steps, 300);
+    }
+
+    #[test]
+    fn straight_through_codes_are_one_hot_argmaxes_of_the_relaxed_sample() {
+        let mut vae = small(CATEGORICAL, true);
+        let x: Vec<f32> = (0..3 * 6).map(|i| (i % 3 == 0) as u8 as f32).collect();
+        let step = StepSettings {
+            tau: 0.5,
+            straight_through: true,
+            ..StepSettings::new(1.0, 9)
+        };
+        vae.forward(&x, 3, step);
+        let w = &vae.work;
+        for (code, soft) in w.code.chunks_exact(3).zip(w.soft.chunks_exact(3)) {
+            let sum: f32 = soft.iter().sum();
+            assert!((sum - 1.0).abs() < 1e-6 && soft.iter().all(|&y| y > 0.0));
+            let hot = crate::latent::gumbel::argmax(soft);
+            for (k, &c) in code.iter().enumerate() {
+                assert_eq!(c, f32::from(u8::from(k == hot)));
+            }
+        }
     }
 }

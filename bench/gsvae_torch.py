@@ -1,0 +1,85 @@
+"""The Gumbel-Softmax VAE (Jang et al. 2017) as helmholtz trains it with --latent categorical:20x10,
+in PyTorch on the CPU: 784-400-(20 x 10) encoder, 200-400-784 decoder, ReLU, Bernoulli decoder
+from logits, loss BCE(sum) + KL(q || uniform) summed over the batch, Adam lr 1e-3, batch 128,
+relaxed (not straight-through) samples y = softmax((logits + g) / tau) with the temperature
+annealed per update as tau = max(0.5, exp(-3e-5 t)) (helmholtz's defaults --tau 1
+--tau-min 0.5 --anneal-rate 3e-5), on full Fashion-MNIST (intensities in [0, 1]). Prints
+seconds per epoch (training updates only) and the test ELBO after the last epoch in nats per
+example, with one exact one-hot sample of q per example (as `helmholtz vae eval --k 1`).
+
+    python gsvae_torch.py THREADS EPOCHS
+"""
+import json
+import math
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import fashion
+
+threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+torch.set_num_threads(threads)
+torch.manual_seed(0)
+x = torch.from_numpy(fashion.load("train"))
+x_test = torch.from_numpy(fashion.load("test"))
+N, K = 20, 10
+TAU0, TAU_MIN, RATE = 1.0, 0.5, 3e-5
+
+
+class GumbelVAE(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 400)
+        self.fc2 = nn.Linear(400, N * K)
+        self.fc3 = nn.Linear(N * K, 400)
+        self.fc4 = nn.Linear(400, 784)
+
+    def forward(self, x, tau=None):
+        logits = self.fc2(F.relu(self.fc1(x))).view(-1, N, K)
+        g = -torch.empty_like(logits).exponential_().log()  # standard Gumbel noise
+        if tau is None:  # an exact sample of q (Gumbel-max), for evaluation
+            z = F.one_hot((logits + g).argmax(-1), K).to(logits.dtype)
+        else:
+            z = F.softmax((logits + g) / tau, dim=-1)
+        return self.fc4(F.relu(self.fc3(z.view(-1, N * K)))), logits
+
+
+def loss_function(out, x, logits):
+    recon = F.binary_cross_entropy_with_logits(out, x, reduction="sum")
+    log_q = F.log_softmax(logits, dim=-1)
+    kl = (log_q.exp() * (log_q + math.log(K))).sum()
+    return recon + kl
+
+
+model = GumbelVAE()
+opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+n, b = x.shape[0], 128
+times, step = [], 0
+for epoch in range(epochs):
+    model.train()
+    perm = torch.randperm(n)
+    t = time.perf_counter()
+    for i in range(0, n, b):
+        xb = x[perm[i:i + b]]
+        tau = max(TAU_MIN, TAU0 * math.exp(-RATE * step))
+        opt.zero_grad()
+        out, logits = model(xb, tau)
+        loss = loss_function(out, xb, logits)
+        loss.backward()
+        opt.step()
+        step += 1
+    times.append(time.perf_counter() - t)
+
+model.eval()
+with torch.no_grad():
+    total = 0.0
+    for i in range(0, x_test.shape[0], 1000):
+        xb = x_test[i:i + 1000]
+        out, logits = model(xb)
+        total += float(loss_function(out, xb, logits))
+print(json.dumps({"peer": "pytorch", "version": torch.__version__, "threads": threads,
+                  "epoch_seconds": times, "test_elbo": -total / x_test.shape[0]}))
