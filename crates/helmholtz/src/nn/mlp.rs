@@ -42,24 +42,6 @@ fn tanh(a: f32) -> f32 {
     2.0 * sigmoid(2.0 * a) - 1.0
 }
 
-/// `f'(a)` written in terms of `y = f(a)`.
-#[inline(always)]
-fn slope_from_output(y: f32, act: Activation) -> f32 {
-    match act {
-        Activation::Identity => 1.0,
-        Activation::Relu => f32::from(u8::from(y > 0.0)),
-        Activation::LeakyRelu(a) => {
-            if y > 0.0 {
-                1.0
-            } else {
-                a
-            }
-        }
-        Activation::Sigmoid => y * (1.0 - y),
-        Activation::Tanh => 1.0 - y * y,
-    }
-}
-
 multiversion! {
     /// Apply `act` in place.
     pub(crate) fn activate_block(y: &mut [f32], act: Activation) {
@@ -82,6 +64,38 @@ multiversion! {
             Activation::LeakyRelu(a) => d.iter_mut().zip(y).for_each(|(d, y)| *d = if *y > 0.0 { *d } else { a * *d }),
             Activation::Sigmoid => d.iter_mut().zip(y).for_each(|(d, y)| *d *= y * (1.0 - y)),
             Activation::Tanh => d.iter_mut().zip(y).for_each(|(d, y)| *d *= 1.0 - y * y),
+        }
+    }
+}
+
+multiversion! {
+    /// Inverted dropout on a block starting at element `first` of stream `stream`: the scale
+    /// `s` of every unit (0 with probability `p`, else `1 / (1 - p)`) and `y <- y s`.
+    fn dropout_block(s: &mut [f32], y: &mut [f32], p: f32, stream: u64, first: u64) {
+        let keep = 1.0 / (1.0 - p);
+        for (i, (s, y)) in s.iter_mut().zip(y.iter_mut()).enumerate() {
+            *s = if noise::uniform(stream, first + i as u64) < p { 0.0 } else { keep };
+            *y *= *s;
+        }
+    }
+}
+
+multiversion! {
+    /// `d <- d s f'(a)` through a dropout scale `s` (0 for a dropped unit, else `1 / keep`),
+    /// `f'` from the output before dropout `y keep` (`keep = 1 - p`).
+    fn dropout_derivative_block(d: &mut [f32], y: &[f32], s: &[f32], act: Activation, keep: f32) {
+        #[inline(always)]
+        fn pass(d: &mut [f32], y: &[f32], s: &[f32], keep: f32, slope: impl Fn(f32) -> f32) {
+            for ((d, &y), &s) in d.iter_mut().zip(y).zip(s) {
+                *d *= s * slope(y * keep);
+            }
+        }
+        match act {
+            Activation::Identity => pass(d, y, s, keep, |_| 1.0),
+            Activation::Relu => pass(d, y, s, keep, |y| if y > 0.0 { 1.0 } else { 0.0 }),
+            Activation::LeakyRelu(a) => pass(d, y, s, keep, |y| if y > 0.0 { 1.0 } else { a }),
+            Activation::Sigmoid => pass(d, y, s, keep, |y| y * (1.0 - y)),
+            Activation::Tanh => pass(d, y, s, keep, |y| 1.0 - y * y),
         }
     }
 }
@@ -199,18 +213,12 @@ impl Mlp {
             let p = self.dropout[l];
             let scale = match dropout_key {
                 Some(key) if p > 0.0 => {
-                    let keep = 1.0 / (1.0 - p);
                     let stream = key ^ (l as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                    let s: Vec<f32> = (0..y.len())
-                        .map(|i| {
-                            if noise::uniform(stream, i as u64) < p {
-                                0.0
-                            } else {
-                                keep
-                            }
-                        })
-                        .collect();
-                    y.iter_mut().zip(&s).for_each(|(v, s)| *v *= s);
+                    let mut s = vec![0f32; y.len()];
+                    s.par_chunks_mut(CHUNK)
+                        .zip(y.par_chunks_mut(CHUNK))
+                        .enumerate()
+                        .for_each(|(c, (s, y))| dropout_block(s, y, p, stream, (c * CHUNK) as u64));
                     s
                 }
                 _ => Vec::new(),
@@ -246,17 +254,12 @@ impl Mlp {
                     .zip(trace.outputs[l].par_chunks(CHUNK))
                     .for_each(|(d, y)| derivative_block(d, y, act)),
                 Some(s) => {
+                    let keep = 1.0 - self.dropout[l];
                     delta
-                        .iter_mut()
-                        .zip(&trace.outputs[l])
-                        .zip(s)
-                        .for_each(|((d, &y), &s)| {
-                            *d = if s == 0.0 {
-                                0.0
-                            } else {
-                                *d * s * slope_from_output(y / s, act)
-                            }
-                        })
+                        .par_chunks_mut(CHUNK)
+                        .zip(trace.outputs[l].par_chunks(CHUNK))
+                        .zip(s.par_chunks(CHUNK))
+                        .for_each(|((d, y), s)| dropout_derivative_block(d, y, s, act, keep))
                 }
             }
             let input: &[f32] = if l == 0 { x } else { &trace.outputs[l - 1] };
