@@ -1,48 +1,7 @@
 #!/usr/bin/env bash
-# Gumbel-Softmax VAE benchmark: 784-400-(20 x 10) categorical latents, ReLU, Bernoulli decoder
-# from logits, BCE(sum) + KL(q || uniform), Adam 1e-3, batch 128, relaxed samples with
-# tau = max(0.5, exp(-3e-5 t)) annealed per update, on full Fashion-MNIST (intensities in [0, 1],
-# not binarised), trained for EPOCHS epochs by helmholtz's host engine and by PyTorch
-# (bench/gsvae_torch.py, the same model, loss and schedule) on the CPU with the same thread
-# count, side by side in one run; helmholtz's autodiff engine (`--engine tensor`) is timed for
-# TENSOR_EPOCHS epochs. Prints the median seconds per epoch (training updates only), the
-# ratios, and the test ELBO after the last epoch (one exact one-hot sample of q per example,
-# nats per example, full test set).
+# Gumbel-Softmax VAE benchmark (784-400-(20 x 10), batch 128, tau 1 -> 0.5), helmholtz's host
+# engine and `--engine tensor` vs PyTorch (bench/gsvae_torch.py): bench/vae.sh with
+# LATENT=categorical; see there.
 #
-# The Python with torch is a virtualenv (see bench/common.sh):
-#   python3 -m venv /work/benchenv && /work/benchenv/bin/pip install torch numpy
-#   PYTHON=/work/benchenv/bin/python bash bench/gsvae.sh    # THREADS=2 EPOCHS=10 TENSOR_EPOCHS=2
-#
-# Needs: Debian's dataset-fashion-mnist (`apt-get install dataset-fashion-mnist`).
-source "$(dirname "$0")/common.sh"
-EPOCHS=${EPOCHS:-10}
-TENSOR_EPOCHS=${TENSOR_EPOCHS:-2}
-
-train() { # engine, epochs, dir
-    "$BIN" vae train --data fashion-mnist --binarize none --hidden 400 \
-        --latent categorical:20x10 --tau 1 --tau-min 0.5 --anneal-rate 3e-5 \
-        --batch-size 128 --lr 1e-3 --epochs "$2" --engine "$1" --threads "$THREADS" --no-eval \
-        --out "$3" >/dev/null 2>&1
-}
-
-train auto "$EPOCHS" "$OUT/host"
-H=$(median_update_seconds "$OUT/host/metrics.jsonl")
-H_ELBO=$("$BIN" vae eval "$OUT/host" --k 1 --threads "$THREADS" --json 2>/dev/null | tail -1)
-train tensor "$TENSOR_EPOCHS" "$OUT/tensor"
-T=$(median_update_seconds "$OUT/tensor/metrics.jsonl")
-TORCH=$(cd bench && "$PYTHON" gsvae_torch.py "$THREADS" "$EPOCHS")
-
-"$PYTHON" - "$H" "$T" "$H_ELBO" "$TORCH" "$THREADS" "$EPOCHS" "$TENSOR_EPOCHS" <<'PY'
-import json, statistics, sys
-h, t = float(sys.argv[1]), float(sys.argv[2])
-h_elbo, torch = json.loads(sys.argv[3])["test_elbo"], json.loads(sys.argv[4])
-threads, epochs, tepochs = sys.argv[5:]
-p = statistics.median(torch["epoch_seconds"])
-print(f"Gumbel-Softmax VAE 784-400-(20x10), batch 128, Adam 1e-3, tau 1 -> 0.5, full Fashion-MNIST, "
-      f"{threads} threads, median s/epoch")
-print(f"{'implementation':44} {'s/epoch':>8} {'vs PyTorch':>11} {f'test ELBO ({epochs} ep)':>20}")
-print(f"{'helmholtz (host engine)':44} {h:8.2f} {p / h:10.2f}x {h_elbo:20.2f}")
-print(f"{'helmholtz (burn autodiff, --engine tensor)':44} {t:8.2f} {p / t:10.2f}x {'(' + tepochs + ' epochs timed)':>20}")
-print(f"{'PyTorch ' + torch['version']:44} {p:8.2f} {1.0:10.2f}x {torch['test_elbo']:20.2f}")
-print(f"host engine vs --engine tensor: {t / h:.2f}x faster; vs PyTorch: {p / h:.2f}x faster")
-PY
+#   PYTHON=/path/to/venv/bin/python bash bench/gsvae.sh    # THREADS=2 EPOCHS=10 TENSOR_EPOCHS=2
+LATENT=categorical exec bash "$(dirname "$0")/vae.sh"
