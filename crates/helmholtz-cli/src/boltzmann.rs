@@ -12,7 +12,7 @@ use helmholtz::energy::boltzmann::{
 use helmholtz::sampling::Schedule;
 
 use crate::commands::{self, print_summary};
-use crate::common::{Global, emit};
+use crate::common::{Global, emit, progress_bar};
 
 /// Sweeps per chain of `boltzmann sample --anneal` when --sweeps is not given.
 const ANNEAL_SWEEPS: usize = 1000;
@@ -270,7 +270,7 @@ fn sample(a: SampleArgs, g: &Global) -> anyhow::Result<()> {
         schedule,
         seed: g.seed(),
     };
-    let mut s = boltzmann::sample(&a.run, &req)?;
+    let mut s = boltzmann::sample(&a.run, &req, &progress_bar())?;
     s.mixing = mixing;
     if s.mixed == Some(false) {
         eprintln!(

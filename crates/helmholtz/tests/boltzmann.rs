@@ -146,7 +146,7 @@ fn gibbs_sampling_matches_the_exact_distribution() -> Result<()> {
         schedule: Schedule::Constant { temperature: t },
         seed: 5,
     };
-    let states = sample_states(&bm, &req);
+    let states = sample_states(&bm, &req, &helmholtz::train::Silent);
     let mut freq = vec![0f64; 64];
     for s in &states {
         freq[state_index(s) as usize] += 1.0 / states.len() as f64;
@@ -189,9 +189,14 @@ fn sampling_sweeps_come_from_the_autocorrelation_and_unmixed_chains_are_flagged(
         schedule: Schedule::Constant { temperature: 1.0 },
         seed: 1,
     };
-    let short = helmholtz::energy::boltzmann::sample(&dir, &request(200))?;
+    let short =
+        helmholtz::energy::boltzmann::sample(&dir, &request(200), &helmholtz::train::Silent)?;
     assert_eq!(short.mixed, Some(false), "{:?}", short.total_variation);
-    let long = helmholtz::energy::boltzmann::sample(&dir, &request(mixing.sweeps))?;
+    let long = helmholtz::energy::boltzmann::sample(
+        &dir,
+        &request(mixing.sweeps),
+        &helmholtz::train::Silent,
+    )?;
     assert_eq!(
         long.mixed,
         Some(true),

@@ -373,10 +373,16 @@ pub fn gelman_rubin(chains: &[&[f64]]) -> f64 {
     (((n - 1) as f64 / n as f64 * w + b_over_n) / w).sqrt()
 }
 
-/// Run independent Gibbs chains along `schedule`; return the final states.
-pub fn sample_states(bm: &BoltzmannMachine, req: &SampleRequest) -> Vec<Vec<u8>> {
+/// Run independent Gibbs chains along `schedule`; return the final states. `progress` counts
+/// finished chains.
+pub fn sample_states(
+    bm: &BoltzmannMachine,
+    req: &SampleRequest,
+    progress: &dyn Progress,
+) -> Vec<Vec<u8>> {
     let n = bm.units();
-    (0..req.chains)
+    progress.start("sample", req.chains as u64);
+    let states = (0..req.chains)
         .into_par_iter()
         .map(|c| {
             let mut rng = rng_for(req.seed, &[c as u64]);
@@ -384,20 +390,24 @@ pub fn sample_states(bm: &BoltzmannMachine, req: &SampleRequest) -> Vec<Vec<u8>>
             for k in 0..req.sweeps {
                 bm.gibbs_sweep(&mut u, req.schedule.temperature(k, req.sweeps), 0, &mut rng);
             }
+            progress.advance(1);
             u
         })
-        .collect()
+        .collect();
+    progress.finish();
+    states
 }
 
-/// `boltzmann sample`: sample the visible units and compare with the exact model probabilities.
-pub fn sample(dir: &Path, req: &SampleRequest) -> Result<SampleSummary> {
+/// `boltzmann sample`: sample the visible units and compare with the exact model probabilities
+/// (`progress` counts finished chains).
+pub fn sample(dir: &Path, req: &SampleRequest, progress: &dyn Progress) -> Result<SampleSummary> {
     check::positive_count("chains", req.chains)?;
     check::positive_count("sweeps", req.sweeps)?;
     req.schedule.validate()?;
     let (run, cfg, bm) = open(dir)?;
     let v = cfg.params.model.visible;
     let t_end = req.schedule.temperature(req.sweeps - 1, req.sweeps);
-    let states = sample_states(&bm, req);
+    let states = sample_states(&bm, req, progress);
     let mut counts = vec![0f64; if v <= 12 { 1 << v } else { 0 }];
     for u in &states {
         if let Some(c) = counts.get_mut(state_index(&u[..v]) as usize) {
