@@ -304,13 +304,7 @@ fn parse_hidden(s: &str) -> anyhow::Result<Vec<usize>> {
 }
 
 fn train(a: TrainArgs, g: &Global) -> anyhow::Result<()> {
-    let s = crate::commands::train::<Bnn>(
-        g,
-        a.train.resume.as_deref(),
-        a.train.epochs,
-        a.train.no_eval,
-        || config(&a, g),
-    )?;
+    let s = a.train.train::<Bnn>(g, || config(&a, g))?;
     print_summary(g.json, &s, summary_lines)
 }
 

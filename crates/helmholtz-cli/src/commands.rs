@@ -4,12 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use helmholtz::data::DataSource;
+use helmholtz::data::{Binarize, DataConfig, DataSource};
 use helmholtz::run::{self, CodesSummary, Family, RunOptions, Summary};
 use helmholtz::train::TrainConfig;
 use serde::Serialize;
 
-use crate::common::{Global, emit, interrupt_flag, progress_bar};
+use crate::common::{CommonArgs, Global, TableArgs, emit, interrupt_flag, progress_bar};
 
 /// `<family> train`: a new run from `config`, or `--resume DIR` (then `epochs` may raise the
 /// total); a progress bar on stderr and Ctrl-C saving a checkpoint.
@@ -80,6 +80,15 @@ pub struct LoopArgs {
 }
 
 impl LoopArgs {
+    /// [`train`] with these flags: a new run from `config`, or `--resume`.
+    pub fn train<F: Family>(
+        &self,
+        g: &Global,
+        config: impl FnOnce() -> anyhow::Result<F::Config>,
+    ) -> anyhow::Result<Summary<F::Eval>> {
+        train::<F>(g, self.resume.as_deref(), self.epochs, self.no_eval, config)
+    }
+
     /// Epochs and batch size from the flags, else from `defaults` (a family's
     /// `XxxParams::default().train`), with the run's `seed`.
     pub fn train_config(&self, defaults: &TrainConfig, seed: u64) -> TrainConfig {
@@ -88,6 +97,27 @@ impl LoopArgs {
             batch_size: self.batch_size.unwrap_or(defaults.batch_size),
             seed,
         }
+    }
+}
+
+/// The flags of a family that trains on a data set: the data, the training loop and the
+/// table (CSV / `.npy`) options.
+#[derive(Debug, Args)]
+pub struct DataTrainArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    #[command(flatten)]
+    pub train_loop: LoopArgs,
+
+    #[command(flatten)]
+    pub table: TableArgs,
+}
+
+impl DataTrainArgs {
+    /// The data configuration of these flags, binarised by `binarize`.
+    pub fn data_config(&self, binarize: Binarize) -> anyhow::Result<DataConfig> {
+        self.common.data_config(binarize, &self.table)
     }
 }
 

@@ -9,8 +9,8 @@ use helmholtz::adversarial::gan::{
 use helmholtz::data::Binarize;
 use helmholtz::latent::vae::parse_hidden;
 
-use crate::commands::{self, LoopArgs, print_summary};
-use crate::common::{CommonArgs, Global, TableArgs, emit};
+use crate::commands::{DataTrainArgs, print_summary};
+use crate::common::{Global, emit};
 
 /// Generative adversarial nets (Goodfellow et al. 2014): MLP generator and discriminator.
 #[derive(Debug, Subcommand)]
@@ -28,13 +28,7 @@ pub enum GanCommand {
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     #[command(flatten)]
-    common: CommonArgs,
-
-    #[command(flatten)]
-    train_loop: LoopArgs,
-
-    #[command(flatten)]
-    table: TableArgs,
+    data: DataTrainArgs,
 
     /// Networks: `mlp` (the paper's fully connected pair) or `conv` (a DCGAN-style pair for
     /// square images: transposed convolutions up, strided convolutions down; burn's autodiff,
@@ -151,13 +145,7 @@ pub fn run(cmd: GanCommand, g: &Global) -> anyhow::Result<()> {
 }
 
 fn train(a: TrainArgs, g: &Global) -> anyhow::Result<()> {
-    let summary = commands::train::<Gan>(
-        g,
-        a.train_loop.resume.as_deref(),
-        a.train_loop.epochs,
-        a.train_loop.no_eval,
-        || run_config(&a, g),
-    )?;
+    let summary = a.data.train_loop.train::<Gan>(g, || run_config(&a, g))?;
     if let Some(e) = &summary.eval {
         warn_collapse(e);
     }
@@ -196,6 +184,7 @@ fn run_config(a: &TrainArgs, g: &Global) -> anyhow::Result<GanRunConfig> {
         model,
         objective,
         train: a
+            .data
             .train_loop
             .train_config(&GanParams::default().train, g.seed()),
         device: g.device_kind()?,
@@ -204,7 +193,7 @@ fn run_config(a: &TrainArgs, g: &Global) -> anyhow::Result<GanRunConfig> {
         params,
         train_examples: a.train_examples,
         eval_samples: a.eval_samples,
-        ..GanRunConfig::new(a.common.data_config(Binarize::None, &a.table)?)
+        ..GanRunConfig::new(a.data.data_config(Binarize::None)?)
     })
 }
 

@@ -9,8 +9,8 @@ use helmholtz::energy::rbm::{
     RbmParams, RbmRunConfig, VisibleKind,
 };
 
-use crate::commands::{self, CodesArgs, LoopArgs, print_codes, print_summary};
-use crate::common::{CommonArgs, Global, TableArgs, emit, progress_bar};
+use crate::commands::{CodesArgs, DataTrainArgs, print_codes, print_summary};
+use crate::common::{Global, emit, progress_bar};
 
 /// Restricted Boltzmann machines: Bernoulli or Gaussian visibles, CD-k or PCD.
 #[derive(Debug, Subcommand)]
@@ -30,13 +30,7 @@ pub enum RbmCommand {
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     #[command(flatten)]
-    common: CommonArgs,
-
-    #[command(flatten)]
-    train_loop: LoopArgs,
-
-    #[command(flatten)]
-    table: TableArgs,
+    data: DataTrainArgs,
 
     /// Hidden units.
     #[arg(long, default_value_t = 500, value_name = "N")]
@@ -178,13 +172,7 @@ pub fn run(cmd: RbmCommand, g: &Global) -> anyhow::Result<()> {
 }
 
 fn train(a: TrainArgs, g: &Global) -> anyhow::Result<()> {
-    let summary = commands::train::<Rbm>(
-        g,
-        a.train_loop.resume.as_deref(),
-        a.train_loop.epochs,
-        a.train_loop.no_eval,
-        || run_config(&a, g),
-    )?;
+    let summary = a.data.train_loop.train::<Rbm>(g, || run_config(&a, g))?;
     print_summary(g.json, &summary, eval_line)
 }
 
@@ -220,13 +208,14 @@ fn run_config(a: &TrainArgs, g: &Global) -> anyhow::Result<RbmRunConfig> {
             weight_decay: a.weight_decay,
         },
         train: a
+            .data
             .train_loop
             .train_config(&RbmParams::default().train, g.seed()),
         device: g.device_kind()?,
     };
     Ok(RbmRunConfig {
         params,
-        data: a.common.data_config(binarize, &a.table)?,
+        data: a.data.data_config(binarize)?,
         sample_steps: a.sample_steps,
         ais: AisConfig {
             runs: a.ais_runs,

@@ -13,8 +13,8 @@ use helmholtz::latent::vae::{
 };
 use helmholtz::run::RunOptions;
 
-use crate::commands::{self, CodesArgs, LoopArgs, print_codes, print_summary};
-use crate::common::{CommonArgs, Global, TableArgs, emit, interrupt_flag, progress_bar};
+use crate::commands::{CodesArgs, DataTrainArgs, print_codes, print_summary};
+use crate::common::{Global, emit, interrupt_flag, progress_bar};
 
 /// Variational autoencoders: Gaussian or Gumbel-Softmax categorical latents.
 #[derive(Debug, Subcommand)]
@@ -39,13 +39,7 @@ pub enum VaeCommand {
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     #[command(flatten)]
-    common: CommonArgs,
-
-    #[command(flatten)]
-    train_loop: LoopArgs,
-
-    #[command(flatten)]
-    table: TableArgs,
+    data: DataTrainArgs,
 
     /// Hidden layer widths of the encoder, comma-separated (the decoder mirrors them).
     #[arg(long, default_value = "400", value_name = "N[,N...]")]
@@ -229,19 +223,13 @@ fn options<'a>(bar: &'a indicatif::ProgressBar, no_eval: bool) -> RunOptions<'a>
 }
 
 fn train(a: TrainArgs, g: &Global) -> anyhow::Result<()> {
-    let summary = commands::train::<Vae>(
-        g,
-        a.train_loop.resume.as_deref(),
-        a.train_loop.epochs,
-        a.train_loop.no_eval,
-        || {
-            let holdout = match a.holdout_class.as_deref() {
-                Some(c) => Some(parse_class(c)?),
-                None => None,
-            };
-            run_config(&a, holdout, g)
-        },
-    )?;
+    let summary = a.data.train_loop.train::<Vae>(g, || {
+        let holdout = match a.holdout_class.as_deref() {
+            Some(c) => Some(parse_class(c)?),
+            None => None,
+        };
+        run_config(&a, holdout, g)
+    })?;
     print_summary(g.json, &summary, eval_line)
 }
 
@@ -293,6 +281,7 @@ fn run_config(a: &TrainArgs, holdout: Option<u32>, g: &Global) -> anyhow::Result
             ..ElboConfig::default()
         },
         train: a
+            .data
             .train_loop
             .train_config(&VaeParams::default().train, g.seed()),
         device: g.device_kind()?,
@@ -302,7 +291,7 @@ fn run_config(a: &TrainArgs, holdout: Option<u32>, g: &Global) -> anyhow::Result
         holdout_class: holdout,
         train_examples: a.train_examples,
         eval_k: a.eval_k,
-        ..VaeRunConfig::new(a.common.data_config(binarize, &a.table)?)
+        ..VaeRunConfig::new(a.data.data_config(binarize)?)
     })
 }
 
