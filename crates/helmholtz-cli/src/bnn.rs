@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use helmholtz::bayes::bbb::{Activation, Prior};
 use helmholtz::bayes::params::{BnnData, BnnRunConfig, Method};
 use helmholtz::bayes::run::{self, Bnn, BnnEval, HeldOut};
+use helmholtz::kernels::runtime::DeviceKind;
 
 use crate::commands::{LoopArgs, print_summary};
 use crate::common::{Global, emit};
@@ -231,6 +232,13 @@ fn config(a: &TrainArgs, g: &Global) -> anyhow::Result<BnnRunConfig> {
     let mut cfg = BnnRunConfig::new(data, method);
     let p = &mut cfg.params;
     p.train.seed = g.seed();
+    p.device = g.device_kind()?;
+    if p.device != DeviceKind::Cpu && method != Method::Bbb {
+        anyhow::bail!(helmholtz::Error::param(
+            "device",
+            "svi, sgld and sghmc run on the CPU (their updates are host code); use --device cpu",
+        ));
+    }
     if method != Method::Bbb && a.train.epochs.is_some() {
         anyhow::bail!(helmholtz::Error::param(
             "epochs",

@@ -224,6 +224,7 @@ fn bad_input_is_a_usage_error() {
     ]);
     usage_error(&["bnn", "train", "--method", "sgld", "--hidden", "8,8"]);
     usage_error(&["bnn", "train", "--method", "svi", "--epochs", "3"]);
+    usage_error(&["bnn", "train", "--method", "sgld", "--device", "cuda"]);
 }
 
 /// Ctrl-C (SIGINT) during training saves a checkpoint and exits 130; `--resume` then ends with
