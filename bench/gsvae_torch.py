@@ -20,12 +20,7 @@ from torch import nn
 
 import fashion
 
-threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
-epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 10
-torch.set_num_threads(threads)
-torch.manual_seed(0)
-x = torch.from_numpy(fashion.load("train"))
-x_test = torch.from_numpy(fashion.load("test"))
+threads, epochs, x, x_test = fashion.torch_setup()
 N, K = 20, 10
 TAU0, TAU_MIN, RATE = 1.0, 0.5, 3e-5
 
