@@ -32,3 +32,31 @@ def torch_setup():
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     return threads, epochs, torch.from_numpy(load("train")), torch.from_numpy(load("test"))
+
+
+def train_and_report(model, opt, x, x_test, epochs, threads, train_loss, test_loss, batch=128):
+    """Train `model` with `opt` for `epochs` epochs of shuffled mini-batches of `x`
+    (`train_loss(xb, step)` is a batch's loss; `step` counts updates), then print the seconds of
+    every epoch (updates only) and the test ELBO `-sum test_loss(xb) / n_test` as JSON."""
+    import json
+    import time
+    import torch
+
+    n, times, step = x.shape[0], [], 0
+    for _ in range(epochs):
+        model.train()
+        perm = torch.randperm(n)
+        t = time.perf_counter()
+        for i in range(0, n, batch):
+            xb = x[perm[i:i + batch]]
+            opt.zero_grad()
+            loss = train_loss(xb, step)
+            loss.backward()
+            opt.step()
+            step += 1
+        times.append(time.perf_counter() - t)
+    model.eval()
+    with torch.no_grad():
+        total = sum(float(test_loss(x_test[i:i + 1000])) for i in range(0, x_test.shape[0], 1000))
+    print(json.dumps({"peer": "pytorch", "version": torch.__version__, "threads": threads,
+                      "epoch_seconds": times, "test_elbo": -total / x_test.shape[0]}))

@@ -9,10 +9,7 @@ example, with one exact one-hot sample of q per example (as `helmholtz vae eval 
 
     python gsvae_torch.py THREADS EPOCHS
 """
-import json
 import math
-import sys
-import time
 
 import torch
 import torch.nn.functional as F
@@ -52,29 +49,16 @@ def loss_function(out, x, logits):
 
 model = GumbelVAE()
 opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-n, b = x.shape[0], 128
-times, step = [], 0
-for epoch in range(epochs):
-    model.train()
-    perm = torch.randperm(n)
-    t = time.perf_counter()
-    for i in range(0, n, b):
-        xb = x[perm[i:i + b]]
-        tau = max(TAU_MIN, TAU0 * math.exp(-RATE * step))
-        opt.zero_grad()
-        out, logits = model(xb, tau)
-        loss = loss_function(out, xb, logits)
-        loss.backward()
-        opt.step()
-        step += 1
-    times.append(time.perf_counter() - t)
 
-model.eval()
-with torch.no_grad():
-    total = 0.0
-    for i in range(0, x_test.shape[0], 1000):
-        xb = x_test[i:i + 1000]
-        out, logits = model(xb)
-        total += float(loss_function(out, xb, logits))
-print(json.dumps({"peer": "pytorch", "version": torch.__version__, "threads": threads,
-                  "epoch_seconds": times, "test_elbo": -total / x_test.shape[0]}))
+
+def train_loss(xb, step):
+    out, logits = model(xb, max(TAU_MIN, TAU0 * math.exp(-RATE * step)))
+    return loss_function(out, xb, logits)
+
+
+def test_loss(xb):
+    out, logits = model(xb)
+    return loss_function(out, xb, logits)
+
+
+fashion.train_and_report(model, opt, x, x_test, epochs, threads, train_loss, test_loss)

@@ -5,9 +5,6 @@ test ELBO after the last epoch in nats per example (one reparameterised sample p
 
     python vae_torch.py THREADS EPOCHS
 """
-import json
-import sys
-import time
 
 import torch
 import torch.nn.functional as F
@@ -52,27 +49,16 @@ def loss_function(recon_x, x, mu, logvar):
 
 model = VAE()
 opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-n, b = x.shape[0], 128
-times = []
-for epoch in range(epochs):
-    model.train()
-    perm = torch.randperm(n)
-    t = time.perf_counter()
-    for i in range(0, n, b):
-        xb = x[perm[i:i + b]]
-        opt.zero_grad()
-        recon, mu, logvar = model(xb)
-        loss = loss_function(recon, xb, mu, logvar)
-        loss.backward()
-        opt.step()
-    times.append(time.perf_counter() - t)
 
-model.eval()
-with torch.no_grad():
-    total = 0.0
-    for i in range(0, x_test.shape[0], 1000):
-        xb = x_test[i:i + 1000]
-        recon, mu, logvar = model(xb)
-        total += float(loss_function(recon, xb, mu, logvar))
-print(json.dumps({"peer": "pytorch", "version": torch.__version__, "threads": threads,
-                  "epoch_seconds": times, "test_elbo": -total / x_test.shape[0]}))
+
+def train_loss(xb, _step):
+    recon, mu, logvar = model(xb)
+    return loss_function(recon, xb, mu, logvar)
+
+
+def test_loss(xb):
+    recon, mu, logvar = model(xb)
+    return loss_function(recon, xb, mu, logvar)
+
+
+fashion.train_and_report(model, opt, x, x_test, epochs, threads, train_loss, test_loss)
