@@ -6,7 +6,7 @@ use burn::tensor::TensorData;
 use helmholtz::Result;
 use helmholtz::data::Dataset;
 use helmholtz::io::{Position, RunDir, TensorFile};
-use helmholtz::train::{Fit, Metrics, Silent, Step, TrainConfig, Trainer};
+use helmholtz::train::{EpochData, Fit, Metrics, Silent, Step, TrainConfig, Trainer};
 use rand::rngs::StdRng;
 
 /// Adds 1 to `count` per batch; reports NaN at `(epoch, batch)` = `nan_at`, or poisons its
@@ -37,13 +37,8 @@ impl Fit for Counter {
         }
         Ok(self.count as f64)
     }
-    fn epoch_metrics(
-        &mut self,
-        epoch: usize,
-        _: &Dataset,
-        _: Option<&Dataset>,
-        _: &mut StdRng,
-    ) -> Result<Metrics> {
+    fn epoch_metrics(&mut self, at: EpochData<'_>, _: &mut StdRng) -> Result<Metrics> {
+        let EpochData { epoch, .. } = at;
         if self.poison_after == Some(epoch) {
             self.count = f32::INFINITY;
         }

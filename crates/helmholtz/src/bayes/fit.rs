@@ -23,11 +23,11 @@ use super::model::Samples;
 use super::params::{BnnParams, Method};
 use super::run::{BnnTask, Posterior, SampledModel, sampled_model};
 use super::svi::{Batches, MeanFieldGuide, SviState};
-use crate::data::{BatchOrder, Dataset};
+use crate::data::BatchOrder;
 use crate::error::{Error, Result};
 use crate::io::{Blob, RunDir, TensorFile};
 use crate::rng::{derive_seed, rng_for};
-use crate::train::{Fit, Metrics, Step, Updates};
+use crate::train::{EpochData, Fit, Metrics, Step, Updates};
 
 /// Stream of the guide's posterior draws (SVI), so a run and its reopening agree.
 const GUIDE_DRAWS: u64 = 0x4755_4944;
@@ -253,13 +253,7 @@ impl Fit for BnnFit {
         Ok(main)
     }
 
-    fn epoch_metrics(
-        &mut self,
-        _epoch: usize,
-        _train: &Dataset,
-        _validation: Option<&Dataset>,
-        _rng: &mut StdRng,
-    ) -> Result<Metrics> {
+    fn epoch_metrics(&mut self, _at: EpochData<'_>, _: &mut StdRng) -> Result<Metrics> {
         let [main, nll, kl, count] = std::mem::take(&mut self.sums);
         let mean = |v: f64| v / count.max(1.0);
         Ok(match &self.inference {

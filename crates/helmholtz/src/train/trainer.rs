@@ -108,6 +108,18 @@ pub fn mini_batch(x: Option<Tensor<2>>) -> Result<Tensor<2>> {
     x.ok_or_else(|| Error::Internal("an update by mini-batches was given no mini-batch".into()))
 }
 
+/// What the end-of-epoch metrics may look at: the epoch (1-based), a subset-worthy training
+/// set, and the validation examples held out of it (when there are any).
+#[derive(Debug, Clone, Copy)]
+pub struct EpochData<'a> {
+    /// Epoch, 1-based.
+    pub epoch: usize,
+    /// The training examples.
+    pub train: &'a Dataset,
+    /// Validation examples held out of the training data, if any.
+    pub validation: Option<&'a Dataset>,
+}
+
 /// Per-epoch metrics: name -> value (reported in metrics.jsonl and the report).
 pub type Metrics = Vec<(&'static str, f64)>;
 
@@ -131,13 +143,7 @@ pub trait Fit {
     /// Metrics after epoch `epoch` (1-based), e.g. on a subset of the training data and of the
     /// validation data held out of it (when there are any). The test set is never seen here:
     /// it is kept for the final evaluation.
-    fn epoch_metrics(
-        &mut self,
-        epoch: usize,
-        train: &Dataset,
-        validation: Option<&Dataset>,
-        rng: &mut StdRng,
-    ) -> Result<Metrics>;
+    fn epoch_metrics(&mut self, at: EpochData<'_>, rng: &mut StdRng) -> Result<Metrics>;
 
     /// Write this epoch's pictures into the run directory (and register them there); `last`
     /// is true after the last epoch of this call, so that costly pictures can be drawn only
@@ -268,7 +274,12 @@ impl<'a> Trainer<'a> {
                 other => other?,
             };
             let mut rng = rng_for(cfg.seed, &[epoch as u64, u64::MAX]);
-            let metrics = model.epoch_metrics(epoch, train, validation, &mut rng)?;
+            let at = EpochData {
+                epoch,
+                train,
+                validation,
+            };
+            let metrics = model.epoch_metrics(at, &mut rng)?;
             self.check_finite(model, epoch, batches, &metrics)?;
             let row = metrics_row(epoch, te.elapsed().as_secs_f64(), update_seconds, &metrics);
             let interrupted = epoch < last_epoch

@@ -14,14 +14,13 @@ use super::engine::{GeneratorObjective, HostGan};
 use super::model::Gan;
 use super::objective::{discriminator_loss, generator_loss};
 use super::pictures::write_fixed_noise;
-use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::io::{RunDir, TensorFile};
 use crate::kernels::ops;
 use crate::nn::Engine;
 use crate::nn::dense::AdamSettings;
 use crate::nn::layers::Dense;
-use crate::train::{Fit, Metrics, Step, mini_batch};
+use crate::train::{EpochData, Fit, Metrics, Step, mini_batch};
 
 /// Adam moments of one network, one slot per tensor (weight, bias of each layer in order).
 type States = Vec<Option<AdamState<2>>>;
@@ -312,13 +311,7 @@ impl Fit for GanFit {
         self.step(x, step, rng)
     }
 
-    fn epoch_metrics(
-        &mut self,
-        _epoch: usize,
-        _train: &Dataset,
-        _validation: Option<&Dataset>,
-        rng: &mut StdRng,
-    ) -> Result<Metrics> {
+    fn epoch_metrics(&mut self, _at: EpochData<'_>, rng: &mut StdRng) -> Result<Metrics> {
         self.sync();
         let s = self.sums;
         let g_loss = if s.g_count > 0.0 {

@@ -26,7 +26,7 @@ use crate::error::{Error, Result, check};
 use crate::io::{Blob, Position, RunDir, TensorFile};
 use crate::kernels::runtime::DeviceKind;
 use crate::rng::rng_for;
-use crate::train::{Fit, Metrics, Silent, Step, TrainConfig, Trainer, Updates};
+use crate::train::{EpochData, Fit, Metrics, Silent, Step, TrainConfig, Trainer, Updates};
 
 /// How the expectations are obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -284,13 +284,8 @@ impl Fit for BoltzmannFit {
         Ok(rms)
     }
 
-    fn epoch_metrics(
-        &mut self,
-        epoch: usize,
-        _train: &Dataset,
-        _validation: Option<&Dataset>,
-        _rng: &mut StdRng,
-    ) -> Result<Metrics> {
+    fn epoch_metrics(&mut self, at: EpochData<'_>, _: &mut StdRng) -> Result<Metrics> {
+        let EpochData { epoch, .. } = at;
         let mut m: Metrics = vec![("step", (epoch * self.learn.steps_per_epoch) as f64)];
         if self.bm.units() <= MAX_EXACT_UNITS {
             let q = visible_marginal(&self.bm, self.learn.temperature)?;

@@ -9,12 +9,12 @@ use super::cd::ContrastiveDivergence;
 use super::config::{NegativePhase, VisibleKind};
 use super::exact::{exact_possible, log_z_exact};
 use super::model::Rbm;
-use crate::data::{Dataset, data_units};
+use crate::data::data_units;
 use crate::error::Result;
 use crate::io::{RunDir, TensorFile};
 use crate::kernels::ops;
 use crate::report::{GridSpec, Shade, save_grid};
-use crate::train::{Fit, Metrics, Step, mini_batch};
+use crate::train::{EpochData, Fit, Metrics, Step, mini_batch};
 
 /// Examples of each split used for the per-epoch metrics.
 const METRIC_EXAMPLES: usize = 1000;
@@ -81,13 +81,10 @@ impl Fit for RbmFit {
         Ok(self.last_recon)
     }
 
-    fn epoch_metrics(
-        &mut self,
-        _epoch: usize,
-        train: &Dataset,
-        validation: Option<&Dataset>,
-        rng: &mut StdRng,
-    ) -> Result<Metrics> {
+    fn epoch_metrics(&mut self, at: EpochData<'_>, rng: &mut StdRng) -> Result<Metrics> {
+        let EpochData {
+            train, validation, ..
+        } = at;
         let device = self.rbm.device();
         let train = train.head(METRIC_EXAMPLES).to_tensor(&device);
         let mut m: Metrics = vec![("recon_error", self.rbm.reconstruction_error(&train))];

@@ -16,11 +16,10 @@ use super::host::{AdamSettings, HostVae, StepSettings};
 use super::model::Vae;
 use super::objective::{Sampling, elbo_keyed};
 use super::pictures::{PictureData, write_pictures};
-use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::io::{RunDir, TensorFile};
 use crate::kernels::ops;
-use crate::train::{Fit, Metrics, Step, mini_batch};
+use crate::train::{EpochData, Fit, Metrics, Step, mini_batch};
 
 /// Validation examples used for the per-epoch ELBO.
 pub const METRIC_EXAMPLES: usize = 500;
@@ -200,13 +199,10 @@ impl Fit for VaeFit {
         self.step(x, step, rng)
     }
 
-    fn epoch_metrics(
-        &mut self,
-        epoch: usize,
-        _train: &Dataset,
-        validation: Option<&Dataset>,
-        rng: &mut StdRng,
-    ) -> Result<Metrics> {
+    fn epoch_metrics(&mut self, at: EpochData<'_>, rng: &mut StdRng) -> Result<Metrics> {
+        let EpochData {
+            epoch, validation, ..
+        } = at;
         self.sync();
         let mut m: Metrics = vec![("train_loss", self.loss_sum / self.loss_count.max(1) as f64)];
         if let Some(validation) = validation {
