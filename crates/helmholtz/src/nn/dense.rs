@@ -59,6 +59,22 @@ pub struct Dense {
     pub b: Vec<f32>,
 }
 
+impl Dense {
+    /// A layer with weights `scale · N(0, 1/inp)` and biases `bias_scale · N(0, 1)`, drawn from
+    /// the counter-based streams `seed` and `seed + 1` (test networks, reproducible anywhere).
+    pub fn gaussian(inp: usize, out: usize, scale: f32, bias_scale: f32, seed: u64) -> Self {
+        let normal = |key: u64, i: usize| crate::kernels::noise::normal(key, i as u64);
+        Self {
+            inp,
+            out,
+            w: (0..inp * out)
+                .map(|i| scale * normal(seed, i) / (inp as f32).sqrt())
+                .collect(),
+            b: (0..out).map(|i| bias_scale * normal(seed + 1, i)).collect(),
+        }
+    }
+}
+
 /// Adam's settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdamSettings {

@@ -321,16 +321,7 @@ mod tests {
     use crate::kernels::noise;
 
     fn layer(inp: usize, out: usize, seed: u64) -> Dense {
-        Dense {
-            inp,
-            out,
-            w: (0..inp * out)
-                .map(|i| noise::normal(seed, i as u64) / (inp as f32).sqrt())
-                .collect(),
-            b: (0..out)
-                .map(|i| 0.1 * noise::normal(seed + 7, i as u64))
-                .collect(),
-        }
+        Dense::gaussian(inp, out, 1.0, 0.1, seed)
     }
 
     #[test]

@@ -326,14 +326,7 @@ mod tests {
     use super::*;
 
     fn layer(inp: usize, out: usize, seed: u64) -> Dense {
-        Dense {
-            inp,
-            out,
-            w: (0..inp * out)
-                .map(|i| noise::normal(seed, i as u64) / (inp as f32).sqrt())
-                .collect(),
-            b: vec![0.0; out],
-        }
+        Dense::gaussian(inp, out, 1.0, 0.0, seed)
     }
 
     fn toy() -> HostGan {

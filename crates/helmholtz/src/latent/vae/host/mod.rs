@@ -374,16 +374,7 @@ mod tests {
     use super::*;
 
     fn layer(inp: usize, out: usize, seed: u64) -> Dense {
-        Dense {
-            inp,
-            out,
-            w: (0..inp * out)
-                .map(|i| 0.5 * noise::normal(seed, i as u64) / (inp as f32).sqrt())
-                .collect(),
-            b: (0..out)
-                .map(|i| 0.1 * noise::normal(seed + 1, i as u64))
-                .collect(),
-        }
+        Dense::gaussian(inp, out, 0.5, 0.1, seed)
     }
 
     const GAUSSIAN: Latent = Latent::Gaussian { dim: 2 };
