@@ -41,7 +41,7 @@ use super::model::Samples;
 use super::predictive::RegressionDraws;
 use crate::error::{Error, Result, check};
 use crate::io::{Blob, TensorFile};
-use crate::kernels::ops;
+use crate::kernels::ops::{self, to_f32_vec};
 use crate::nn::Engine;
 use crate::nn::adam_state::{get_adam_states, put_adam_states};
 use crate::nn::bayes_dense::{
@@ -1057,20 +1057,16 @@ impl BbbTrainer {
                 .and_then(|t| t.parse::<u64>().ok())
                 .unwrap_or(0);
             if states.iter().all(Option::is_some) && steps > 0 {
-                let host_pairs: Vec<(Vec<f32>, Vec<f32>)> = states
-                    .iter()
-                    .flatten()
-                    .map(|s| {
-                        (
-                            crate::kernels::ops::to_f32_vec(s.momentum.moment_1.clone()),
-                            crate::kernels::ops::to_f32_vec(s.momentum.moment_2.clone()),
-                        )
-                    })
-                    .collect();
-                let per_layer = host_pairs
-                    .chunks_exact(4)
-                    .map(|c| [c[0].clone(), c[1].clone(), c[2].clone(), c[3].clone()])
-                    .collect();
+                let mut pairs = states.into_iter().flatten().map(|s| {
+                    let m = s.momentum;
+                    (to_f32_vec(m.moment_1), to_f32_vec(m.moment_2))
+                });
+                let mut per_layer = Vec::new();
+                while let (Some(a), Some(b), Some(c), Some(d)) =
+                    (pairs.next(), pairs.next(), pairs.next(), pairs.next())
+                {
+                    per_layer.push([a, b, c, d]);
+                }
                 fresh.set_moments(per_layer, steps);
             }
             *host = fresh;
@@ -1096,6 +1092,15 @@ impl BbbTrainer {
 }
 
 impl BayesMlp {
+    /// Name of the first parameter holding a NaN or infinity, if any (checked on a host copy).
+    pub fn non_finite_parameter(&self) -> Option<String> {
+        self.params
+            .iter()
+            .zip(self.param_names())
+            .find(|(p, _)| to_f32_vec((*p).clone()).iter().any(|v| !v.is_finite()))
+            .map(|(_, name)| name)
+    }
+
     /// Every parameter's `[rows, cols]`, in [`BayesMlp::param_names`] order.
     fn param_shapes(&self) -> Vec<[usize; 2]> {
         self.params.iter().map(Tensor::dims).collect()
@@ -1103,7 +1108,7 @@ impl BayesMlp {
 
     /// The host engine's copy of a classifier (fresh Adam state).
     fn to_host(&self) -> BayesNet {
-        let host = |t: &Tensor<2>| crate::kernels::ops::to_f32_vec(t.clone());
+        let host = |t: &Tensor<2>| to_f32_vec(t.clone());
         let layers = self
             .config
             .layer_shapes()

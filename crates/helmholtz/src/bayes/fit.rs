@@ -17,7 +17,7 @@ use std::path::Path;
 use burn::prelude::*;
 use rand::rngs::StdRng;
 
-use super::bbb::{BayesMlp, BbbTrainer, Targets};
+use super::bbb::{BbbTrainer, Targets};
 use super::mcmc::{Chain, Dynamics};
 use super::model::Samples;
 use super::params::{BnnParams, Method};
@@ -398,16 +398,4 @@ pub(crate) fn draws_from(file: &TensorFile, p: usize, path: &Path) -> Result<Sam
         names,
         values: blob.data.iter().map(|&v| f64::from(v)).collect(),
     })
-}
-
-/// [`BayesMlp`] is checked for NaNs through its host copy.
-impl BayesMlp {
-    /// Name of the first parameter holding a NaN or infinity, if any.
-    pub fn non_finite_parameter(&self) -> Option<String> {
-        let file = self.to_file().ok()?;
-        file.tensors
-            .iter()
-            .find(|(_, b)| b.data.iter().any(|v| !v.is_finite()))
-            .map(|(name, _)| name.clone())
-    }
 }

@@ -130,6 +130,11 @@ pub enum BnnTask {
 }
 
 impl BnnTask {
+    /// Whether the labels are classes.
+    pub fn is_classification(&self) -> bool {
+        matches!(self, BnnTask::Classification { .. })
+    }
+
     /// Width of an input row.
     pub fn input_width(&self) -> usize {
         match self {
@@ -444,13 +449,6 @@ impl Family for Bnn {
             posterior_draws: samples.as_ref().map_or(0, Samples::len),
             held_out,
         })
-    }
-}
-
-impl BnnTask {
-    /// Whether the labels are classes.
-    pub fn is_classification(&self) -> bool {
-        matches!(self, BnnTask::Classification { .. })
     }
 }
 

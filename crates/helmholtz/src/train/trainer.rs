@@ -254,6 +254,11 @@ impl<'a> Trainer<'a> {
             .map_or(cfg.epochs, |s| s.min(cfg.epochs));
         let mut epochs_run = 0;
         let (save_seconds, mut saved, mut said) = (model.save_seconds(), Instant::now(), None);
+        let line_seconds = if save_seconds > 0.0 {
+            LINE_SECONDS
+        } else {
+            0.0
+        };
         for epoch in start.epochs_done + 1..=last_epoch {
             let te = Instant::now();
             let first = if epoch == start.epochs_done + 1 {
@@ -288,11 +293,6 @@ impl<'a> Trainer<'a> {
                     .as_ref()
                     .is_some_and(|f| f.load(Ordering::SeqCst));
             let last = epoch == last_epoch || interrupted;
-            let line_seconds = if save_seconds > 0.0 {
-                LINE_SECONDS
-            } else {
-                0.0
-            };
             if last || said.is_none_or(|t: Instant| t.elapsed().as_secs_f64() >= line_seconds) {
                 self.progress.line(&epoch_line(
                     epoch,
