@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use helmholtz::api::Trainable;
-use helmholtz::data::{Binarize, DataConfig, TableOptions};
 use helmholtz::energy::boltzmann::{
     self, BoltzmannConfig, BoltzmannEval, BoltzmannMachine, BoltzmannParams, BoltzmannRunConfig,
     LearnConfig, SampleRequest, StateRow, Target, TrainingSource,
@@ -12,7 +11,7 @@ use helmholtz::energy::boltzmann::{
 use helmholtz::sampling::Schedule;
 
 use crate::commands::{self, print_summary};
-use crate::common::{Global, emit, progress_bar};
+use crate::common::{Global, binary_data, emit, progress_bar};
 
 /// Sweeps per chain of `boltzmann sample --anneal` when --sweeps is not given.
 const ANNEAL_SWEEPS: usize = 1000;
@@ -178,14 +177,7 @@ fn train(a: TrainArgs, g: &Global) -> anyhow::Result<()> {
 
 fn config(a: &TrainArgs, epochs: usize, g: &Global) -> anyhow::Result<BoltzmannRunConfig> {
     let (source, default_hidden) = match &a.data {
-        Some(d) => (
-            TrainingSource::Data(DataConfig {
-                source: d.parse()?,
-                binarize: Binarize::Threshold,
-                table: TableOptions::default(),
-            }),
-            0,
-        ),
+        Some(d) => (TrainingSource::Data(binary_data(d)?), 0),
         None => {
             let t: Target = a.target.parse()?;
             (TrainingSource::Target(t), t.default_hidden())

@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use helmholtz::data::{Binarize, DataConfig, DataSource};
-use helmholtz::run::{self, CodesSummary, Family, RunOptions, Summary};
+use helmholtz::kernels::runtime::DeviceKind;
+use helmholtz::run::{
+    self, CodesSummary, Family, RunOptions, SampleRequest, SampleSummary, Summary,
+};
 use helmholtz::train::TrainConfig;
 use serde::Serialize;
 
@@ -119,6 +122,36 @@ impl DataTrainArgs {
     pub fn data_config(&self, binarize: Binarize) -> anyhow::Result<DataConfig> {
         self.common.data_config(binarize, &self.table)
     }
+
+    /// The loop flags over a family's `defaults`, with the run's seed.
+    pub fn train_config(&self, defaults: &TrainConfig, g: &Global) -> TrainConfig {
+        self.train_loop.train_config(defaults, g.seed())
+    }
+}
+
+/// The `--data` flag of the `eval` verbs.
+#[derive(Debug, Args)]
+pub struct EvalDataArgs {
+    /// Evaluate on other data of the same width (same forms as for training) [default: the run's].
+    #[arg(long, value_name = "digits|fashion-mnist|PATH")]
+    pub data: Option<String>,
+}
+
+impl EvalDataArgs {
+    /// With `--data`, the run's data configuration (`run_data`) reading that source instead.
+    pub fn data_config(
+        &self,
+        run_data: impl FnOnce() -> anyhow::Result<DataConfig>,
+    ) -> anyhow::Result<Option<DataConfig>> {
+        let Some(d) = self.data.as_deref() else {
+            return Ok(None);
+        };
+        let base = run_data()?;
+        Ok(Some(DataConfig {
+            source: d.parse()?,
+            ..base
+        }))
+    }
 }
 
 /// Flags of the verbs that write codes (`rbm transform`, `vae encode`).
@@ -133,20 +166,41 @@ pub struct CodesArgs {
     pub data: Option<String>,
 }
 
+/// A family's verb that writes codes: run directory, `--data`, device, `--out`.
+type CodesFn =
+    fn(&Path, Option<DataSource>, DeviceKind, Option<&Path>) -> helmholtz::Result<CodesSummary>;
+
 impl CodesArgs {
-    /// The `--data` source, if given.
-    pub fn source(&self) -> anyhow::Result<Option<DataSource>> {
-        Ok(self.data.as_deref().map(str::parse).transpose()?)
+    /// Write the codes with `codes` (`rbm::transform_run`, `vae::encode_run`) and print
+    /// `wrote FILE (N examples x W <what>)`.
+    pub fn write(&self, g: &Global, what: &str, codes: CodesFn) -> anyhow::Result<()> {
+        let source = self.data.as_deref().map(str::parse).transpose()?;
+        let s = codes(&self.run, source, g.device_kind()?, g.out.as_deref())?;
+        let human = format!(
+            "wrote {} ({} examples x {} {what})",
+            s.file.display(),
+            s.examples,
+            s.width
+        );
+        emit(g.json, &human, &s)
     }
 }
 
-/// Print what `transform` / `encode` wrote.
-pub fn print_codes(json: bool, what: &str, s: &CodesSummary) -> anyhow::Result<()> {
-    let human = format!(
-        "wrote {} ({} examples x {} {what})",
-        s.file.display(),
-        s.examples,
-        s.width
-    );
-    emit(json, &human, s)
+/// A family's `sample` verb on a run directory: the request, `--out`.
+type SampleFn = fn(&Path, &SampleRequest, Option<&Path>) -> helmholtz::Result<SampleSummary>;
+
+/// `<family> sample RUN --n N` of a family whose samples are a grid of draws
+/// (`gan::sample_run`, `vae::sample_run`): prints `wrote FILE (N samples <what>)`.
+pub fn sample(g: &Global, run: &Path, n: usize, what: &str, draw: SampleFn) -> anyhow::Result<()> {
+    let request = SampleRequest {
+        n,
+        seed: g.seed(),
+        device: g.device_kind()?,
+    };
+    let s = draw(run, &request, g.out.as_deref())?;
+    emit(
+        g.json,
+        &format!("wrote {} ({} samples {what})", s.file.display(), s.n),
+        &s,
+    )
 }

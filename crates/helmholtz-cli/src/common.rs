@@ -94,6 +94,16 @@ impl CommonArgs {
     }
 }
 
+/// The binary patterns in `data` (any `--data` form), thresholded at 0.5, tables read with
+/// the default options.
+pub fn binary_data(data: &str) -> anyhow::Result<DataConfig> {
+    Ok(DataConfig {
+        source: data.parse::<DataSource>()?,
+        binarize: Binarize::Threshold,
+        table: TableOptions::default(),
+    })
+}
+
 /// A progress bar on stderr (drawn only when stderr is a terminal).
 pub fn progress_bar() -> indicatif::ProgressBar {
     indicatif::ProgressBar::with_draw_target(
@@ -117,6 +127,20 @@ pub fn interrupt_flag() -> Arc<AtomicBool> {
         );
     });
     flag
+}
+
+/// Run `work` with a progress bar on stderr, then print what it returns: `line` of it, or with
+/// `--json` the object.
+pub fn with_progress<S: serde::Serialize, E>(
+    json: bool,
+    work: impl FnOnce(&indicatif::ProgressBar) -> Result<S, E>,
+    line: impl FnOnce(&S) -> String,
+) -> anyhow::Result<()>
+where
+    anyhow::Error: From<E>,
+{
+    let s = work(&progress_bar())?;
+    emit(json, &line(&s), &s)
 }
 
 /// Print a summary: a human line, or with `--json` one JSON object as the last stdout line.

@@ -9,7 +9,7 @@ use helmholtz::adversarial::gan::{
 use helmholtz::data::Binarize;
 use helmholtz::latent::vae::parse_hidden;
 
-use crate::commands::{DataTrainArgs, print_summary};
+use crate::commands::{self, DataTrainArgs, print_summary};
 use crate::common::{Global, emit};
 
 /// Generative adversarial nets (Goodfellow et al. 2014): MLP generator and discriminator.
@@ -139,7 +139,7 @@ pub struct EvalArgs {
 pub fn run(cmd: GanCommand, g: &Global) -> anyhow::Result<()> {
     match cmd {
         GanCommand::Train(args) => train(*args, g),
-        GanCommand::Sample(args) => sample(args, g),
+        GanCommand::Sample(a) => commands::sample(g, &a.run, a.n, "G(z)", gan::sample_run),
         GanCommand::Eval(args) => eval(args, g),
     }
 }
@@ -183,10 +183,7 @@ fn run_config(a: &TrainArgs, g: &Global) -> anyhow::Result<GanRunConfig> {
     let params = GanParams {
         model,
         objective,
-        train: a
-            .data
-            .train_loop
-            .train_config(&GanParams::default().train, g.seed()),
+        train: a.data.train_config(&GanParams::default().train, g),
         device: g.device_kind()?,
     };
     Ok(GanRunConfig {
@@ -226,17 +223,6 @@ fn eval_line(e: &EvalReport) -> String {
         if e.collapsed { "; COLLAPSED" } else { "" },
         e.eval_seconds
     )
-}
-
-fn sample(a: SampleArgs, g: &Global) -> anyhow::Result<()> {
-    let request = gan::SampleRequest {
-        n: a.n,
-        seed: g.seed(),
-        device: g.device_kind()?,
-    };
-    let s = gan::sample_run(&a.run, &request, g.out.as_deref())?;
-    let human = format!("wrote {} ({} samples G(z))", s.file.display(), s.n);
-    emit(g.json, &human, &s)
 }
 
 fn eval(a: EvalArgs, g: &Global) -> anyhow::Result<()> {

@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use helmholtz::data::{Binarize, DataConfig, DataSource, TableOptions};
 use helmholtz::energy::hopfield::{
-    self, CapacityConfig, Corruption, Cue, LearningRule, ModernRequest, RecallRequest, StoreConfig,
+    self, CapacityConfig, CapacitySummary, Corruption, Cue, LearningRule, ModernRequest,
+    RecallRequest, StoreConfig,
 };
 
-use crate::common::{Global, emit, progress_bar};
+use crate::common::{Global, binary_data, emit, with_progress};
 
 /// Hopfield networks: store patterns, recall them from corrupted cues, measure capacity.
 #[derive(Debug, Subcommand)]
@@ -151,18 +151,10 @@ pub fn run(cmd: HopfieldCommand, g: &Global) -> anyhow::Result<()> {
     }
 }
 
-fn data_config(data: &str) -> anyhow::Result<DataConfig> {
-    Ok(DataConfig {
-        source: data.parse::<DataSource>()?,
-        binarize: Binarize::Threshold,
-        table: TableOptions::default(),
-    })
-}
-
 fn store(a: StoreArgs, g: &Global) -> anyhow::Result<()> {
     let cfg = StoreConfig {
         family: hopfield::FAMILY.into(),
-        data: data_config(&a.data)?,
+        data: binary_data(&a.data)?,
         patterns: a.patterns,
         choose: a.choose.parse()?,
         rule: a.rule.parse()?,
@@ -192,7 +184,7 @@ fn recall(a: RecallArgs, g: &Global) -> anyhow::Result<()> {
     let corruption: Corruption = a.corrupt.as_deref().unwrap_or(default).parse()?;
     if a.modern {
         let req = ModernRequest {
-            data: data_config(&a.data)?,
+            data: binary_data(&a.data)?,
             stored: a.stored,
             queries: a.queries,
             beta: a.beta,
@@ -269,8 +261,14 @@ fn capacity(a: CapacityArgs, g: &Global) -> anyhow::Result<()> {
         seed: g.seed(),
         ..CapacityConfig::default()
     };
-    let bar = progress_bar();
-    let s = hopfield::capacity(&cfg, g.out.as_deref(), &bar)?;
+    with_progress(
+        g.json,
+        |bar| hopfield::capacity(&cfg, g.out.as_deref(), bar),
+        capacity_line,
+    )
+}
+
+fn capacity_line(s: &CapacitySummary) -> String {
     let lines: Vec<String> = s
         .critical_loads
         .iter()
@@ -284,10 +282,9 @@ fn capacity(a: CapacityArgs, g: &Global) -> anyhow::Result<()> {
             )
         })
         .collect();
-    let human = format!(
+    format!(
         "critical loads (mean overlap < 0.95): {} (theory for Hebbian: 0.138) -> {}",
         lines.join("; "),
         s.run_dir.display()
-    );
-    emit(g.json, &human, &s)
+    )
 }

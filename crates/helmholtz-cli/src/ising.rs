@@ -6,7 +6,7 @@ use helmholtz::energy::ising::{
     SweepSummary,
 };
 
-use crate::common::{Global, emit, progress_bar};
+use crate::common::{Global, emit, with_progress};
 
 /// The 2D Ising model: Metropolis, heat-bath and Wolff sampling, Onsager's exact solution.
 #[derive(Debug, Subcommand)]
@@ -188,9 +188,11 @@ fn run_one(a: RunArgs, g: &Global) -> anyhow::Result<()> {
         seed: g.seed(),
         ..IsingRunConfig::default()
     };
-    let bar = progress_bar();
-    let s = ising::run(cfg, g.out.as_deref(), &bar)?;
-    emit(g.json, &run_line(&s), &s)
+    with_progress(
+        g.json,
+        |bar| ising::run(cfg, g.out.as_deref(), bar),
+        run_line,
+    )
 }
 
 fn run_line(s: &RunSummary) -> String {
@@ -234,9 +236,11 @@ fn sweep(a: SweepArgs, g: &Global) -> anyhow::Result<()> {
         seed: g.seed(),
         ..IsingSweepConfig::default()
     };
-    let bar = progress_bar();
-    let s = ising::sweep(cfg, g.out.as_deref(), &bar)?;
-    emit(g.json, &sweep_line(&s), &s)
+    with_progress(
+        g.json,
+        |bar| ising::sweep(cfg, g.out.as_deref(), bar),
+        sweep_line,
+    )
 }
 
 fn sweep_line(s: &SweepSummary) -> String {

@@ -9,8 +9,8 @@ use helmholtz::energy::rbm::{
     RbmParams, RbmRunConfig, VisibleKind,
 };
 
-use crate::commands::{CodesArgs, DataTrainArgs, print_codes, print_summary};
-use crate::common::{Global, emit, progress_bar};
+use crate::commands::{CodesArgs, DataTrainArgs, EvalDataArgs, print_summary};
+use crate::common::{Global, emit, with_progress};
 
 /// Restricted Boltzmann machines: Bernoulli or Gaussian visibles, CD-k or PCD.
 #[derive(Debug, Subcommand)]
@@ -148,9 +148,8 @@ pub struct EvalArgs {
     #[arg(long, value_name = "N")]
     ais_betas: Option<usize>,
 
-    /// Evaluate on other data of the same width (same forms as for training) [default: the run's].
-    #[arg(long, value_name = "digits|fashion-mnist|PATH")]
-    data: Option<String>,
+    #[command(flatten)]
+    data: EvalDataArgs,
 }
 
 /// Run an `rbm` subcommand.
@@ -159,15 +158,7 @@ pub fn run(cmd: RbmCommand, g: &Global) -> anyhow::Result<()> {
         RbmCommand::Train(args) => train(*args, g),
         RbmCommand::Sample(args) => sample(args, g),
         RbmCommand::Eval(args) => eval(args, g),
-        RbmCommand::Transform(args) => {
-            let s = rbm::transform_run(
-                &args.run,
-                args.source()?,
-                g.device_kind()?,
-                g.out.as_deref(),
-            )?;
-            print_codes(g.json, "hidden probabilities", &s)
-        }
+        RbmCommand::Transform(args) => args.write(g, "hidden probabilities", rbm::transform_run),
     }
 }
 
@@ -207,10 +198,7 @@ fn run_config(a: &TrainArgs, g: &Global) -> anyhow::Result<RbmRunConfig> {
             momentum_warmup: a.momentum_warmup,
             weight_decay: a.weight_decay,
         },
-        train: a
-            .data
-            .train_loop
-            .train_config(&RbmParams::default().train, g.seed()),
+        train: a.data.train_config(&RbmParams::default().train, g),
         device: g.device_kind()?,
     };
     Ok(RbmRunConfig {
@@ -266,20 +254,16 @@ fn eval(a: EvalArgs, g: &Global) -> anyhow::Result<()> {
         runs: a.ais_runs.unwrap_or(cfg.ais.runs),
         betas: a.ais_betas.unwrap_or(cfg.ais.betas),
     };
-    let data = match &a.data {
-        Some(d) => Some(helmholtz::data::DataConfig {
-            source: d.parse()?,
-            ..cfg.data.clone()
-        }),
-        None => None,
-    };
-    let bar = progress_bar();
+    let data = a.data.data_config(|| Ok(cfg.data.clone()))?;
     let request = rbm::EvalRequest {
         ais: Some(ais),
         data,
         seed: g.seed,
         device,
     };
-    let report = rbm::evaluate_run(&a.run, &request, &bar)?;
-    emit(g.json, &eval_line(&report), &report)
+    with_progress(
+        g.json,
+        |bar| rbm::evaluate_run(&a.run, &request, bar),
+        eval_line,
+    )
 }

@@ -13,8 +13,8 @@ use helmholtz::latent::vae::{
 };
 use helmholtz::run::RunOptions;
 
-use crate::commands::{CodesArgs, DataTrainArgs, print_codes, print_summary};
-use crate::common::{Global, emit, interrupt_flag, progress_bar};
+use crate::commands::{self, CodesArgs, DataTrainArgs, EvalDataArgs, print_summary};
+use crate::common::{Global, emit, interrupt_flag, progress_bar, with_progress};
 
 /// Variational autoencoders: Gaussian or Gumbel-Softmax categorical latents.
 #[derive(Debug, Subcommand)]
@@ -173,9 +173,8 @@ pub struct EvalArgs {
     #[arg(long, value_name = "N")]
     examples: Option<usize>,
 
-    /// Evaluate on other data of the same width (same forms as for training) [default: the run's].
-    #[arg(long, value_name = "digits|fashion-mnist|PATH")]
-    data: Option<String>,
+    #[command(flatten)]
+    data: EvalDataArgs,
 }
 
 /// Flags of `vae anomaly`.
@@ -197,18 +196,12 @@ pub struct AnomalyArgs {
 pub fn run(cmd: VaeCommand, g: &Global) -> anyhow::Result<()> {
     match cmd {
         VaeCommand::Train(args) => train(*args, g),
-        VaeCommand::Sample(args) => sample(args, g),
+        VaeCommand::Sample(a) => {
+            commands::sample(g, &a.run, a.n, "from the prior", vae::sample_run)
+        }
         VaeCommand::Eval(args) => eval(args, g),
         VaeCommand::Anomaly(args) => anomaly(*args, g),
-        VaeCommand::Encode(args) => {
-            let s = vae::encode_run(
-                &args.run,
-                args.source()?,
-                g.device_kind()?,
-                g.out.as_deref(),
-            )?;
-            print_codes(g.json, "code values", &s)
-        }
+        VaeCommand::Encode(args) => args.write(g, "code values", vae::encode_run),
     }
 }
 
@@ -280,10 +273,7 @@ fn run_config(a: &TrainArgs, holdout: Option<u32>, g: &Global) -> anyhow::Result
             engine: a.engine.parse()?,
             ..ElboConfig::default()
         },
-        train: a
-            .data
-            .train_loop
-            .train_config(&VaeParams::default().train, g.seed()),
+        train: a.data.train_config(&VaeParams::default().train, g),
         device: g.device_kind()?,
     };
     Ok(VaeRunConfig {
@@ -312,34 +302,12 @@ fn eval_line(e: &EvalReport) -> String {
     )
 }
 
-fn sample(a: SampleArgs, g: &Global) -> anyhow::Result<()> {
-    let request = vae::SampleRequest {
-        n: a.n,
-        seed: g.seed(),
-        device: g.device_kind()?,
-    };
-    let s = vae::sample_run(&a.run, &request, g.out.as_deref())?;
-    let human = format!(
-        "wrote {} ({} samples from the prior)",
-        s.file.display(),
-        s.n
-    );
-    emit(g.json, &human, &s)
-}
-
 fn eval(a: EvalArgs, g: &Global) -> anyhow::Result<()> {
     let device = g.device_kind()?;
-    let data = match &a.data {
-        Some(d) => {
-            let (_, cfg, _) = vae::open_run(&a.run, device)?;
-            Some(helmholtz::data::DataConfig {
-                source: d.parse()?,
-                ..cfg.data
-            })
-        }
-        None => None,
-    };
-    let bar = progress_bar();
+    let data = a.data.data_config(|| {
+        let (_, cfg, _) = vae::open_run(&a.run, device)?;
+        Ok(cfg.data)
+    })?;
     let request = vae::EvalRequest {
         k: a.k,
         limit: a.examples,
@@ -347,8 +315,11 @@ fn eval(a: EvalArgs, g: &Global) -> anyhow::Result<()> {
         seed: g.seed,
         device,
     };
-    let report = vae::evaluate_run(&a.run, &request, &bar)?;
-    emit(g.json, &eval_line(&report), &report)
+    with_progress(
+        g.json,
+        |bar| vae::evaluate_run(&a.run, &request, bar),
+        eval_line,
+    )
 }
 
 fn anomaly(a: AnomalyArgs, g: &Global) -> anyhow::Result<()> {

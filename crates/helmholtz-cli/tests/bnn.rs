@@ -3,36 +3,26 @@
 
 mod common;
 
-use common::{helmholtz, last_json, run_ok, usage_error};
+use common::{
+    arg, assert_files, assert_summary, helmholtz, json, json_into, run_into, run_ok, scratch,
+    train_ok, usage_error, words,
+};
 
 #[test]
 fn seed_example_prints_the_posterior() {
     let dir = tempfile::tempdir().expect("tempdir");
     for method in ["svi", "bbb", "sgld", "sghmc"] {
         let run = dir.path().join(method);
-        let out = run_ok(
-            helmholtz()
-                .args([
-                    "bnn",
-                    "train",
-                    "--example",
-                    "seed",
-                    "--json",
-                    "--method",
-                    method,
-                ])
-                .arg("--out")
-                .arg(&run),
+        let v = json_into(
+            &run,
+            &["bnn", "train", "--example", "seed", "--method", method],
         );
-        let v = last_json(&out);
         // The common summary shape, and what every run directory holds.
-        assert_eq!(v["family"], "bnn", "{v}");
-        for k in ["run_dir", "epochs", "train_seconds", "eval", "last_epoch"] {
-            assert!(!v[k].is_null(), "{method}: {k} missing in {v}");
-        }
-        for f in ["config.json", "metrics.jsonl", "report.html", "eval.json"] {
-            assert!(run.join(f).exists(), "{method}: {f}");
-        }
+        assert_summary(&v, "bnn");
+        assert_files(
+            &run,
+            &["config.json", "metrics.jsonl", "report.html", "eval.json"],
+        );
         let config: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(run.join("config.json")).expect("config"),
         )
@@ -76,24 +66,11 @@ fn seed_example_prints_the_posterior() {
     }
 }
 
-/// The last stdout line of `bnn eval RUN --json` as JSON.
-fn eval_json(run: &std::path::Path) -> serde_json::Value {
-    let out = run_ok(helmholtz().args(["bnn", "eval"]).arg(run).arg("--json"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(stdout.lines().last().expect("line")).expect("json")
-}
-
 #[test]
 fn eval_and_predict_read_a_finished_run() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let run = dir.path().join("svi");
-    run_ok(
-        helmholtz()
-            .args(["bnn", "train", "--example", "seed", "--steps", "500"])
-            .arg("--out")
-            .arg(&run),
-    );
-    let v = eval_json(&run);
+    let (dir, run) = scratch("svi");
+    train_ok(&run, "bnn", "--example seed --steps 500");
+    let v = json(&["bnn", "eval", arg(&run)]);
     for k in ["rmse", "test_log_likelihood", "coverage_95"] {
         assert!(v[k].as_f64().is_some_and(f64::is_finite), "{k}: {v}");
     }
@@ -114,15 +91,7 @@ fn eval_and_predict_read_a_finished_run() {
     )
     .expect("write");
     let out = dir.path().join("pred.csv");
-    run_ok(
-        helmholtz()
-            .args(["bnn", "predict"])
-            .arg(&run)
-            .arg("--input")
-            .arg(&input)
-            .arg("--out")
-            .arg(&out),
-    );
+    run_into(&out, &["bnn", "predict", arg(&run), "--input", arg(&input)]);
     let text = std::fs::read_to_string(&out).expect("predictions");
     let rows: Vec<Vec<f64>> = text
         .lines()
@@ -147,30 +116,10 @@ fn eval_and_predict_read_a_finished_run() {
 
 #[test]
 fn bbb_classifies_digits_with_calibrated_probabilities() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let run = dir.path().join("digits");
-    run_ok(
-        helmholtz()
-            .args([
-                "bnn",
-                "train",
-                "--example",
-                "digits",
-                "--method",
-                "bbb",
-                "--hidden",
-                "64",
-                "--epochs",
-                "2",
-                "--lr",
-                "0.003",
-                "--eval-draws",
-                "10",
-            ])
-            .arg("--out")
-            .arg(&run),
-    );
-    let v = eval_json(&run);
+    let (_tmp, run) = scratch("digits");
+    let flags = "--example digits --method bbb --hidden 64 --epochs 2 --lr 0.003 --eval-draws 10";
+    train_ok(&run, "bnn", flags);
+    let v = json(&["bnn", "eval", arg(&run)]);
     let get = |k: &str| {
         v[k].as_f64()
             .unwrap_or_else(|| panic!("{k} missing in {v}"))
@@ -196,35 +145,24 @@ fn bad_input_is_a_usage_error() {
         p.to_str().expect("utf8").to_string()
     };
     let good = csv("good.csv", "x,y\n1,2\n2,4\n3,6.5\n");
-    usage_error(&["bnn", "train", "--data", &good, "--target", "z"]);
+    let refused = |flags: &[&str]| usage_error(&[&["bnn", "train"], flags].concat());
+    refused(&["--data", &good, "--target", "z"]);
     let bad = csv("bad.csv", "x,y\n1,2\nabc,3\n");
-    usage_error(&["bnn", "train", "--data", &bad, "--target", "y"]);
+    refused(&["--data", &bad, "--target", "y"]);
     let one = csv("one.csv", "x,y\n1,2\n");
-    usage_error(&["bnn", "train", "--data", &one, "--target", "y"]);
-    usage_error(&["bnn", "train", "--method", "sgld", "--step-size", "-0.1"]);
-    usage_error(&[
-        "bnn",
-        "train",
-        "--method",
-        "sghmc",
-        "--steps",
-        "100",
-        "--burn-in",
-        "100",
-    ]);
-    usage_error(&["bnn", "train", "--example", "digits", "--method", "svi"]);
-    usage_error(&["bnn", "train", "--method", "bbb", "--hidden", "0"]);
-    usage_error(&[
-        "bnn",
-        "train",
-        "--method",
-        "bbb",
-        "--prior",
-        "mixture:2,1,1",
-    ]);
-    usage_error(&["bnn", "train", "--method", "sgld", "--hidden", "8,8"]);
-    usage_error(&["bnn", "train", "--method", "svi", "--epochs", "3"]);
-    usage_error(&["bnn", "train", "--method", "sgld", "--device", "cuda"]);
+    refused(&["--data", &one, "--target", "y"]);
+    for flags in [
+        "--method sgld --step-size -0.1",
+        "--method sghmc --steps 100 --burn-in 100",
+        "--example digits --method svi",
+        "--method bbb --hidden 0",
+        "--method bbb --prior mixture:2,1,1",
+        "--method sgld --hidden 8,8",
+        "--method svi --epochs 3",
+        "--method sgld --device cuda",
+    ] {
+        refused(&words(flags));
+    }
 }
 
 /// Ctrl-C (SIGINT) during training saves a checkpoint and exits 130; `--resume` then ends with
@@ -235,7 +173,7 @@ fn ctrl_c_exits_130_and_resume_matches_an_uninterrupted_run() {
     let dir = tempfile::tempdir().expect("tempdir");
     let args = ["bnn", "train", "--method", "sgld", "--steps", "400000"];
     let full = dir.path().join("full");
-    run_ok(helmholtz().args(args).arg("--out").arg(&full));
+    run_into(&full, &args);
     let cut = dir.path().join("cut");
     let mut child = helmholtz()
         .args(args)

@@ -6,25 +6,11 @@ use std::path::Path;
 
 mod common;
 
-use common::output as helmholtz;
-
-use serde_json::Value;
-
-/// Exit status 0 and the JSON object on the last stdout line.
-fn json(args: &[&str]) -> Value {
-    common::last_json(&helmholtz(args))
-}
-
-/// `helmholtz ARGS` exits 2 with one line containing every `needle`.
-fn assert_usage_error(args: &[&str], needles: &[&str]) {
-    common::assert_usage_error(&helmholtz(args), needles);
-}
+use common::{arg as s, assert_files, json, json_into, refused_into, scratch};
 
 /// A run directory with config.json, a report and at least one PNG.
 fn assert_run_dir(dir: &Path) {
-    for f in ["config.json", "report.html"] {
-        assert!(dir.join(f).is_file(), "{} lacks {f}", dir.display());
-    }
+    assert_files(dir, &["config.json", "report.html"]);
     let pngs = std::fs::read_dir(dir)
         .expect("run dir")
         .filter(|e| {
@@ -52,50 +38,27 @@ fn write_npy(path: &Path, rows: usize, cols: usize) {
     std::fs::write(path, bytes).expect("write npy");
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
 #[test]
 fn bad_input_exits_2_with_one_line_and_writes_nothing() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let out = tmp.path().join("run");
-    let o = s(&out);
+    let (tmp, out) = scratch("run");
+    let refused = |args: &[&str], needles: &[&str]| refused_into(&out, args, needles);
     // A pattern set whose width is not a square image, and an empty one.
     let wide = tmp.path().join("wide.npy");
     write_npy(&wide, 5, 10);
-    assert_usage_error(
-        &["hopfield", "store", "--data", s(&wide), "--out", o],
-        &["square"],
-    );
+    refused(&["hopfield", "store", "--data", s(&wide)], &["square"]);
     let empty = tmp.path().join("empty.npy");
     write_npy(&empty, 0, 16);
-    assert_usage_error(
-        &["hopfield", "store", "--data", s(&empty), "--out", o],
-        &["empty.npy"],
-    );
+    refused(&["hopfield", "store", "--data", s(&empty)], &["empty.npy"]);
     // P = 0.
-    assert_usage_error(
-        &["hopfield", "store", "--patterns", "0", "--out", o],
-        &["--patterns"],
-    );
+    refused(&["hopfield", "store", "--patterns", "0"], &["--patterns"]);
     // Temperatures <= 0.
     for t in ["0", "-1.5"] {
-        assert_usage_error(
-            &[
-                "ising",
-                "run",
-                "--size",
-                "16",
-                "--temperature",
-                t,
-                "--out",
-                o,
-            ],
+        refused(
+            &["ising", "run", "--size", "16", "--temperature", t],
             &["--temperature", "positive"],
         );
     }
-    assert_usage_error(
+    refused(
         &[
             "boltzmann",
             "train",
@@ -103,92 +66,46 @@ fn bad_input_exits_2_with_one_line_and_writes_nothing() {
             "and",
             "--temperature",
             "0",
-            "--out",
-            o,
         ],
         &["--temperature"],
     );
     // Malformed edge lists: a word where a node id belongs, a missing weight column.
     let edges = tmp.path().join("edges.txt");
     std::fs::write(&edges, "0 1 1\n1 two 1\n").expect("write");
-    assert_usage_error(
-        &["anneal", "maxcut", s(&edges), "--out", o],
-        &["edges.txt", "line 2"],
-    );
+    refused(&["anneal", "maxcut", s(&edges)], &["edges.txt", "line 2"]);
     std::fs::write(&edges, "0 1 1\n1 2 1\n2\n").expect("write");
-    assert_usage_error(&["anneal", "maxcut", s(&edges), "--out", o], &["edges.txt"]);
+    refused(&["anneal", "maxcut", s(&edges)], &["edges.txt"]);
     // A binary file given as an edge list.
-    assert_usage_error(&["anneal", "qubo", s(&wide), "--out", o], &["wide.npy"]);
-    assert!(!out.exists(), "a run directory was left behind");
+    refused(&["anneal", "qubo", s(&wide)], &["wide.npy"]);
 }
 
 #[test]
 fn boltzmann_learns_and_and_samples_it() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let run = tmp.path().join("and");
-    let v = json(&[
-        "boltzmann",
-        "train",
-        "--target",
-        "and",
-        "--json",
-        "--out",
-        s(&run),
-    ]);
+    let (tmp, run) = scratch("and");
+    let v = json_into(&run, &["boltzmann", "train", "--target", "and"]);
     assert_eq!(v["family"], "boltzmann");
     let kl = v["eval"]["kl"].as_f64().expect("kl");
     assert!(kl < 0.01, "KL {kl}");
     assert_run_dir(&run);
-    let v = json(&["boltzmann", "sample", s(&run), "--json"]);
+    let v = json(&["boltzmann", "sample", s(&run)]);
     let tv = v["total_variation"].as_f64().expect("total_variation");
     assert!(tv < 0.03, "sampled vs exact TV {tv}");
-    let v = json(&[
-        "boltzmann",
-        "train",
-        "--target",
-        "xor",
-        "--json",
-        "--out",
-        s(&tmp.path().join("xor")),
-    ]);
+    let xor = tmp.path().join("xor");
+    let v = json_into(&xor, &["boltzmann", "train", "--target", "xor"]);
     assert!(v["eval"]["kl"].as_f64().expect("kl") < 0.05, "{v}");
 }
 
 #[test]
 fn hopfield_stores_recalls_and_measures_capacity() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let run = tmp.path().join("h");
-    let v = json(&[
-        "hopfield",
-        "store",
-        "--patterns",
-        "3",
-        "--json",
-        "--out",
-        s(&run),
-    ]);
+    let (tmp, run) = scratch("h");
+    let v = json_into(&run, &["hopfield", "store", "--patterns", "3"]);
     assert_eq!(v["fixed_points"], 3);
-    let v = json(&[
-        "hopfield",
-        "recall",
-        s(&run),
-        "--corrupt",
-        "flip:0.2",
-        "--json",
-    ]);
+    let v = json(&["hopfield", "recall", s(&run), "--corrupt", "flip:0.2"]);
     assert_eq!(v["overlap_end"], 1.0, "{v}");
     assert!(v["energy_end"].as_f64() < v["energy_start"].as_f64());
     assert_run_dir(&run);
     let cap = tmp.path().join("cap");
-    let v = json(&[
-        "hopfield",
-        "capacity",
-        "--n",
-        "200",
-        "--json",
-        "--out",
-        s(&cap),
-    ]);
+    let v = json_into(&cap, &["hopfield", "capacity", "--n", "200"]);
     let alpha = v["critical_load"].as_f64().expect("critical_load");
     assert!(
         (0.10..=0.18).contains(&alpha),
@@ -199,32 +116,16 @@ fn hopfield_stores_recalls_and_measures_capacity() {
 
 #[test]
 fn ising_sweep_finds_tc_and_run_measures_one_temperature() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let sweep = tmp.path().join("sweep");
-    let v = json(&[
-        "ising",
-        "sweep",
-        "--size",
-        "32",
-        "--json",
-        "--out",
-        s(&sweep),
-    ]);
+    let (tmp, sweep) = scratch("sweep");
+    let v = json_into(&sweep, &["ising", "sweep", "--size", "32"]);
     let tc = v["tc"].as_f64().expect("tc");
     assert!((tc - 2.269).abs() < 0.05, "tc {tc}");
     assert_run_dir(&sweep);
     let run = tmp.path().join("run");
-    let v = json(&[
-        "ising",
-        "run",
-        "--size",
-        "32",
-        "--temperature",
-        "1.5",
-        "--json",
-        "--out",
-        s(&run),
-    ]);
+    let v = json_into(
+        &run,
+        &["ising", "run", "--size", "32", "--temperature", "1.5"],
+    );
     // Yang: M(1.5) = (1 - sinh(2/1.5)^-4)^(1/8) = 0.98606.
     let m = v["abs_magnetization"].as_f64().expect("abs_magnetization");
     assert!((m - 0.98606).abs() < 0.01, "|m| {m}");
@@ -239,16 +140,7 @@ fn anneal_solves_small_problems_and_writes_the_solution() {
     let ring: String = (0..6).map(|i| format!("{i} {} 1\n", (i + 1) % 6)).collect();
     std::fs::write(&edges, ring).expect("write");
     let run = tmp.path().join("cut");
-    let v = json(&[
-        "anneal",
-        "maxcut",
-        s(&edges),
-        "--reads",
-        "8",
-        "--json",
-        "--out",
-        s(&run),
-    ]);
+    let v = json_into(&run, &["anneal", "maxcut", s(&edges), "--reads", "8"]);
     assert_eq!(v["cut_value"], 6.0, "{v}");
     assert_eq!(v["best_energy"], -6.0, "{v}");
     assert_run_dir(&run);
@@ -256,16 +148,7 @@ fn anneal_solves_small_problems_and_writes_the_solution() {
     let cities = tmp.path().join("square.txt");
     std::fs::write(&cities, "0 0\n1 1\n1 0\n0 1\n").expect("write");
     let run = tmp.path().join("tsp");
-    let v = json(&[
-        "anneal",
-        "tsp",
-        s(&cities),
-        "--reads",
-        "4",
-        "--json",
-        "--out",
-        s(&run),
-    ]);
+    let v = json_into(&run, &["anneal", "tsp", s(&cities), "--reads", "4"]);
     let len = v["tour_length"].as_f64().expect("tour_length");
     assert!((len - 4.0).abs() < 1e-9, "tour {len}");
     assert_run_dir(&run);

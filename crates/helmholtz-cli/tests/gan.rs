@@ -2,38 +2,20 @@
 
 mod common;
 
-use common::{helmholtz, run_ok, usage_error};
+use common::{
+    arg, assert_summary, helmholtz, json, json_into, run_ok, scratch, train_ok, usage_error, words,
+};
 
 #[test]
 fn tiny_run_trains_and_evaluates() {
-    let dir = tempfile::tempdir().expect("test setup");
-    let run = dir.path().join("run");
-    run_ok(
-        helmholtz()
-            .args(["gan", "train", "--train-examples", "300", "--epochs", "2"])
-            .args([
-                "--batch-size",
-                "50",
-                "--eval-samples",
-                "300",
-                "--threads",
-                "1",
-            ])
-            .arg("--out")
-            .arg(&run),
-    );
+    let (_tmp, run) = scratch("run");
+    let flags = "--train-examples 300 --epochs 2 --batch-size 50 --eval-samples 300 --threads 1";
+    train_ok(&run, "gan", flags);
     let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).expect("test setup");
     assert_eq!(metrics.lines().count(), 2);
     assert!(metrics.contains("update_seconds") && metrics.contains("d_fake"));
     assert!(run.join("fixed-noise-002.png").exists());
-    let out = run_ok(
-        helmholtz()
-            .args(["gan", "eval", "--n", "300", "--json", "--threads", "1"])
-            .arg(&run),
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let v: serde_json::Value =
-        serde_json::from_str(stdout.lines().last().expect("test setup")).expect("test setup");
+    let v = json(&["gan", "eval", "--n", "300", "--threads", "1", arg(&run)]);
     for key in [
         "parzen_ll",
         "parzen_se",
@@ -55,27 +37,14 @@ fn tiny_run_trains_and_evaluates() {
 
 #[test]
 fn conv_pair_trains_and_samples() {
-    let dir = tempfile::tempdir().expect("test setup");
-    let run = dir.path().join("conv");
-    let out = run_ok(
-        helmholtz()
-            .args(["gan", "train", "--arch", "conv", "--train-examples", "128"])
-            .args(["--epochs", "1", "--batch-size", "64", "--no-eval", "--json"])
-            .args(["--generator-hidden", "8,4", "--discriminator-hidden", "4,8"])
-            .args(["--threads", "1", "--out"])
-            .arg(&run),
-    );
+    let (_tmp, run) = scratch("conv");
+    let flags = "--arch conv --train-examples 128 --epochs 1 --batch-size 64 --no-eval \
+                 --generator-hidden 8,4 --discriminator-hidden 4,8 --threads 1";
+    let v = json_into(&run, &words(&format!("gan train {flags}")));
     // Without an evaluation the summary has no `eval`, rather than zeros.
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let v: serde_json::Value =
-        serde_json::from_str(stdout.lines().last().expect("test setup")).expect("test setup");
-    assert_eq!(v["family"], "gan");
+    assert_summary(&v, "gan");
     assert!(v.get("eval").is_none() && v["epochs"] == 1, "{v}");
-    run_ok(
-        helmholtz()
-            .args(["gan", "sample", "--n", "16", "--threads", "1"])
-            .arg(&run),
-    );
+    run_ok(helmholtz().args(["gan", "sample", "--n", "16", "--threads", "1", arg(&run)]));
     assert!(run.join("samples-16.png").exists());
 }
 
@@ -94,22 +63,9 @@ fn bad_input_is_a_usage_error() {
     ]);
     usage_error(&["gan", "train", "--dropout", "1"]);
     usage_error(&["gan", "train", "--label-smoothing", "0.3"]);
-    let dir = tempfile::tempdir().expect("test setup");
-    let run = dir.path().join("vae-run");
-    run_ok(
-        helmholtz()
-            .args([
-                "vae",
-                "train",
-                "--train-examples",
-                "100",
-                "--epochs",
-                "1",
-                "--no-eval",
-            ])
-            .args(["--hidden", "8", "--latent", "gaussian:2", "--threads", "1"])
-            .arg("--out")
-            .arg(&run),
-    );
-    usage_error(&["gan", "eval", run.to_str().expect("test setup")]);
+    let (_tmp, run) = scratch("vae-run");
+    let flags =
+        "--train-examples 100 --epochs 1 --no-eval --hidden 8 --latent gaussian:2 --threads 1";
+    train_ok(&run, "vae", flags);
+    usage_error(&["gan", "eval", arg(&run)]);
 }

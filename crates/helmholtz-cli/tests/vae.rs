@@ -5,31 +5,23 @@ use std::process::Output;
 
 mod common;
 
-use common::{assert_usage_error, last_json, output as helmholtz};
+use common::{
+    arg, assert_files, assert_summary, assert_usage_error, json, last_json, output as helmholtz,
+    output_into, refused_into, scratch, words,
+};
 
-/// One epoch of a 784-32-`latent` VAE on 500 digits.
+/// One epoch of a 784-32-`latent` VAE on 500 digits, with `--json`.
 fn tiny_run(out: &Path, latent: &str, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "vae",
-        "train",
-        "--out",
-        out.to_str().expect("utf-8 path"),
-        "--json",
-    ];
-    args.extend_from_slice(&["--epochs", "1", "--hidden", "32", "--train-examples", "500"]);
-    args.extend_from_slice(&["--eval-k", "5", "--latent", latent]);
-    args.extend_from_slice(extra);
-    helmholtz(&args)
+    let tiny = "vae train --json --epochs 1 --hidden 32 --train-examples 500 --eval-k 5 --latent";
+    let args = [&words(tiny)[..], &[latent], extra].concat();
+    output_into(out, &args)
 }
 
 #[test]
 fn tiny_run_trains_evaluates_and_samples() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let run = tmp.path().join("run");
+    let (tmp, run) = scratch("run");
     let summary = last_json(&tiny_run(&run, "gaussian:4", &[]));
-    for key in ["family", "run_dir", "epochs", "train_seconds", "last_epoch"] {
-        assert!(summary.get(key).is_some(), "{key} missing from {summary}");
-    }
+    assert_summary(&summary, "vae");
     for key in [
         "test_elbo",
         "test_elbo_se",
@@ -42,28 +34,17 @@ fn tiny_run_trains_evaluates_and_samples() {
             "eval.{key} missing from {summary}"
         );
     }
-    for f in [
+    let files = [
         "config.json",
         "metrics.jsonl",
         "model.safetensors",
         "trainer.safetensors",
-        "samples.png",
-        "report.html",
-    ] {
-        assert!(run.join(f).is_file(), "{f} missing");
-    }
-    let run_s = run.to_str().expect("utf-8");
+    ];
+    assert_files(&run, &files);
+    assert_files(&run, &["samples.png", "report.html"]);
+    let run_s = arg(&run);
     let trained_eval = std::fs::read(run.join("eval.json")).expect("eval.json");
-    let eval = last_json(&helmholtz(&[
-        "vae",
-        "eval",
-        run_s,
-        "--k",
-        "10",
-        "--examples",
-        "200",
-        "--json",
-    ]));
+    let eval = json(&["vae", "eval", run_s, "--k", "10", "--examples", "200"]);
     let (elbo, nll, k) = (
         eval["test_elbo"].as_f64().expect("test_elbo"),
         eval["test_nll_iw"].as_f64().expect("test_nll_iw"),
@@ -90,24 +71,14 @@ fn tiny_run_trains_evaluates_and_samples() {
     );
 
     let png = tmp.path().join("s.png");
-    let s = last_json(&helmholtz(&[
-        "vae",
-        "sample",
-        run_s,
-        "--n",
-        "16",
-        "--out",
-        png.to_str().expect("utf-8"),
-        "--json",
-    ]));
+    let s = common::json_into(&png, &["vae", "sample", run_s, "--n", "16"]);
     assert_eq!(s["n"].as_u64(), Some(16));
     assert!(png.is_file());
 }
 
 #[test]
 fn categorical_straight_through_and_anomaly_holdout() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let run = tmp.path().join("cat");
+    let (_tmp, run) = scratch("cat");
     let summary = last_json(&tiny_run(
         &run,
         "categorical:4x5",
@@ -115,12 +86,7 @@ fn categorical_straight_through_and_anomaly_holdout() {
     ));
     assert_eq!(summary["eval"]["latent"].as_str(), Some("categorical:4x5"));
     assert!(summary["last_epoch"]["tau"].as_f64().is_some());
-    let report = last_json(&helmholtz(&[
-        "vae",
-        "anomaly",
-        run.to_str().expect("utf-8"),
-        "--json",
-    ]));
+    let report = json(&["vae", "anomaly", arg(&run)]);
     let auc = report["roc_auc"].as_f64().expect("roc_auc");
     assert!((0.0..=1.0).contains(&auc), "{report}");
     assert_eq!(report["holdout_class"].as_u64(), Some(3));
@@ -131,8 +97,7 @@ fn categorical_straight_through_and_anomaly_holdout() {
 
 #[test]
 fn bad_input_exits_2_with_one_line_naming_the_flag() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let out = tmp.path().join("run");
+    let (_tmp, out) = scratch("run");
     for (flags, needles) in [
         (
             vec!["--latent", "gaussian:0"],
@@ -161,10 +126,7 @@ fn bad_input_exits_2_with_one_line_naming_the_flag() {
         (vec!["--holdout-class", "all"], vec!["--holdout-class"]),
         (vec!["--holdout-class", "42"], vec!["--holdout-class", "42"]),
     ] {
-        let mut args = vec!["vae", "train", "--out", out.to_str().expect("utf-8")];
-        args.extend_from_slice(&flags);
-        assert_usage_error(&helmholtz(&args), &needles);
-        assert!(!out.exists(), "{flags:?} left {}", out.display());
+        refused_into(&out, &[&["vae", "train"], &flags[..]].concat(), &needles);
     }
 }
 
@@ -176,7 +138,7 @@ fn bad_runs_and_data_exit_2() {
     std::fs::create_dir_all(&rbm).expect("mkdir");
     std::fs::write(rbm.join("config.json"), r#"{"family": "rbm"}"#).expect("write");
     std::fs::write(rbm.join("model.safetensors"), b"").expect("write");
-    let rbm_s = rbm.to_str().expect("utf-8");
+    let rbm_s = arg(&rbm);
     assert_usage_error(&helmholtz(&["vae", "eval", rbm_s]), &["rbm", "vae"]);
     assert_usage_error(&helmholtz(&["vae", "sample", rbm_s]), &["rbm"]);
     assert_usage_error(
@@ -186,14 +148,14 @@ fn bad_runs_and_data_exit_2() {
 
     let run = tmp.path().join("run");
     last_json(&tiny_run(&run, "gaussian:4", &[]));
-    let run_s = run.to_str().expect("utf-8");
+    let run_s = arg(&run);
     assert_usage_error(&helmholtz(&["vae", "eval", run_s, "--k", "0"]), &["--k"]);
     assert_usage_error(&helmholtz(&["vae", "sample", run_s, "--n", "0"]), &["--n"]);
     // Data whose width differs from the checkpoint's.
     let csv = tmp.path().join("narrow.csv");
     let rows: String = (0..20).map(|i| format!("{},1,0\n", i % 2)).collect();
     std::fs::write(&csv, format!("a,b,c\n{rows}")).expect("write");
-    let csv_s = csv.to_str().expect("utf-8");
+    let csv_s = arg(&csv);
     assert_usage_error(
         &helmholtz(&["vae", "eval", run_s, "--data", csv_s]),
         &["narrow.csv", "784"],

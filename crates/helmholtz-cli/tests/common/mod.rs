@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The built `helmholtz` binary.
@@ -30,7 +31,7 @@ pub fn usage_error(args: &[&str]) {
 
 /// Run `helmholtz ARGS` (with no Fashion-MNIST installed) and return what it did.
 pub fn output(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_helmholtz"))
+    helmholtz()
         .args(args)
         .env("HELMHOLTZ_DATA", "/nonexistent")
         .output()
@@ -59,4 +60,73 @@ pub fn last_json(out: &Output) -> serde_json::Value {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout.lines().last().expect("a summary line");
     serde_json::from_str(line).expect("the last line is JSON")
+}
+
+/// A fresh temporary folder (removed when dropped) and the path `name` in it, not yet created.
+pub fn scratch(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join(name);
+    (tmp, path)
+}
+
+/// The whitespace-separated words of `line`, as an argument list.
+pub fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
+/// `p` as a command-line argument.
+pub fn arg(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Run `helmholtz ARGS --out OUT` (as [`output`]) and return what it did.
+pub fn output_into(out: &Path, args: &[&str]) -> Output {
+    output(&[args, &["--out", arg(out)]].concat())
+}
+
+/// `helmholtz ARGS --out OUT` must succeed.
+pub fn run_into(out: &Path, args: &[&str]) -> Output {
+    let res = output_into(out, args);
+    assert!(
+        res.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    res
+}
+
+/// The JSON summary of `helmholtz ARGS --json`, which must succeed.
+pub fn json(args: &[&str]) -> serde_json::Value {
+    last_json(&output(&[args, &["--json"]].concat()))
+}
+
+/// The JSON summary of `helmholtz ARGS --json --out OUT`, which must succeed.
+pub fn json_into(out: &Path, args: &[&str]) -> serde_json::Value {
+    last_json(&output_into(out, &[args, &["--json"]].concat()))
+}
+
+/// `helmholtz ARGS --out OUT` is a usage error naming every `needle`, and leaves no OUT.
+pub fn refused_into(out: &Path, args: &[&str], needles: &[&str]) {
+    assert_usage_error(&output_into(out, args), needles);
+    assert!(!out.exists(), "{args:?} left {}", out.display());
+}
+
+/// `helmholtz FAMILY train FLAGS --out OUT` (FLAGS whitespace-separated) must succeed.
+pub fn train_ok(out: &Path, family: &str, flags: &str) -> Output {
+    run_into(out, &words(&format!("{family} train {flags}")))
+}
+
+/// The JSON summary of a training run: `family` and the keys every family's summary has.
+pub fn assert_summary(v: &serde_json::Value, family: &str) {
+    assert_eq!(v["family"], family, "{v}");
+    for key in ["run_dir", "epochs", "train_seconds", "last_epoch"] {
+        assert!(v.get(key).is_some(), "summary lacks {key}: {v}");
+    }
+}
+
+/// Each of `files` is a file in `dir`.
+pub fn assert_files(dir: &Path, files: &[&str]) {
+    for f in files {
+        assert!(dir.join(f).is_file(), "{} lacks {f}", dir.display());
+    }
 }
