@@ -10,7 +10,7 @@ use burn::tensor::activation::sigmoid;
 use rand::rngs::StdRng;
 
 use super::config::{Arch, GanLoss, GanObjective};
-use super::engine::{GeneratorObjective, HostGan};
+use super::host_step::{GeneratorObjective, HostGan};
 use super::model::Gan;
 use super::objective::{discriminator_loss, generator_loss};
 use super::pictures::write_fixed_noise;
@@ -115,7 +115,7 @@ impl GanFit {
         self.gan
     }
 
-    /// Whether updates run on the host engine ([`super::engine`]).
+    /// Whether updates run on the host engine ([`super::host_step`]).
     pub fn uses_host_engine(&self) -> bool {
         self.objective.engine == Engine::Auto
             && self.gan.config().arch == Arch::Mlp
