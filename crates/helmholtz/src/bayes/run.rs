@@ -35,7 +35,7 @@ use crate::io::{RunDir, write_atomic};
 use crate::kernels::argmax;
 use crate::report::{Band, Chart, Series, save_chart};
 use crate::rng::rng_for;
-use crate::run::{Family, record_eval};
+use crate::run::{Family, TrainingData, family, record_eval};
 use crate::train::{Progress, Silent, Trainer};
 
 /// Family name in `config.json`.
@@ -384,13 +384,15 @@ pub struct BnnPrepared {
     pub rows: Dataset,
 }
 
-impl Family for Bnn {
-    const NAME: &'static str = FAMILY;
-    type Config = BnnRunConfig;
-    type Data = BnnPrepared;
-    type Fit = BnnFit;
-    type Eval = BnnEval;
+family!(Bnn: FAMILY, BnnRunConfig, BnnPrepared, BnnFit, BnnEval);
 
+impl TrainingData for BnnPrepared {
+    fn train(&self) -> &Dataset {
+        &self.rows
+    }
+}
+
+impl Family for Bnn {
     fn prepare(cfg: &mut BnnRunConfig) -> Result<BnnPrepared> {
         cfg.params.sync_epochs();
         cfg.validate()?;
@@ -405,10 +407,6 @@ impl Family for Bnn {
             rows: task.train_rows()?,
             task,
         })
-    }
-
-    fn train_data(data: &BnnPrepared) -> &Dataset {
-        &data.rows
     }
 
     fn build(

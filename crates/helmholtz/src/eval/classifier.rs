@@ -206,9 +206,7 @@ impl Classifier {
     pub fn load(path: &Path, input: usize, device: &Device) -> Result<Self> {
         let file = TensorFile::load(path)?;
         let classes = file
-            .metadata
-            .get("classes")
-            .and_then(|c| c.parse::<usize>().ok())
+            .meta::<usize>("classes")
             .ok_or_else(|| Error::bad_file(path, "no `classes` in the metadata"))?;
         let layers = get_layers(
             &file,

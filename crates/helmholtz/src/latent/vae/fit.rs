@@ -263,17 +263,8 @@ impl Fit for VaeFit {
     fn load_state(&mut self, model: &TensorFile, trainer: &TensorFile, run: &RunDir) -> Result<()> {
         self.host = None;
         let device = self.vae.device();
-        let (mp, tp) = (
-            run.file("model.safetensors"),
-            run.file("trainer.safetensors"),
-        );
+        let (mp, tp) = run.checkpoint_paths();
         self.vae = Vae::from_file(self.vae.config().clone(), model, &device, &mp)?;
-        let meta = |key: &str| {
-            trainer
-                .metadata
-                .get(key)
-                .and_then(|v| v.parse::<f64>().ok())
-        };
         let (names, shapes): (Vec<String>, Vec<[usize; 2]>) = self
             .vae
             .params()
@@ -289,9 +280,9 @@ impl Fit for VaeFit {
             &device,
             &tp,
         )?;
-        self.loss_sum = meta("epoch_loss_sum").unwrap_or(0.0);
-        self.loss_count = meta("epoch_loss_count").unwrap_or(0.0) as usize;
-        self.last_tau = meta("tau").unwrap_or(self.objective.tau.tau0);
+        self.loss_sum = trainer.meta("epoch_loss_sum").unwrap_or(0.0);
+        self.loss_count = trainer.meta("epoch_loss_count").unwrap_or(0);
+        self.last_tau = trainer.meta("tau").unwrap_or(self.objective.tau.tau0);
         Ok(())
     }
 
