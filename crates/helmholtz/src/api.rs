@@ -20,10 +20,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use burn::prelude::Device;
+
 use crate::data::Dataset;
 use crate::error::Result;
+use crate::io::Position;
 use crate::kernels::runtime::DeviceKind;
-use crate::train::TrainConfig;
+use crate::train::{Fit, Silent, TrainConfig, Trainer};
 
 /// What every trainable family's `XxxParams` holds besides its model and objective: epochs,
 /// batch size and seed, and the device; with the builder setters for them.
@@ -63,8 +66,23 @@ pub trait Trainable: Sized {
 }
 
 /// Implement [`Trainable`] for a params struct with fields `train: TrainConfig` and
-/// `device: DeviceKind`.
+/// `device: DeviceKind`. `trainable!(VaeParams, input, objective)` also defines
+/// `fn validate(&self, width)`: the model (a `model` field whose `input` is set to the data's
+/// `width`), the `objective` and the training settings checked together.
 macro_rules! trainable {
+    ($params:ty, $width:ident, $objective:ident) => {
+        $crate::api::trainable!($params);
+        impl $params {
+            /// Check every value, with the data width `width`.
+            pub fn validate(&self, width: usize) -> $crate::error::Result<()> {
+                let mut model = self.model.clone();
+                model.$width = width;
+                model.validate()?;
+                self.$objective.validate()?;
+                self.train.validate()
+            }
+        }
+    };
     ($params:ty) => {
         impl $crate::api::Trainable for $params {
             fn train_config(&self) -> &$crate::train::TrainConfig {
@@ -83,6 +101,20 @@ macro_rules! trainable {
     };
 }
 pub(crate) use trainable;
+
+/// Train the fit that `build` makes on `data` in memory with `params`' training settings, on
+/// its device: no file, no progress. What every `XxxParams::fit` does after its checks.
+pub(crate) fn fit_in_memory<F: Fit>(
+    params: &impl Trainable,
+    data: &Dataset,
+    build: impl FnOnce(&Device) -> Result<F>,
+) -> Result<F> {
+    let train = params.train_config().clone();
+    let device = params.device_kind().device(train.seed)?;
+    let mut fit = build(&device)?;
+    Trainer::new(train, device, &Silent)?.fit(&mut fit, data, None, Position::default())?;
+    Ok(fit)
+}
 
 /// Builder setters of a params struct: `setters!(RbmParams { /// doc
 /// hidden: usize => model.hidden, ... })` defines `fn hidden(mut self, v: usize) -> Self`.

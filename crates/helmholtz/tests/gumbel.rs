@@ -2,9 +2,10 @@
 
 use burn::prelude::*;
 use burn::tensor::TensorData;
+use helmholtz::kernels::argmax;
 use helmholtz::latent::gumbel::{
-    TauSchedule, argmax, gumbel_noise, gumbel_softmax, kl_to_uniform, log_prob_one_hot,
-    one_hot_argmax, straight_through,
+    TauSchedule, gumbel_noise, gumbel_softmax, kl_to_uniform, log_prob_one_hot, one_hot_argmax,
+    straight_through,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;

@@ -272,7 +272,7 @@ fn train_small(cfg: VaeRunConfig, dir: &Path) -> Result<PathBuf> {
 /// `L_1`, `L_10`, `L_100` and the ELBO on 300 test digits; checks the ordering.
 fn check_iw_ordering(run: &Path) -> Result<()> {
     let (_, cfg, model) = vae::open_run(run, Default::default())?;
-    let prepared = vae::prepare_data(&cfg)?;
+    let prepared = vae::prepare_data(&mut cfg.clone())?;
     let x = prepared.split.test.head(300).to_tensor(&model.device());
     let (elbo_b, _, _) = elbo_per_example(&model, &x, &mut StdRng::seed_from_u64(1));
     let mut bounds = Vec::new();
@@ -513,7 +513,10 @@ fn a_trained_model_beats_its_initialisation_and_draws_pictures() -> Result<()> {
     }
     // The untrained model's ELBO on the same test digits is far lower.
     let d = device();
-    let x = vae::prepare_data(&cfg)?.split.test.to_tensor(&d);
+    let x = vae::prepare_data(&mut cfg.clone())?
+        .split
+        .test
+        .to_tensor(&d);
     let model = Vae::new(
         VaeConfig {
             input: 784,
@@ -548,7 +551,7 @@ fn the_host_engine_trains_like_burns_autodiff() -> Result<()> {
         cfg.params.objective.engine = engine;
         let dir = train_small(cfg, &tmp.path().join(format!("{engine:?}")))?;
         let (_, cfg, model) = vae::open_run(&dir, Default::default())?;
-        let x = vae::prepare_data(&cfg)?
+        let x = vae::prepare_data(&mut cfg.clone())?
             .split
             .test
             .head(300)
@@ -574,7 +577,7 @@ fn after_steps(
     steps: usize,
 ) -> Result<(TensorFile, Vec<f64>)> {
     let d = device();
-    let data = vae::prepare_data(&small_config(latent, 1))?.split;
+    let data = vae::prepare_data(&mut small_config(latent, 1))?.split;
     let config = VaeConfig {
         input: 784,
         hidden: vec![64],

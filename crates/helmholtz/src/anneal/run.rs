@@ -215,16 +215,9 @@ pub fn solve(
     let problem = Problem::load(cfg.problem, &cfg.source, cfg.anneal.seed)?;
     let default_range = problem.default_beta_range();
     let annealer = cfg.anneal.validate(default_range)?;
-    let run = match out {
-        Some(p) => RunDir::create(p)?,
-        None => RunDir::create_default("runs", FAMILY)?,
-    };
-    let result = anneal_into(cfg, &problem, &annealer, default_range, &run, progress);
-    if result.is_err() {
-        // Leave no half-written run behind.
-        let _ = std::fs::remove_dir_all(run.path());
-    }
-    result
+    RunDir::create_filled(out, FAMILY, |run| {
+        anneal_into(cfg, &problem, &annealer, default_range, run, progress)
+    })
 }
 
 fn anneal_into(

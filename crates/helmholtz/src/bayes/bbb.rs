@@ -1051,11 +1051,7 @@ impl BbbTrainer {
         )?;
         if let Some(host) = &mut self.host {
             let mut fresh = loaded.to_host();
-            let steps = optimizer
-                .metadata
-                .get("adam.time")
-                .and_then(|t| t.parse::<u64>().ok())
-                .unwrap_or(0);
+            let steps = optimizer.meta::<u64>("adam.time").unwrap_or(0);
             if states.iter().all(Option::is_some) && steps > 0 {
                 let mut pairs = states.into_iter().flatten().map(|s| {
                     let m = s.momentum;

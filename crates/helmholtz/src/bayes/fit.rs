@@ -321,10 +321,7 @@ impl Fit for BnnFit {
     }
 
     fn load_state(&mut self, model: &TensorFile, trainer: &TensorFile, run: &RunDir) -> Result<()> {
-        let (mp, tp) = (
-            run.file("model.safetensors"),
-            run.file("trainer.safetensors"),
-        );
+        let (mp, tp) = run.checkpoint_paths();
         match &mut self.inference {
             Inference::Svi { state, .. } => {
                 let p = state.x.len() / 2;
@@ -334,9 +331,7 @@ impl Fit for BnnFit {
                 state.adam.m = trainer.get_f64("adam.m", 2 * p, &tp)?;
                 state.adam.v = trainer.get_f64("adam.v", 2 * p, &tp)?;
                 state.adam.t = trainer
-                    .metadata
-                    .get("adam.t")
-                    .and_then(|t| t.parse().ok())
+                    .meta("adam.t")
                     .ok_or_else(|| Error::bad_file(&tp, "`adam.t` is missing"))?;
             }
             Inference::Chain { state, .. } => {

@@ -22,7 +22,8 @@ use serde::{Deserialize, Serialize};
 use super::distributions::{HALF_LN_2PI, log_sum_exp, standard_normal_cdf};
 use super::linear::{BayesLinear, Noise};
 use super::model::{Samples, quantile};
-use crate::eval::calibration::{argmax, expected_calibration_error};
+use crate::eval::calibration::expected_calibration_error;
+use crate::kernels::argmax;
 
 /// The predictive distribution at one input.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -29,12 +29,13 @@ use super::params::{BnnData, BnnParams, BnnRunConfig};
 use super::predictive::{BandPoint, RegressionDraws, band_csv, class_metrics};
 use crate::data::{DataConfig, DataSource, Dataset, read_csv};
 use crate::error::{Error, Result, check};
-use crate::eval::calibration::{argmax, confidence_bins, expected_calibration_error};
+use crate::eval::calibration::{confidence_bins, expected_calibration_error};
 use crate::io::Position;
 use crate::io::{RunDir, write_atomic};
+use crate::kernels::argmax;
 use crate::report::{Band, Chart, Series, save_chart};
 use crate::rng::rng_for;
-use crate::run::{Family, record_eval};
+use crate::run::{Family, TrainingData, family, record_eval};
 use crate::train::{Progress, Silent, Trainer};
 
 /// Family name in `config.json`.
@@ -383,13 +384,15 @@ pub struct BnnPrepared {
     pub rows: Dataset,
 }
 
-impl Family for Bnn {
-    const NAME: &'static str = FAMILY;
-    type Config = BnnRunConfig;
-    type Data = BnnPrepared;
-    type Fit = BnnFit;
-    type Eval = BnnEval;
+family!(Bnn: FAMILY, BnnRunConfig, BnnPrepared, BnnFit, BnnEval);
 
+impl TrainingData for BnnPrepared {
+    fn train(&self) -> &Dataset {
+        &self.rows
+    }
+}
+
+impl Family for Bnn {
     fn prepare(cfg: &mut BnnRunConfig) -> Result<BnnPrepared> {
         cfg.params.sync_epochs();
         cfg.validate()?;
@@ -404,10 +407,6 @@ impl Family for Bnn {
             rows: task.train_rows()?,
             task,
         })
-    }
-
-    fn train_data(data: &BnnPrepared) -> &Dataset {
-        &data.rows
     }
 
     fn build(

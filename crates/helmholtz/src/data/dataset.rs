@@ -333,6 +333,63 @@ impl DataSplit {
     }
 }
 
+/// A [`DataSplit`] prepared for training: validation examples held out of its training part
+/// and, for real-valued models, every part standardised with the training part's statistics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreparedSplit {
+    /// Train (without the validation examples) and test.
+    pub split: DataSplit,
+    /// Training examples held out for per-epoch monitoring (none for tiny data sets).
+    pub validation: Option<Dataset>,
+    /// Per-column `(mean, std)` every part was standardised with, if it was.
+    pub standardize: Option<(Vec<f64>, Vec<f64>)>,
+}
+
+impl PreparedSplit {
+    /// Hold the last `n` training examples out for validation (none when `n` is 0).
+    pub fn hold_out(mut split: DataSplit, n: usize) -> Self {
+        let (train, validation) = split.train.split_tail(n);
+        split.train = train;
+        Self {
+            split,
+            validation: (n > 0).then_some(validation),
+            standardize: None,
+        }
+    }
+
+    /// The parts: train, test, and validation if any.
+    fn parts_mut(&mut self) -> impl Iterator<Item = &mut Dataset> {
+        [&mut self.split.train, &mut self.split.test]
+            .into_iter()
+            .chain(self.validation.as_mut())
+    }
+
+    /// Check that every value lies in `[0, 1]`; `why` says what needs it.
+    pub fn require_unit_interval(&self, why: &str) -> Result<()> {
+        self.split.train.require_unit_interval(why)?;
+        self.split.test.require_unit_interval(why)
+    }
+
+    /// Standardise every part with the training part's column means and standard deviations.
+    pub fn standardize(&mut self) {
+        let (means, stds) = (
+            self.split.train.column_means(),
+            self.split.train.column_stds(),
+        );
+        self.parts_mut().for_each(|d| d.standardize(&means, &stds));
+        self.standardize = Some((means, stds));
+    }
+
+    /// `sum_j log std_j`: the log-Jacobian from standardised to data units (0 when the data
+    /// were not standardised).
+    pub fn log_jacobian(&self) -> f64 {
+        self.standardize
+            .as_ref()
+            .map(|(_, s)| s.iter().map(|&s| if s > 1e-8 { s.ln() } else { 0.0 }).sum())
+            .unwrap_or(0.0)
+    }
+}
+
 /// Copy `t` to the host, undoing standardisation `(mean, std)` per column when given.
 pub fn data_units(t: Tensor<2>, standardize: Option<&(Vec<f64>, Vec<f64>)>) -> Vec<f32> {
     let mut v = crate::kernels::ops::to_f32_vec(t);

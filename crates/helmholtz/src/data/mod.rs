@@ -18,7 +18,7 @@ mod source;
 pub mod table;
 
 pub use batch::{BatchOrder, epoch_permutation};
-pub use dataset::{Binarize, DataSplit, Dataset, data_units};
+pub use dataset::{Binarize, DataSplit, Dataset, PreparedSplit, data_units};
 pub use idx::{IdxArray, read_idx, write_idx};
 pub use npy::{NpyArray, read_npy, write_npy_f32};
 pub use source::{DataConfig, DataSource, FASHION_MNIST_DIR, TableOptions, load_idx_dir};

@@ -4,16 +4,7 @@
 //! # Shapes
 //! `probs` is `[n, classes]` row-major, `labels` is `[n]`.
 
-/// Index of the largest value (the first on ties).
-pub fn argmax(row: &[f64]) -> usize {
-    row.iter()
-        .enumerate()
-        .fold(
-            (0, f64::NEG_INFINITY),
-            |b, (j, &v)| if v > b.1 { (j, v) } else { b },
-        )
-        .0
-}
+use crate::kernels::argmax;
 
 /// One confidence bin of a classifier's predictions.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

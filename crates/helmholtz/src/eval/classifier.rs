@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use burn::optim::{AdamConfig, AdamState, Optimizer};
+use burn::optim::{Adam, AdamConfig, AdamState, Optimizer};
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use burn::tensor::activation::{log_softmax, relu};
@@ -16,9 +16,73 @@ use super::frechet::frechet_distance_of;
 use crate::data::{BatchOrder, Dataset};
 use crate::error::{Error, Result};
 use crate::io::TensorFile;
-use crate::kernels::ops;
+use crate::kernels::{argmax, ops};
+use crate::nn::Engine;
+use crate::nn::dense::AdamSettings;
 use crate::nn::layers::{Dense, get_layers, mlp, put_layers};
+use crate::nn::mlp::{Activation, Mlp};
 use crate::rng::rng_for;
+
+/// One Adam step of the mean softmax cross-entropy on the host network `net`:
+/// `dL/dlogits = (softmax(logits) - onehot(y)) / n`.
+fn host_step(net: &mut Mlp, x: &[f32], targets: &[usize]) {
+    let n = targets.len();
+    let trace = net.forward(x, n);
+    let mut delta = trace.output().to_vec();
+    let classes = delta.len() / n;
+    for (row, &y) in delta.chunks_exact_mut(classes).zip(targets) {
+        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        row.iter_mut().for_each(|a| *a = (*a - max).exp());
+        let sum: f32 = row.iter().sum();
+        row.iter_mut().for_each(|a| *a /= sum * n as f32);
+        row[y] -= 1.0 / n as f32;
+    }
+    let mut grads = net.zero_grads();
+    net.backward(x, &trace, &delta, Some(&mut grads), false);
+    let adam = AdamSettings::default();
+    net.adam_step(&grads, adam);
+}
+
+/// The same step with burn's autodiff and Adam.
+fn tensor_step(
+    layers: &mut [Dense],
+    states: &mut [Option<AdamState<2>>],
+    adam: &Adam,
+    x: Tensor<2>,
+    targets: &[usize],
+    classes: usize,
+) -> Result<()> {
+    let n = targets.len();
+    let mut onehot = vec![0f32; n * classes];
+    for (r, &y) in targets.iter().enumerate() {
+        onehot[r * classes + y] = 1.0;
+    }
+    let y = Tensor::<2>::from_data(TensorData::new(onehot, [n, classes]), &x.device());
+    let tracked: Vec<Dense> = layers
+        .iter()
+        .map(|l| Dense {
+            weight: l.weight.clone().autodiff().require_grad(),
+            bias: l.bias.clone().autodiff().require_grad(),
+        })
+        .collect();
+    let logits = tracked[1].forward(relu(tracked[0].forward(x)));
+    let loss = (log_softmax(logits, 1) * y)
+        .sum()
+        .neg()
+        .div_scalar(n as f64);
+    let grads = loss.backward();
+    let params = layers.iter_mut().flat_map(|l| [&mut l.weight, &mut l.bias]);
+    let tracked = tracked.iter().flat_map(|l| [&l.weight, &l.bias]);
+    for ((p, t), s) in params.zip(tracked).zip(states.iter_mut()) {
+        let g = t
+            .grad(&grads)
+            .ok_or_else(|| Error::Internal("a classifier parameter got no gradient".into()))?;
+        let (next, st) = adam.step(1e-3, p.clone(), g, s.take());
+        *p = next;
+        *s = st;
+    }
+    Ok(())
+}
 
 /// Width of the hidden (feature) layer.
 pub const FEATURES: usize = 64;
@@ -35,8 +99,25 @@ pub struct Classifier {
 }
 
 impl Classifier {
-    /// Train on the labelled `data` (labels `0..classes`) with Adam (lr 1e-3), seeded by `seed`.
+    /// Train on the labelled `data` (labels `0..classes`) with Adam (lr 1e-3), seeded by `seed`:
+    /// on the host path of the network kit on the CPU, with burn's autodiff elsewhere.
     pub fn train(data: &Dataset, device: &Device, seed: u64) -> Result<Self> {
+        let engine = if ops::is_host(device) {
+            Engine::Auto
+        } else {
+            Engine::Tensor
+        };
+        Self::train_with(data, device, seed, engine, EPOCHS)
+    }
+
+    /// [`Classifier::train`] on the chosen path for `epochs` epochs.
+    pub fn train_with(
+        data: &Dataset,
+        device: &Device,
+        seed: u64,
+        engine: Engine,
+        epochs: usize,
+    ) -> Result<Self> {
         let labels = data
             .labels()
             .ok_or_else(|| Error::param("data", format!("{} has no labels", data.name())))?;
@@ -44,43 +125,26 @@ impl Classifier {
         let d = data.dim();
         let mut rng = rng_for(seed, &[0x434c_4153]);
         let mut layers = mlp(&[d, FEATURES, classes], device, &mut rng);
-        let adam = AdamConfig::new().with_epsilon(1e-8).build();
         let mut states: Vec<Option<AdamState<2>>> = vec![None; 4];
-        for epoch in 1..=EPOCHS {
+        let mut host = (engine == Engine::Auto).then(|| {
+            let acts = vec![Activation::Relu, Activation::Identity];
+            Mlp::from_tensor_layers(&layers, &states, acts)
+        });
+        let adam = AdamConfig::new().with_epsilon(1e-8).build();
+        for epoch in 1..=epochs {
             let order = BatchOrder::new(data.len(), BATCH, seed, epoch);
             for b in 0..order.len() {
                 let idx = order.batch(b);
+                let targets: Vec<usize> = idx.iter().map(|&i| labels[i] as usize).collect();
                 let x = data.batch_tensor(idx, device);
-                let mut onehot = vec![0f32; idx.len() * classes];
-                for (r, &i) in idx.iter().enumerate() {
-                    onehot[r * classes + labels[i] as usize] = 1.0;
-                }
-                let y =
-                    Tensor::<2>::from_data(TensorData::new(onehot, [idx.len(), classes]), device);
-                let tracked: Vec<Dense> = layers
-                    .iter()
-                    .map(|l| Dense {
-                        weight: l.weight.clone().autodiff().require_grad(),
-                        bias: l.bias.clone().autodiff().require_grad(),
-                    })
-                    .collect();
-                let logits = tracked[1].forward(relu(tracked[0].forward(x)));
-                let loss = (log_softmax(logits, 1) * y)
-                    .sum()
-                    .neg()
-                    .div_scalar(idx.len() as f64);
-                let grads = loss.backward();
-                let params = layers.iter_mut().flat_map(|l| [&mut l.weight, &mut l.bias]);
-                let tracked = tracked.iter().flat_map(|l| [&l.weight, &l.bias]);
-                for ((p, t), s) in params.zip(tracked).zip(states.iter_mut()) {
-                    let g = t.grad(&grads).ok_or_else(|| {
-                        Error::Internal("a classifier parameter got no gradient".into())
-                    })?;
-                    let (next, st) = adam.step(1e-3, p.clone(), g, s.take());
-                    *p = next;
-                    *s = st;
+                match host.as_mut() {
+                    Some(net) => host_step(net, &ops::to_f32_vec(x), &targets),
+                    None => tensor_step(&mut layers, &mut states, &adam, x, &targets, classes)?,
                 }
             }
+        }
+        if let Some(net) = host {
+            net.to_tensor_layers(&mut layers, &mut states);
         }
         Ok(Self { layers, classes })
     }
@@ -111,15 +175,7 @@ impl Classifier {
             );
             let f = self.features(t);
             let logits = ops::to_f32_vec(self.layers[1].forward(f.clone()));
-            classes.extend(logits.chunks(self.classes).map(|row| {
-                row.iter()
-                    .enumerate()
-                    .fold(
-                        (0, f32::NEG_INFINITY),
-                        |b, (j, &v)| if v > b.1 { (j, v) } else { b },
-                    )
-                    .0
-            }));
+            classes.extend(logits.chunks(self.classes).map(argmax));
             features.extend(ops::to_f32_vec(f));
         }
         (classes, features)
@@ -150,9 +206,7 @@ impl Classifier {
     pub fn load(path: &Path, input: usize, device: &Device) -> Result<Self> {
         let file = TensorFile::load(path)?;
         let classes = file
-            .metadata
-            .get("classes")
-            .and_then(|c| c.parse::<usize>().ok())
+            .meta::<usize>("classes")
             .ok_or_else(|| Error::bad_file(path, "no `classes` in the metadata"))?;
         let layers = get_layers(
             &file,
@@ -251,5 +305,37 @@ mod tests {
         // Every class present and balanced: not collapsed; too few samples: nothing is missing.
         assert!(!is_collapsed(&[100; 10]));
         assert!(missing_classes(&[5, 0, 4]).is_empty());
+    }
+
+    #[test]
+    fn the_kit_trains_the_classifier_like_burns_autodiff() -> Result<()> {
+        // 300 noisy rows of 12 features in 3 classes: 30 epochs of 3 batches on both paths.
+        let n = 300;
+        let labels: Vec<u32> = (0..n).map(|i| (i % 3) as u32).collect();
+        let x: Vec<f32> = (0..n * 12)
+            .map(|i| {
+                let (row, col) = (i / 12, i % 12);
+                let signal = if col % 3 == row % 3 { 1.0 } else { 0.0 };
+                signal + 0.5 * crate::kernels::noise::normal(7, i as u64)
+            })
+            .collect();
+        let data = Dataset::new("toy", x, 12, Some(labels))?;
+        let device = Device::default();
+        let kit = Classifier::train_with(&data, &device, 3, Engine::Auto, 30)?;
+        let reference = Classifier::train_with(&data, &device, 3, Engine::Tensor, 30)?;
+        for (a, b) in kit.layers.iter().zip(&reference.layers) {
+            for (p, q) in [(&a.weight, &b.weight), (&a.bias, &b.bias)] {
+                let (p, q) = (ops::to_f32_vec(p.clone()), ops::to_f32_vec(q.clone()));
+                let worst = p
+                    .iter()
+                    .zip(&q)
+                    .map(|(p, q)| (p - q).abs())
+                    .fold(0.0, f32::max);
+                assert!(worst < 1e-4, "largest parameter difference {worst}");
+            }
+        }
+        let accuracy = kit.accuracy(&data, &device).expect("labelled data");
+        assert!(accuracy > 0.9, "accuracy {accuracy}");
+        Ok(())
     }
 }

@@ -80,6 +80,38 @@ impl RunDir {
         Self::create(candidate)
     }
 
+    /// Paths of the checkpoint's model and trainer files (for the errors of their readers).
+    pub fn checkpoint_paths(&self) -> (PathBuf, PathBuf) {
+        (
+            self.file("model.safetensors"),
+            self.file("trainer.safetensors"),
+        )
+    }
+
+    /// The run directory `out`, or a fresh `runs/<family>-<UTC timestamp>` when none is given.
+    pub fn create_at(out: Option<&Path>, family: &str) -> Result<Self> {
+        match out {
+            Some(p) => Self::create(p),
+            None => Self::create_default("runs", family),
+        }
+    }
+
+    /// Create the run directory as [`RunDir::create_at`] does, let `fill` write it, and remove
+    /// it again when `fill` fails: a one-shot run (no checkpoint to resume) is either complete
+    /// or absent.
+    pub fn create_filled<T>(
+        out: Option<&Path>,
+        family: &str,
+        fill: impl FnOnce(&RunDir) -> Result<T>,
+    ) -> Result<T> {
+        let run = Self::create_at(out, family)?;
+        let result = fill(&run);
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(run.path());
+        }
+        result
+    }
+
     /// Open an existing run of `family`; the error says what is missing or which family it holds.
     pub fn open(path: impl Into<PathBuf>, family: &str) -> Result<Self> {
         let path = path.into();

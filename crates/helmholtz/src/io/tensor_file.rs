@@ -81,6 +81,11 @@ impl TensorFile {
         );
     }
 
+    /// The metadata entry `key` parsed as a `T`, if present and well-formed.
+    pub fn meta<T: std::str::FromStr>(&self, key: &str) -> Option<T> {
+        self.metadata.get(key).and_then(|v| v.parse().ok())
+    }
+
     /// The exact values stored by [`TensorFile::put_f64`], checked to have `len` entries;
     /// `path` names the file in errors.
     pub fn get_f64(&self, name: &str, len: usize, path: &Path) -> Result<Vec<f64>> {

@@ -68,3 +68,15 @@ pub(crate) fn has_avx2() -> bool {
         && std::arch::is_x86_feature_detected!("fma")
         && std::arch::is_x86_feature_detected!("bmi2")
 }
+
+/// Index of the largest value: the first one on ties; NaN never wins (`0` when every value is
+/// NaN or `values` is empty).
+pub fn argmax<T: PartialOrd + Copy>(values: &[T]) -> usize {
+    let mut best: Option<(usize, T)> = None;
+    for (i, &v) in values.iter().enumerate() {
+        if v.partial_cmp(&v).is_some() && best.is_none_or(|(_, b)| v > b) {
+            best = Some((i, v));
+        }
+    }
+    best.map_or(0, |(i, _)| i)
+}

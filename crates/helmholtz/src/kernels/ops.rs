@@ -192,6 +192,25 @@ pub fn sigmoid_affine(x: Tensor<2>, alpha: f32, shift: &Tensor<1>) -> Tensor<2> 
     sigmoid(x.mul_scalar(alpha) + shift.clone().unsqueeze::<2>())
 }
 
+/// A row kernel that turns `x` in place into the parameters of a distribution and writes a
+/// draw from it into `sample`, given a `shift` per column, a scale and the noise key.
+type DrawKernel = fn(&mut [f32], &mut [f32], &[f32], f32, u64);
+
+/// `kernel` on the host buffer of `x`: the parameters and the draw as tensors.
+fn host_draw(
+    x: Tensor<2>,
+    alpha: f32,
+    shift: &Tensor<1>,
+    key: u64,
+    kernel: DrawKernel,
+) -> (Tensor<2>, Tensor<2>) {
+    let device = x.device();
+    let (mut v, dims) = take_host(x);
+    let mut s = vec![0f32; v.len()];
+    kernel(&mut v, &mut s, &to_vec(shift), alpha, key);
+    (from_host(v, dims, &device), from_host(s, dims, &device))
+}
+
 /// Probabilities `p = sigmoid(alpha * x + shift)` and a Bernoulli draw from them.
 pub fn sigmoid_bernoulli(
     x: Tensor<2>,
@@ -202,10 +221,7 @@ pub fn sigmoid_bernoulli(
     let key = rng.next_u64();
     let device = x.device();
     if is_host(&device) {
-        let (mut v, dims) = take_host(x);
-        let mut s = vec![0f32; v.len()];
-        rows::sigmoid_bernoulli(&mut v, &mut s, &to_vec(shift), alpha, key);
-        return (from_host(v, dims, &device), from_host(s, dims, &device));
+        return host_draw(x, alpha, shift, key, rows::sigmoid_bernoulli);
     }
     let p = sigmoid(x.mul_scalar(alpha) + shift.clone().unsqueeze::<2>());
     let s = bernoulli(&p);
@@ -229,10 +245,7 @@ pub fn gaussian_affine(
     let key = rng.next_u64();
     let device = x.device();
     if is_host(&device) {
-        let (mut v, dims) = take_host(x);
-        let mut s = vec![0f32; v.len()];
-        rows::gaussian(&mut v, &mut s, &to_vec(shift), alpha, key);
-        return (from_host(v, dims, &device), from_host(s, dims, &device));
+        return host_draw(x, alpha, shift, key, rows::gaussian);
     }
     let mean = x.mul_scalar(alpha) + shift.clone().unsqueeze::<2>();
     let noise = mean.random_like(Distribution::Normal(0.0, 1.0));

@@ -47,6 +47,7 @@ use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, check};
+use crate::kernels::argmax;
 
 /// Standard Gumbel noise `-log(-log u)`, `u ~ U(0, 1)`, drawn on the CPU from `rng`.
 pub fn gumbel_noise(dims: [usize; 3], device: &Device, rng: &mut impl Rng) -> Tensor<3> {
@@ -83,17 +84,6 @@ pub fn one_hot_argmax(y: &Tensor<3>) -> Tensor<3> {
         dst[argmax(src)] = 1.0;
     }
     Tensor::from_data(TensorData::new(hard, dims), &y.device())
-}
-
-/// Index of the largest value (the first one on ties; NaN never wins).
-pub fn argmax(values: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &v) in values.iter().enumerate() {
-        if v > values[best] {
-            best = i;
-        }
-    }
-    best
 }
 
 /// Straight-through sample: forward value `one_hot(argmax y)` exactly, gradient that of `y`.

@@ -49,11 +49,7 @@ pub fn get_adam_states(
     device: &Device,
     path: &Path,
 ) -> Result<Vec<Option<AdamState<2>>>> {
-    let time = file
-        .metadata
-        .get(time_key)
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(0);
+    let time = file.meta::<usize>(time_key).unwrap_or(0);
     names
         .iter()
         .zip(shapes)

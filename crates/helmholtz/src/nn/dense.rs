@@ -1,6 +1,6 @@
 //! Dense layers on host buffers: `y = x W + b` with the split sgemm, ReLU / leaky-ReLU /
-//! sigmoid activations and their derivatives, and Adam, shared by the hand-written training
-//! engines ([`crate::latent::vae::host`], [`mlp`](super::mlp)).
+//! sigmoid activations and their derivatives, and Adam, shared by everything on the host path
+//! ([`mlp`](super::mlp), [`bayes_dense`](super::bayes_dense) and the models composed of them).
 //!
 //! # Shapes
 //! `W`: `[inp, out]` row-major (burn's `Linear` layout); `b`: `[out]`; batches `[B, inp]`.

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use super::envelope::Envelope;
 use super::summary::Summary;
 use crate::api::Trainable;
-use crate::data::Dataset;
+use crate::data::{Dataset, PreparedSplit};
 use crate::error::{Error, Result};
 use crate::io::{Position, RunDir, utc_timestamp};
 use crate::report::write_run_report;
@@ -50,31 +50,70 @@ macro_rules! run_config {
 }
 pub(crate) use run_config;
 
-/// A trainable family as the run driver sees it: a run configuration, the data it prepares, the
-/// [`Fit`] it trains and the evaluation it reports. Everything else (run directories,
-/// `config.json`, checkpoints, resume, metrics, reports, cleanup, the summary) is the driver's.
-pub trait Family {
+/// What the trainer needs from a family's prepared data.
+pub trait TrainingData {
+    /// The examples the trainer iterates over.
+    fn train(&self) -> &Dataset;
+    /// Examples held out of the training data for per-epoch monitoring, if any (never the
+    /// test set, which is kept for the final evaluation).
+    fn validation(&self) -> Option<&Dataset> {
+        None
+    }
+}
+
+impl TrainingData for PreparedSplit {
+    fn train(&self) -> &Dataset {
+        &self.split.train
+    }
+
+    fn validation(&self) -> Option<&Dataset> {
+        self.validation.as_ref()
+    }
+}
+
+/// The types a trainable family declares, written with [`family!`](crate::run::family).
+pub trait FamilyTypes {
     /// The family's name: `config.json`'s `family` and the default run folder `runs/<name>-…`.
     const NAME: &'static str;
     /// Everything that defines a run (saved in `config.json`, inside the [`Envelope`]).
     type Config: RunConfig;
     /// The data as the family sees them (binarised, standardised, split).
-    type Data;
+    type Data: TrainingData;
     /// The model together with its training objective and optimiser state.
     type Fit: Fit;
     /// The final evaluation (`eval.json`).
     type Eval: Serialize;
+}
 
+/// `family!(Rbm: FAMILY, RbmRunConfig[RbmParams], PreparedData, RbmFit, EvalReport)`: the
+/// family's [`FamilyTypes`] (name, run configuration, data, fit, evaluation) and the
+/// [`RunConfig`] of its run configuration, a struct whose `params` field holds the parameters
+/// (written by hand instead when the brackets are left out).
+macro_rules! family {
+    ($family:ty: $name:expr, $config:ty[$params:ty], $data:ty, $fit:ty, $eval:ty) => {
+        $crate::run::run_config!($config, $params);
+        $crate::run::family!($family: $name, $config, $data, $fit, $eval);
+    };
+    ($family:ty: $name:expr, $config:ty, $data:ty, $fit:ty, $eval:ty) => {
+        impl $crate::run::FamilyTypes for $family {
+            const NAME: &'static str = $name;
+            type Config = $config;
+            type Data = $data;
+            type Fit = $fit;
+            type Eval = $eval;
+        }
+    };
+}
+pub(crate) use family;
+
+/// A trainable family as the run driver sees it: a run configuration, the data it prepares, the
+/// [`Fit`] it trains and the evaluation it reports (their types in [`FamilyTypes`]). Everything
+/// else (run directories, `config.json`, checkpoints, resume, metrics, reports, cleanup, the
+/// summary) is the driver's.
+pub trait Family: FamilyTypes {
     /// Check `cfg`, load and prepare its data, and fill in the sizes that come from the data.
     /// Runs before the run directory exists, so bad input leaves nothing behind.
     fn prepare(cfg: &mut Self::Config) -> Result<Self::Data>;
-    /// The examples the trainer iterates over.
-    fn train_data(data: &Self::Data) -> &Dataset;
-    /// Examples held out of the training data for per-epoch monitoring, if any (never the
-    /// test set, which is kept for the final evaluation).
-    fn validation_data(_data: &Self::Data) -> Option<&Dataset> {
-        None
-    }
     /// A freshly initialised model with its optimiser.
     fn build(cfg: &Self::Config, data: &Self::Data, device: &Device) -> Result<Self::Fit>;
     /// The final evaluation of a trained model; pictures it draws go into `run`.
@@ -124,10 +163,7 @@ pub fn train<F: Family>(
     let seed = cfg.params().train_config().seed;
     let device = cfg.params().device_kind().device(seed)?;
     let mut fit = F::build(&cfg, &data, &device)?;
-    let run = match out {
-        Some(p) => RunDir::create(p)?,
-        None => RunDir::create_default("runs", F::NAME)?,
-    };
+    let run = RunDir::create_at(out, F::NAME)?;
     let envelope = Envelope::new(F::NAME, seed, opts.command_line.clone(), cfg);
     let result = envelope.write(&run).and_then(|()| {
         finish::<F>(
@@ -291,7 +327,7 @@ fn finish<F: Family>(
     if let Some(n) = opts.stop_after {
         trainer = trainer.stop_after(n);
     }
-    let report = trainer.fit(fit, F::train_data(data), F::validation_data(data), start)?;
+    let report = trainer.fit(fit, data.train(), data.validation(), start)?;
     let eval = if opts.skip_eval {
         None
     } else {

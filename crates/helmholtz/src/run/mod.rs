@@ -21,11 +21,11 @@ mod envelope;
 mod samples;
 mod summary;
 
-pub(crate) use driver::run_config;
 pub use driver::{
-    CodesSummary, Family, RunConfig, RunOptions, eval_stem, open, record_eval, record_eval_at,
-    register_picture, resume, train, write_codes,
+    CodesSummary, Family, FamilyTypes, RunConfig, RunOptions, TrainingData, eval_stem, open,
+    record_eval, record_eval_at, register_picture, resume, train, write_codes,
 };
+pub(crate) use driver::{family, run_config};
 pub use envelope::Envelope;
 pub use samples::{SampleRequest, SampleSummary, save_samples};
 pub use summary::Summary;

@@ -10,7 +10,7 @@ use burn::tensor::activation::sigmoid;
 use rand::rngs::StdRng;
 
 use super::config::{Arch, GanLoss, GanObjective};
-use super::engine::{GeneratorObjective, HostGan};
+use super::host_step::{GeneratorObjective, HostGan};
 use super::model::Gan;
 use super::objective::{discriminator_loss, generator_loss};
 use super::pictures::write_fixed_noise;
@@ -115,7 +115,7 @@ impl GanFit {
         self.gan
     }
 
-    /// Whether updates run on the host engine ([`super::engine`]).
+    /// Whether updates run on the host engine ([`super::host_step`]).
     pub fn uses_host_engine(&self) -> bool {
         self.objective.engine == Engine::Auto
             && self.gan.config().arch == Arch::Mlp
@@ -167,6 +167,29 @@ impl GanFit {
         d.loss
     }
 
+    /// The loss value and, when it is finite, one Adam step of `net` down its gradient
+    /// (`tracked`: the network's layers that `loss` was computed with).
+    fn descend(&mut self, loss: Tensor<1>, net: Net, tracked: &[Dense]) -> Result<f64> {
+        let value = scalar(loss.clone().inner());
+        if !value.is_finite() {
+            return Ok(value);
+        }
+        let grads = loss.backward();
+        let (layers, states) = match net {
+            Net::Generator => (self.gan.generator_layers_mut(), &mut self.g_states),
+            Net::Discriminator => (self.gan.discriminator_layers_mut(), &mut self.d_states),
+        };
+        apply(
+            &self.optimizer,
+            self.objective.lr,
+            layers,
+            tracked,
+            &grads,
+            states,
+        )?;
+        Ok(value)
+    }
+
     /// One discriminator step on real examples `x` and as many fresh fakes; returns the loss.
     fn discriminator_step(&mut self, x: Tensor<2>, rng: &mut StdRng) -> Result<f64> {
         let n = x.dims()[0];
@@ -178,20 +201,10 @@ impl GanFit {
         let d_real = scalar(sigmoid(real_logits.clone().inner()).mean());
         let d_fake = scalar(sigmoid(fake_logits.clone().inner()).mean());
         let loss = discriminator_loss(real_logits, fake_logits, self.objective.label_smoothing);
-        let value = scalar(loss.clone().inner());
+        let value = self.descend(loss, Net::Discriminator, &layers)?;
         if !value.is_finite() {
             return Ok(value);
         }
-        let grads = loss.backward();
-        let lr = self.objective.lr;
-        apply(
-            &self.optimizer,
-            lr,
-            self.gan.discriminator_layers_mut(),
-            &layers,
-            &grads,
-            &mut self.d_states,
-        )?;
         self.sums.d_loss += value;
         self.sums.d_real += d_real;
         self.sums.d_fake += d_fake;
@@ -211,20 +224,10 @@ impl GanFit {
         }
         let logits = tracked.discriminate_centred(tracked.generate_centred(z), true);
         let loss = generator_loss(logits, self.objective.loss);
-        let value = scalar(loss.clone().inner());
+        let value = self.descend(loss, Net::Generator, &layers)?;
         if !value.is_finite() {
             return Ok(value);
         }
-        let grads = loss.backward();
-        let lr = self.objective.lr;
-        apply(
-            &self.optimizer,
-            lr,
-            self.gan.generator_layers_mut(),
-            &layers,
-            &grads,
-            &mut self.g_states,
-        )?;
         self.sums.g_loss += value;
         self.sums.g_count += 1.0;
         Ok(value)
@@ -257,6 +260,13 @@ fn track(layers: &mut [Dense]) -> Vec<Dense> {
         l.bias = l.bias.clone().autodiff().require_grad();
     }
     layers.to_vec()
+}
+
+/// One of the two networks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Net {
+    Generator,
+    Discriminator,
 }
 
 /// One Adam step on every tensor of `layers` with the gradients of their `tracked` copies.
@@ -384,17 +394,8 @@ impl Fit for GanFit {
     fn load_state(&mut self, model: &TensorFile, trainer: &TensorFile, run: &RunDir) -> Result<()> {
         self.host = None;
         let device = self.gan.device();
-        let (mp, tp) = (
-            run.file("model.safetensors"),
-            run.file("trainer.safetensors"),
-        );
+        let (mp, tp) = run.checkpoint_paths();
         self.gan = Gan::from_file(self.gan.config().clone(), model, &device, &mp)?;
-        let meta = |key: &str| {
-            trainer
-                .metadata
-                .get(key)
-                .and_then(|v| v.parse::<f64>().ok())
-        };
         for prefix in ["generator", "discriminator"] {
             let (layers, states) = if prefix == "generator" {
                 (self.gan.generator_layers(), &mut self.g_states)
@@ -412,7 +413,7 @@ impl Fit for GanFit {
         }
         let mut v = [0.0; 6];
         for (slot, k) in v.iter_mut().zip(Sums::KEYS) {
-            *slot = meta(&format!("epoch.{k}")).unwrap_or(0.0);
+            *slot = trainer.meta(&format!("epoch.{k}")).unwrap_or(0.0);
         }
         self.sums = Sums::from_values(v);
         Ok(())

@@ -16,7 +16,7 @@
 //! Networks ([`Arch`]): the paper's MLPs (default: G 100-256-512-784 with LeakyReLU and a
 //! `tanh` output, D 784-512-256-1 with LeakyReLU and dropout 0.3), or a DCGAN-style pair of
 //! transposed / strided 4x4 convolutions ([`GanConfig::conv`]). Both see images scaled to
-//! `[-1, 1]`; on the CPU the MLP pair trains on a hand-written engine ([`engine`]), the
+//! `[-1, 1]`; on the CPU the MLP pair trains on a hand-written engine ([`host_step`]), the
 //! convolutional pair on burn's autodiff.
 //!
 //! A GAN has no tractable likelihood: [`crate::eval::parzen`] estimates one with a
@@ -51,8 +51,8 @@
 //! ```
 
 mod config;
-pub mod engine;
 mod fit;
+pub mod host_step;
 pub(crate) mod model;
 mod objective;
 mod params;

@@ -8,13 +8,12 @@ use super::fit::GanFit;
 use super::model::Gan;
 use super::pictures::FIXED_TILES;
 use crate::api::Sample;
-use crate::api::{setters, trainable};
+use crate::api::{fit_in_memory, setters, trainable};
 use crate::data::Dataset;
 use crate::error::{Result, check};
-use crate::io::Position;
 use crate::kernels::runtime::DeviceKind;
 use crate::rng::rng_for;
-use crate::train::{Silent, TrainConfig, Trainer};
+use crate::train::TrainConfig;
 
 /// Everything that defines how a GAN is trained, whatever the data: both networks, the losses
 /// and Adam, epochs, batch size, seed and device. Defaults are the paper's MNIST MLPs (G
@@ -61,7 +60,7 @@ impl Default for GanParams {
     }
 }
 
-trainable!(GanParams);
+trainable!(GanParams, input, objective);
 setters!(GanParams {
     /// Hidden widths of the generator, noise side first.
     generator_hidden: Vec<usize> => model.generator_hidden,
@@ -74,15 +73,6 @@ setters!(GanParams {
 });
 
 impl GanParams {
-    /// Check every value, with the data width `input`.
-    pub fn validate(&self, input: usize) -> Result<()> {
-        let mut model = self.model.clone();
-        model.input = input;
-        model.validate()?;
-        self.objective.validate()?;
-        self.train.validate()
-    }
-
     /// Freshly initialised networks for `input`-wide data with their optimisers.
     pub(crate) fn build(&self, input: usize, device: &burn::prelude::Device) -> Result<GanFit> {
         let mut config = self.model.clone();
@@ -98,15 +88,7 @@ impl GanParams {
     pub fn fit(&self, data: &Dataset) -> Result<Gan> {
         self.validate(data.dim())?;
         data.require_unit_interval("the generator's output range")?;
-        let device = self.device.device(self.train.seed)?;
-        let mut fit = self.build(data.dim(), &device)?;
-        Trainer::new(self.train.clone(), device, &Silent)?.fit(
-            &mut fit,
-            data,
-            None,
-            Position::default(),
-        )?;
-        Ok(fit.into_gan())
+        Ok(fit_in_memory(self, data, |device| self.build(data.dim(), device))?.into_gan())
     }
 }
 

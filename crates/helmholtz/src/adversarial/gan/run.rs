@@ -10,7 +10,7 @@ use super::fit::GanFit;
 use super::model::Gan;
 use super::params::GanParams;
 use super::pictures::{NEAREST_CAPTION, write_nearest};
-use crate::data::{DataConfig, DataSplit, Dataset};
+use crate::data::{DataConfig, PreparedSplit};
 use crate::error::{Error, Result, check};
 use crate::eval::classifier::{Classifier, missing_classes, mode_coverage};
 use crate::eval::parzen::{default_sigmas, parzen_estimate};
@@ -19,7 +19,7 @@ use crate::kernels::runtime::DeviceKind;
 use crate::report::{Bars, Shade, image_shape, save_bars};
 use crate::rng::rng_for;
 use crate::run::{
-    Family, SampleRequest, SampleSummary, eval_stem, open, record_eval_at, run_config, save_samples,
+    Family, SampleRequest, SampleSummary, eval_stem, family, open, record_eval_at, save_samples,
 };
 use crate::train::Progress;
 
@@ -67,60 +67,36 @@ impl GanRunConfig {
 }
 
 /// The data as the GAN sees them: training examples, the validation examples held out of
-/// them (for the Parzen bandwidth), and the test set.
-#[derive(Debug, Clone)]
-pub struct PreparedData {
-    /// Train (without the validation examples) and test split.
-    pub split: DataSplit,
-    /// Held-out training examples.
-    pub validation: Dataset,
-}
+/// them (for the Parzen bandwidth; always some), and the test set.
+pub type PreparedData = PreparedSplit;
 
-/// Load the run's data, check they lie in [0, 1], hold out the validation examples.
-pub fn prepare_data(cfg: &GanRunConfig) -> Result<PreparedData> {
+/// Check `cfg`, load its data, check they lie in [0, 1], hold out the validation examples,
+/// and size the networks to the data's width.
+pub fn prepare_data(cfg: &mut GanRunConfig) -> Result<PreparedData> {
+    cfg.validate()?;
     let mut split = cfg.data.load(cfg.params.train.seed)?;
     if let Some(n) = cfg.train_examples {
         split.train = split.train.head(n);
     }
-    let why = "the generator's output range";
-    split.train.require_unit_interval(why)?;
-    split.test.require_unit_interval(why)?;
     let n = split.train.len();
-    let v = cfg.validation_examples.min(n / 10).max(1);
     if n < 2 {
         return Err(Error::param(
             "train-examples",
             format!("need at least 2 training examples (got {n})"),
         ));
     }
-    let validation = split.train.select(&(n - v..n).collect::<Vec<_>>());
-    split.train = split.train.head(n - v);
-    Ok(PreparedData { split, validation })
+    let prepared = PreparedSplit::hold_out(split, cfg.validation_examples.min(n / 10).max(1));
+    prepared.require_unit_interval("the generator's output range")?;
+    cfg.params.model.input = prepared.split.dim()?;
+    cfg.params.model.validate()?;
+    Ok(prepared)
 }
 
-run_config!(GanRunConfig, GanParams);
+family!(Gan: FAMILY, GanRunConfig[GanParams], PreparedData, GanFit, EvalReport);
 
 impl Family for Gan {
-    const NAME: &'static str = FAMILY;
-    type Config = GanRunConfig;
-    type Data = PreparedData;
-    type Fit = GanFit;
-    type Eval = EvalReport;
-
     fn prepare(cfg: &mut GanRunConfig) -> Result<PreparedData> {
-        cfg.validate()?;
-        let prepared = prepare_data(cfg)?;
-        cfg.params.model.input = prepared.split.dim()?;
-        cfg.params.model.validate()?;
-        Ok(prepared)
-    }
-
-    fn train_data(data: &PreparedData) -> &Dataset {
-        &data.split.train
-    }
-
-    fn validation_data(data: &PreparedData) -> Option<&Dataset> {
-        Some(&data.validation)
+        prepare_data(cfg)
     }
 
     fn build(cfg: &GanRunConfig, prepared: &PreparedData, device: &Device) -> Result<GanFit> {
@@ -229,9 +205,15 @@ fn evaluate_in(
     let seed = request.seed.unwrap_or(cfg.params.train.seed);
     let d = gan.config().input;
     let samples = gan.sample_values(n, &mut rng_for(seed, &[0x4556_414c]));
+    // The bandwidth is chosen on the held-out training examples (always some, see
+    // `prepare_data`; the training examples themselves otherwise).
+    let held_out = prepared
+        .validation
+        .as_ref()
+        .unwrap_or(&prepared.split.train);
     let parzen = parzen_estimate(
         &samples,
-        prepared.validation.features(),
+        held_out.features(),
         prepared.split.test.features(),
         d,
         &default_sigmas(),
@@ -328,7 +310,7 @@ pub fn evaluate_run(dir: &Path, request: &EvalRequest) -> Result<EvalReport> {
         return Err(Error::param("samples", "must be at least 1 (got 0)"));
     }
     let (run, cfg, gan) = open_run(dir, request.device)?;
-    let prepared = prepare_data(&cfg)?;
+    let prepared = prepare_data(&mut cfg.clone())?;
     let stem = eval_stem(&run, "eval")?;
     let report = evaluate_in(
         &run,

@@ -17,7 +17,7 @@ use crate::error::{Result, check};
 use crate::io::{RunDir, TensorFile};
 use crate::report::{Bars, save_bars, write_run_report};
 use crate::rng::rng_for;
-use crate::run::{Family, run_config};
+use crate::run::{Family, family};
 use crate::sampling::Schedule;
 use crate::sampling::integrated_autocorrelation_time;
 use crate::train::Progress;
@@ -69,15 +69,15 @@ pub struct BoltzmannData {
     pub rows: Dataset,
 }
 
-run_config!(BoltzmannRunConfig, BoltzmannParams);
+family!(BoltzmannMachine: FAMILY, BoltzmannRunConfig[BoltzmannParams], BoltzmannData, BoltzmannFit, BoltzmannEval);
+
+impl crate::run::TrainingData for BoltzmannData {
+    fn train(&self) -> &Dataset {
+        &self.rows
+    }
+}
 
 impl Family for BoltzmannMachine {
-    const NAME: &'static str = FAMILY;
-    type Config = BoltzmannRunConfig;
-    type Data = BoltzmannData;
-    type Fit = BoltzmannFit;
-    type Eval = BoltzmannEval;
-
     fn prepare(cfg: &mut BoltzmannRunConfig) -> Result<BoltzmannData> {
         let training = training_data(&cfg.source, cfg.params.train.seed)?;
         cfg.params.model.visible = training.visible;
@@ -86,10 +86,6 @@ impl Family for BoltzmannMachine {
             rows: fit.rows_dataset()?,
             training,
         })
-    }
-
-    fn train_data(data: &BoltzmannData) -> &Dataset {
-        &data.rows
     }
 
     fn build(

@@ -117,36 +117,34 @@ pub fn store(mut cfg: StoreConfig, out: Option<&Path>) -> Result<StoreSummary> {
         .collect();
     let net = Hopfield::store(&patterns, n, cfg.rule, cfg.threshold)?;
     let fixed_points = count_fixed_points(&net, &patterns, n);
-    let run = match out {
-        Some(p) => RunDir::create(p)?,
-        None => RunDir::create_default("runs", FAMILY)?,
-    };
-    run.write_json("config.json", &cfg)?;
-    save_network(&run, &net, &patterns, cfg.patterns)?;
-    save_grid(
-        &run.file("patterns.png"),
-        &patterns,
-        GridSpec::for_count(cfg.patterns, cfg.image_shape),
-        Shade::Unit,
-    )?;
-    run.add_figure(
-        "patterns.png",
-        &format!(
-            "the {} stored patterns ({} rule)",
-            cfg.patterns,
-            cfg.rule.name()
-        ),
-    )?;
-    let summary = StoreSummary {
-        run_dir: run.path().to_path_buf(),
-        units: n,
-        patterns: cfg.patterns,
-        load: cfg.patterns as f64 / n as f64,
-        fixed_points,
-    };
-    run.write_json("eval.json", &summary)?;
-    write_run_report(&run)?;
-    Ok(summary)
+    RunDir::create_filled(out, FAMILY, |run| {
+        run.write_json("config.json", &cfg)?;
+        save_network(run, &net, &patterns, cfg.patterns)?;
+        save_grid(
+            &run.file("patterns.png"),
+            &patterns,
+            GridSpec::for_count(cfg.patterns, cfg.image_shape),
+            Shade::Unit,
+        )?;
+        run.add_figure(
+            "patterns.png",
+            &format!(
+                "the {} stored patterns ({} rule)",
+                cfg.patterns,
+                cfg.rule.name()
+            ),
+        )?;
+        let summary = StoreSummary {
+            run_dir: run.path().to_path_buf(),
+            units: n,
+            patterns: cfg.patterns,
+            load: cfg.patterns as f64 / n as f64,
+            fixed_points,
+        };
+        run.write_json("eval.json", &summary)?;
+        write_run_report(run)?;
+        Ok(summary)
+    })
 }
 
 fn choose_patterns(data: &Dataset, p: usize, how: PatternChoice, seed: u64) -> Result<Vec<usize>> {
@@ -553,60 +551,58 @@ pub fn capacity(
     progress: &dyn Progress,
 ) -> Result<CapacitySummary> {
     cfg.validate()?;
-    let run = match out {
-        Some(p) => RunDir::create(p)?,
-        None => RunDir::create_default("runs", "hopfield-capacity")?,
-    };
-    run.write_json(
-        "config.json",
-        &serde_json::json!({ "family": FAMILY, "command": "capacity", "capacity": cfg }),
-    )?;
-    let total: usize = cfg
-        .rules
-        .iter()
-        .map(|r| default_loads(*r).len() * cfg.sizes.len())
-        .sum();
-    progress.start("capacity", total as u64);
-    let mut curves: Vec<CapacityCurve> = Vec::new();
-    for &rule in &cfg.rules {
-        for &n in &cfg.sizes {
-            let curve = capacity_curve(rule, n, &default_loads(rule), cfg, progress)?;
-            progress.line(&format!(
-                "{:>14} N = {n:>5}: critical load {}",
-                rule.name(),
-                curve
-                    .critical_load
-                    .map_or("> grid".into(), |c| format!("{c:.3}"))
-            ));
-            curves.push(curve);
+    RunDir::create_filled(out, "hopfield-capacity", |run| {
+        run.write_json(
+            "config.json",
+            &serde_json::json!({ "family": FAMILY, "command": "capacity", "capacity": cfg }),
+        )?;
+        let total: usize = cfg
+            .rules
+            .iter()
+            .map(|r| default_loads(*r).len() * cfg.sizes.len())
+            .sum();
+        progress.start("capacity", total as u64);
+        let mut curves: Vec<CapacityCurve> = Vec::new();
+        for &rule in &cfg.rules {
+            for &n in &cfg.sizes {
+                let curve = capacity_curve(rule, n, &default_loads(rule), cfg, progress)?;
+                progress.line(&format!(
+                    "{:>14} N = {n:>5}: critical load {}",
+                    rule.name(),
+                    curve
+                        .critical_load
+                        .map_or("> grid".into(), |c| format!("{c:.3}"))
+                ));
+                curves.push(curve);
+            }
         }
-    }
-    progress.finish();
-    run.write_json("capacity.json", &curves)?;
-    draw_capacity(&run, &curves)?;
-    let critical_loads: Vec<CriticalLoad> = curves
-        .iter()
-        .map(|c| CriticalLoad {
-            rule: c.rule,
-            n: c.n,
-            critical_load: c.critical_load,
-        })
-        .collect();
-    let headline = curves
-        .iter()
-        .filter(|c| c.rule == LearningRule::Hebbian)
-        .max_by_key(|c| c.n)
-        .or(curves.first())
-        .and_then(|c| c.critical_load);
-    let summary = CapacitySummary {
-        run_dir: run.path().to_path_buf(),
-        critical_load: headline,
-        critical_loads,
-        theory: HEBBIAN_CAPACITY,
-    };
-    run.write_json("eval.json", &summary)?;
-    write_run_report(&run)?;
-    Ok(summary)
+        progress.finish();
+        run.write_json("capacity.json", &curves)?;
+        draw_capacity(run, &curves)?;
+        let critical_loads: Vec<CriticalLoad> = curves
+            .iter()
+            .map(|c| CriticalLoad {
+                rule: c.rule,
+                n: c.n,
+                critical_load: c.critical_load,
+            })
+            .collect();
+        let headline = curves
+            .iter()
+            .filter(|c| c.rule == LearningRule::Hebbian)
+            .max_by_key(|c| c.n)
+            .or(curves.first())
+            .and_then(|c| c.critical_load);
+        let summary = CapacitySummary {
+            run_dir: run.path().to_path_buf(),
+            critical_load: headline,
+            critical_loads,
+            theory: HEBBIAN_CAPACITY,
+        };
+        run.write_json("eval.json", &summary)?;
+        write_run_report(run)?;
+        Ok(summary)
+    })
 }
 
 fn draw_capacity(run: &RunDir, curves: &[CapacityCurve]) -> Result<()> {
@@ -730,31 +726,29 @@ pub fn recall_modern(req: &ModernRequest, out: Option<&Path>) -> Result<ModernSu
         }
     }
     let classical = classical_accuracy(&stored01, n, &cues01, q, req.seed)?;
-    let run = match out {
-        Some(p) => RunDir::create(p)?,
-        None => RunDir::create_default("runs", "hopfield-modern")?,
-    };
-    run.write_json(
-        "config.json",
-        &serde_json::json!({
-            "family": FAMILY, "command": "recall --modern", "stored": req.stored, "beta": req.beta,
-            "steps": req.steps, "corruption": req.corruption, "data": req.data, "seed": req.seed,
-        }),
-    )?;
-    draw_modern(&run, &queries, &retrieved, &bipolar, n, shape, q.min(10))?;
-    let summary = ModernSummary {
-        run_dir: run.path().to_path_buf(),
-        units: n,
-        stored: req.stored,
-        load: req.stored as f64 / n as f64,
-        accuracy,
-        hidden_pixel_accuracy: right as f64 / total.max(1) as f64,
-        classical_accuracy: classical,
-        queries: q,
-    };
-    run.write_json("eval.json", &summary)?;
-    write_run_report(&run)?;
-    Ok(summary)
+    RunDir::create_filled(out, "hopfield-modern", |run| {
+        run.write_json(
+            "config.json",
+            &serde_json::json!({
+                "family": FAMILY, "command": "recall --modern", "stored": req.stored, "beta": req.beta,
+                "steps": req.steps, "corruption": req.corruption, "data": req.data, "seed": req.seed,
+            }),
+        )?;
+        draw_modern(run, &queries, &retrieved, &bipolar, n, shape, q.min(10))?;
+        let summary = ModernSummary {
+            run_dir: run.path().to_path_buf(),
+            units: n,
+            stored: req.stored,
+            load: req.stored as f64 / n as f64,
+            accuracy,
+            hidden_pixel_accuracy: right as f64 / total.max(1) as f64,
+            classical_accuracy: classical,
+            queries: q,
+        };
+        run.write_json("eval.json", &summary)?;
+        write_run_report(run)?;
+        Ok(summary)
+    })
 }
 
 /// Retrieval accuracy of a classical Hebbian network on the same cues (0/1 form).

@@ -229,11 +229,8 @@ pub fn run(
     cfg.helmholtz_version = env!("CARGO_PKG_VERSION").into();
     cfg.validate()?;
     let mut chain = IsingChain::new(&cfg.model, cfg.temperature, cfg.algorithm, cfg.seed)?;
-    let run = match out {
-        Some(p) => RunDir::create(p)?,
-        None => RunDir::create_default("runs", FAMILY)?,
-    };
-    let result = run.write_json("config.json", &cfg).and_then(|()| {
+    RunDir::create_filled(out, FAMILY, |run| {
+        run.write_json("config.json", &cfg)?;
         let sampled = sample(
             &mut chain,
             cfg.equilibration,
@@ -241,13 +238,8 @@ pub fn run(
             cfg.snapshots,
             progress,
         );
-        write_outputs(&cfg, &run, chain.engine(), &sampled)
-    });
-    if result.is_err() {
-        // Leave nothing half-written behind.
-        let _ = std::fs::remove_dir_all(run.path());
-    }
-    result
+        write_outputs(&cfg, run, chain.engine(), &sampled)
+    })
 }
 
 fn write_outputs(

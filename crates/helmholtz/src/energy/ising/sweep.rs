@@ -178,17 +178,10 @@ pub fn sweep(
     cfg.command = "sweep".into();
     cfg.helmholtz_version = env!("CARGO_PKG_VERSION").into();
     cfg.validate()?;
-    let run = match out {
-        Some(p) => RunDir::create(p)?,
-        None => RunDir::create_default("runs", FAMILY)?,
-    };
-    let result = run
-        .write_json("config.json", &cfg)
-        .and_then(|()| sweep_into(&cfg, &run, progress));
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(run.path());
-    }
-    result
+    RunDir::create_filled(out, FAMILY, |run| {
+        run.write_json("config.json", &cfg)?;
+        sweep_into(&cfg, run, progress)
+    })
 }
 
 fn sweep_into(

@@ -181,8 +181,7 @@ impl Fit for RbmFit {
     fn load_state(&mut self, model: &TensorFile, trainer: &TensorFile, run: &RunDir) -> Result<()> {
         let (v, h) = (self.rbm.config().visible, self.rbm.config().hidden);
         let device = self.rbm.device();
-        let mp = run.file("model.safetensors");
-        let tp = run.file("trainer.safetensors");
+        let (mp, tp) = run.checkpoint_paths();
         let rbm = load_rbm(self.rbm.config().clone(), model, &device, &mp)?;
         self.rbm = rbm;
         let vel = (
@@ -195,11 +194,7 @@ impl Fit for RbmFit {
             None => None,
         };
         self.cd.restore(vel, chains);
-        self.last_recon = trainer
-            .metadata
-            .get("last_recon")
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0.0);
+        self.last_recon = trainer.meta("last_recon").unwrap_or(0.0);
         Ok(())
     }
 

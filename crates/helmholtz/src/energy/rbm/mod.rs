@@ -55,5 +55,6 @@ pub use model::{Rbm, logit};
 pub use params::RbmParams;
 pub use run::{
     ChainStart, EvalReport, EvalRequest, FAMILY, PreparedData, RbmRunConfig, SampleRequest,
-    SampleSummary, evaluate, evaluate_run, open_run, prepare_data, sample_run, transform_run,
+    SampleSummary, base_bias, evaluate, evaluate_run, open_run, prepare_data, sample_run,
+    transform_run,
 };

@@ -9,16 +9,16 @@ use super::cd::ContrastiveDivergence;
 use super::config::{CdConfig, NegativePhase, RbmConfig, VisibleKind};
 use super::exact::{exact_possible, log_z_exact};
 use super::fit::{RbmFit, noise};
-use super::model::{Rbm, logit};
+use super::model::Rbm;
+use super::run::base_bias;
 use crate::api::{Estimate, Sample, Score, Scores, Transform};
-use crate::api::{setters, trainable};
+use crate::api::{fit_in_memory, setters, trainable};
 use crate::data::Dataset;
 use crate::error::Result;
-use crate::io::Position;
 use crate::kernels::ops;
 use crate::kernels::runtime::DeviceKind;
 use crate::rng::rng_for;
-use crate::train::{Silent, TrainConfig, Trainer};
+use crate::train::{Silent, TrainConfig};
 
 /// Everything that defines how an RBM is trained, whatever the data: the architecture, CD/PCD
 /// and the optimiser, epochs, batch size, seed and device. Defaults are Hinton's guide's and
@@ -64,7 +64,7 @@ impl Default for RbmParams {
     }
 }
 
-trainable!(RbmParams);
+trainable!(RbmParams, visible, cd);
 setters!(RbmParams {
     /// Hidden units.
     hidden: usize => model.hidden,
@@ -79,15 +79,6 @@ setters!(RbmParams {
 });
 
 impl RbmParams {
-    /// Check every value, with the data width `visible`.
-    pub fn validate(&self, visible: usize) -> Result<()> {
-        let mut model = self.model.clone();
-        model.visible = visible;
-        model.validate()?;
-        self.cd.validate()?;
-        self.train.validate()
-    }
-
     /// A freshly initialised model (visible biases from the data means) with its optimiser.
     pub(crate) fn build(&self, train: &Dataset, device: &Device) -> Result<RbmFit> {
         let mut config = self.model.clone();
@@ -111,15 +102,7 @@ impl RbmParams {
                 "a Bernoulli RBM needs (use VisibleKind::Gaussian for real-valued data)",
             )?;
         }
-        let device = self.device.device(self.train.seed)?;
-        let mut fit = self.build(data, &device)?;
-        Trainer::new(self.train.clone(), device, &Silent)?.fit(
-            &mut fit,
-            data,
-            None,
-            Position::default(),
-        )?;
-        Ok(fit.rbm)
+        Ok(fit_in_memory(self, data, |device| self.build(data, device))?.rbm)
     }
 }
 
@@ -131,14 +114,7 @@ impl Rbm {
         let (log_z, estimate) = if exact_possible(self) {
             (log_z_exact(self)?, Estimate::Exact)
         } else {
-            let base: Vec<f32> = match self.config().visible_kind {
-                VisibleKind::Bernoulli => data
-                    .column_means()
-                    .iter()
-                    .map(|&m| logit(m) as f32)
-                    .collect(),
-                VisibleKind::Gaussian => data.column_means().iter().map(|&m| m as f32).collect(),
-            };
+            let base = base_bias(data, self.config().visible_kind);
             let est = ais_log_z(
                 self,
                 &base,

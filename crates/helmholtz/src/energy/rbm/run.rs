@@ -12,13 +12,13 @@ use super::exact::{exact_possible, log_z_exact};
 use super::fit::{RbmFit, load_rbm, noise, shade_for};
 use super::model::{Rbm, logit};
 use super::params::RbmParams;
-use crate::data::{DataConfig, DataSource, DataSplit, Dataset, data_units};
+use crate::data::{DataConfig, DataSource, Dataset, PreparedSplit, data_units};
 use crate::error::{Error, Result, check};
 use crate::io::{RunDir, TensorFile};
 use crate::kernels::runtime::DeviceKind;
 
 use crate::rng::rng_for;
-use crate::run::{CodesSummary, Family, open, record_eval, run_config, save_samples, write_codes};
+use crate::run::{CodesSummary, Family, family, open, record_eval, save_samples, write_codes};
 use crate::train::Progress;
 
 /// Family name in config.json.
@@ -69,82 +69,47 @@ impl RbmRunConfig {
     }
 }
 
-/// Data as the RBM sees them, with what is needed to map back and to build the AIS base model.
-pub struct PreparedData {
-    /// Train/test split (standardised for Gaussian visibles); the validation examples are no
-    /// longer in `split.train`.
-    pub split: DataSplit,
-    /// Training examples held out for per-epoch monitoring (none for tiny data sets).
-    pub validation: Option<Dataset>,
-    /// Per-column `(mean, std)` used to standardise, for Gaussian visibles.
-    pub standardize: Option<(Vec<f64>, Vec<f64>)>,
-    /// Visible biases of the AIS base-rate model.
-    pub base_bias: Vec<f32>,
-}
+/// Data as the RBM sees them: train (without the validation examples), validation and test,
+/// standardised for Gaussian visibles.
+pub type PreparedData = PreparedSplit;
 
 /// Validation examples held out of the training data at most.
 const VALIDATION_EXAMPLES: usize = 500;
 
-/// Load and prepare the run's data: hold validation examples out of the training data, and
-/// standardise (Gaussian visibles) with the statistics of what remains.
-pub fn prepare_data(cfg: &RbmRunConfig) -> Result<PreparedData> {
-    let mut split = cfg.data.load(cfg.params.train.seed)?;
+/// Check `cfg`, load and prepare its data (hold validation examples out of the training data,
+/// standardise for Gaussian visibles with the statistics of what remains) and size the visible
+/// layer to their width.
+pub fn prepare_data(cfg: &mut RbmRunConfig) -> Result<PreparedData> {
+    cfg.validate()?;
+    let split = cfg.data.load(cfg.params.train.seed)?;
     let v = Dataset::validation_size(split.train.len(), VALIDATION_EXAMPLES);
-    let (train, mut validation) = split.train.split_tail(v);
-    split.train = train;
-    let means = split.train.column_means();
-    let (standardize, base_bias) = match cfg.params.model.visible_kind {
-        VisibleKind::Bernoulli => {
-            let why = "a Bernoulli RBM needs (use --visible gaussian for real-valued data)";
-            split.train.require_unit_interval(why)?;
-            split.test.require_unit_interval(why)?;
-            (None, means.iter().map(|&m| logit(m) as f32).collect())
-        }
-        VisibleKind::Gaussian => {
-            let stds = split.train.column_stds();
-            split.train.standardize(&means, &stds);
-            split.test.standardize(&means, &stds);
-            validation.standardize(&means, &stds);
-            let base = split
-                .train
-                .column_means()
-                .iter()
-                .map(|&m| m as f32)
-                .collect();
-            (Some((means, stds)), base)
-        }
-    };
-    Ok(PreparedData {
-        split,
-        validation: (v > 0).then_some(validation),
-        standardize,
-        base_bias,
-    })
+    let mut prepared = PreparedSplit::hold_out(split, v);
+    match cfg.params.model.visible_kind {
+        VisibleKind::Bernoulli => prepared.require_unit_interval(
+            "a Bernoulli RBM needs (use --visible gaussian for real-valued data)",
+        )?,
+        VisibleKind::Gaussian => prepared.standardize(),
+    }
+    cfg.params.model.visible = prepared.split.dim()?;
+    cfg.validate()?;
+    Ok(prepared)
 }
 
-run_config!(RbmRunConfig, RbmParams);
+/// Visible biases of the AIS base-rate model fitted to `train`: the logits of its column means
+/// (Bernoulli) or the means themselves (Gaussian).
+pub fn base_bias(train: &Dataset, kind: VisibleKind) -> Vec<f32> {
+    let means = train.column_means();
+    match kind {
+        VisibleKind::Bernoulli => means.iter().map(|&m| logit(m) as f32).collect(),
+        VisibleKind::Gaussian => means.iter().map(|&m| m as f32).collect(),
+    }
+}
+
+family!(Rbm: FAMILY, RbmRunConfig[RbmParams], PreparedData, RbmFit, EvalReport);
 
 impl Family for Rbm {
-    const NAME: &'static str = FAMILY;
-    type Config = RbmRunConfig;
-    type Data = PreparedData;
-    type Fit = RbmFit;
-    type Eval = EvalReport;
-
     fn prepare(cfg: &mut RbmRunConfig) -> Result<PreparedData> {
-        cfg.validate()?;
-        let prepared = prepare_data(cfg)?;
-        cfg.params.model.visible = prepared.split.dim()?;
-        cfg.validate()?;
-        Ok(prepared)
-    }
-
-    fn train_data(data: &PreparedData) -> &Dataset {
-        &data.split.train
-    }
-
-    fn validation_data(data: &PreparedData) -> Option<&Dataset> {
-        data.validation.as_ref()
+        prepare_data(cfg)
     }
 
     fn build(cfg: &RbmRunConfig, prepared: &PreparedData, device: &Device) -> Result<RbmFit> {
@@ -218,7 +183,7 @@ pub fn evaluate(
     let var_f = f.iter().map(|x| (x - mean_f).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
     let ais_est = ais_log_z(
         rbm,
-        &prepared.base_bias,
+        &base_bias(&prepared.split.train, rbm.config().visible_kind),
         ais,
         &mut rng_for(seed, &[0x4149_5300]),
         progress,
@@ -229,11 +194,7 @@ pub fn evaluate(
         None => (ais_est.log_z, ais_est.log_z_se, "ais"),
     };
     // Gaussian visibles: the density of standardised data; convert to original units.
-    let jacobian: f64 = prepared
-        .standardize
-        .as_ref()
-        .map(|(_, s)| s.iter().map(|&s| if s > 1e-8 { s.ln() } else { 0.0 }).sum())
-        .unwrap_or(0.0);
+    let jacobian = prepared.log_jacobian();
     let note = match (rbm.config().visible_kind, method) {
         (VisibleKind::Bernoulli, "exact") => {
             "exact average test log-likelihood (log Z by enumeration), nats per example"
@@ -301,7 +262,7 @@ pub fn evaluate_run(
     }
     let ais = request.ais.clone().unwrap_or(cfg.ais.clone());
     ais.validate()?;
-    let prepared = prepare_data(&cfg)?;
+    let prepared = prepare_data(&mut cfg.clone())?;
     check_width(&prepared, &cfg, &run)?;
     let seed = request.seed.unwrap_or(cfg.params.train.seed);
     let report = evaluate(&rbm, &prepared, &ais, seed, progress)?;
@@ -338,7 +299,7 @@ pub fn transform_run(
     if let Some(source) = data {
         cfg.data.source = source;
     }
-    let prepared = prepare_data(&cfg)?;
+    let prepared = prepare_data(&mut cfg.clone())?;
     check_width(&prepared, &cfg, &run)?;
     let file = out.map_or_else(|| run.file("hidden.npy"), Path::to_path_buf);
     write_codes(&rbm, &prepared.split.test, &file)
@@ -401,7 +362,7 @@ pub fn sample_run(
     // Data are needed to start from them and, for Gaussian units, to undo standardisation.
     let prepared = match (request.from, cfg.params.model.visible_kind) {
         (ChainStart::Noise, VisibleKind::Bernoulli) => None,
-        _ => Some(prepare_data(&cfg)?),
+        _ => Some(prepare_data(&mut cfg.clone())?),
     };
     let v0 = match (&prepared, request.from) {
         (Some(p), ChainStart::Data) => {

@@ -225,10 +225,7 @@ pub fn holdout_sweep(
     if classes.is_empty() {
         return Err(Error::param("holdout-class", "no classes to hold out"));
     }
-    let root = match out {
-        Some(p) => RunDir::create(p)?,
-        None => RunDir::create_default("runs", "vae-anomaly")?,
-    };
+    let root = RunDir::create_at(out, "vae-anomaly")?;
     let mut summary_cfg = serde_json::to_value(base).map_err(|e| Error::Internal(e.to_string()))?;
     if let Some(o) = summary_cfg.as_object_mut() {
         o.insert("family".into(), "vae-anomaly".into());

@@ -10,9 +10,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, RngExt};
 
 use super::bounds::elbo_per_example;
-use super::bridge::{from_host, host_eligible, to_host};
 use super::config::{ElboConfig, Engine};
-use super::host::{AdamSettings, HostVae, StepSettings};
+use super::engine::{AdamSettings, HostVae, StepSettings, host_eligible};
 use super::model::Vae;
 use super::objective::{Sampling, elbo_keyed};
 use super::pictures::{PictureData, write_pictures};
@@ -82,7 +81,7 @@ impl VaeFit {
     /// Copy the host engine's parameters and Adam moments back into the burn model.
     fn sync(&mut self) {
         if let Some(host) = self.host.take() {
-            from_host(&host, &mut self.vae, &mut self.states);
+            host.write_back(&mut self.vae, &mut self.states);
         }
     }
 
@@ -91,7 +90,9 @@ impl VaeFit {
         let n = x.dims()[0];
         let host = match self.host.as_mut() {
             Some(h) => h,
-            None => self.host.insert(to_host(&self.vae, &self.states)),
+            None => self
+                .host
+                .insert(HostVae::from_model(&self.vae, &self.states)),
         };
         let adam = AdamSettings {
             lr: self.objective.lr as f32,
@@ -241,7 +242,7 @@ impl Fit for VaeFit {
         let (vae, states) = match &self.host {
             Some(host) => {
                 let (mut vae, mut states) = (self.vae.clone(), self.states.clone());
-                from_host(host, &mut vae, &mut states);
+                host.write_back(&mut vae, &mut states);
                 (vae, states)
             }
             None => (self.vae.clone(), self.states.clone()),
@@ -262,17 +263,8 @@ impl Fit for VaeFit {
     fn load_state(&mut self, model: &TensorFile, trainer: &TensorFile, run: &RunDir) -> Result<()> {
         self.host = None;
         let device = self.vae.device();
-        let (mp, tp) = (
-            run.file("model.safetensors"),
-            run.file("trainer.safetensors"),
-        );
+        let (mp, tp) = run.checkpoint_paths();
         self.vae = Vae::from_file(self.vae.config().clone(), model, &device, &mp)?;
-        let meta = |key: &str| {
-            trainer
-                .metadata
-                .get(key)
-                .and_then(|v| v.parse::<f64>().ok())
-        };
         let (names, shapes): (Vec<String>, Vec<[usize; 2]>) = self
             .vae
             .params()
@@ -288,9 +280,9 @@ impl Fit for VaeFit {
             &device,
             &tp,
         )?;
-        self.loss_sum = meta("epoch_loss_sum").unwrap_or(0.0);
-        self.loss_count = meta("epoch_loss_count").unwrap_or(0.0) as usize;
-        self.last_tau = meta("tau").unwrap_or(self.objective.tau.tau0);
+        self.loss_sum = trainer.meta("epoch_loss_sum").unwrap_or(0.0);
+        self.loss_count = trainer.meta("epoch_loss_count").unwrap_or(0);
+        self.last_tau = trainer.meta("tau").unwrap_or(self.objective.tau.tau0);
         Ok(())
     }
 

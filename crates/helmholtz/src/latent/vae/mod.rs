@@ -53,10 +53,9 @@
 
 mod anomaly;
 mod bounds;
-mod bridge;
 mod config;
+pub mod engine;
 mod fit;
-pub mod host;
 mod model;
 mod objective;
 mod params;

@@ -10,14 +10,13 @@ use super::fit::VaeFit;
 use super::model::Vae;
 use super::pictures::{PictureData, mode_code, prior_codes};
 use crate::api::{Sample, Score, Scores, Transform};
-use crate::api::{setters, trainable};
+use crate::api::{fit_in_memory, setters, trainable};
 use crate::data::Dataset;
 use crate::error::{Result, check};
-use crate::io::Position;
 use crate::kernels::ops;
 use crate::kernels::runtime::DeviceKind;
 use crate::rng::rng_for;
-use crate::train::{Silent, TrainConfig, Trainer};
+use crate::train::{Silent, TrainConfig};
 
 /// Everything that defines how a VAE is trained, whatever the data: the networks, the ELBO
 /// and Adam, epochs, batch size, seed and device. Defaults are the PyTorch reference VAE's:
@@ -69,7 +68,7 @@ impl Default for VaeParams {
     }
 }
 
-trainable!(VaeParams);
+trainable!(VaeParams, input, objective);
 setters!(VaeParams {
     /// Hidden-layer widths of the encoder (the decoder mirrors them).
     hidden: Vec<usize> => model.hidden,
@@ -82,15 +81,6 @@ setters!(VaeParams {
 });
 
 impl VaeParams {
-    /// Check every value, with the data width `input`.
-    pub fn validate(&self, input: usize) -> Result<()> {
-        let mut model = self.model.clone();
-        model.input = input;
-        model.validate()?;
-        self.objective.validate()?;
-        self.train.validate()
-    }
-
     /// A freshly initialised model for `input`-wide data with its optimiser; `pictures` are the
     /// examples the run's pictures show.
     pub(crate) fn build(
@@ -118,19 +108,14 @@ impl VaeParams {
                 "a Bernoulli decoder needs (use Likelihood::Gaussian for real-valued data)",
             )?;
         }
-        let device = self.device.device(self.train.seed)?;
         let pictures = PictureData {
             examples: data.head(1),
             unstandardize: None,
         };
-        let mut fit = self.build(data.dim(), pictures, &device)?;
-        Trainer::new(self.train.clone(), device, &Silent)?.fit(
-            &mut fit,
-            data,
-            None,
-            Position::default(),
-        )?;
-        fit.into_vae()
+        fit_in_memory(self, data, |device| {
+            self.build(data.dim(), pictures, device)
+        })?
+        .into_vae()
     }
 }
 

@@ -12,15 +12,15 @@ use super::fit::VaeFit;
 use super::model::{Vae, check_width};
 use super::params::VaeParams;
 use super::pictures::{PictureData, SAMPLE_TILES, samples};
-use crate::data::{Binarize, DataConfig, DataSource, DataSplit, Dataset};
+use crate::data::{Binarize, DataConfig, DataSource, Dataset, PreparedSplit};
 use crate::error::{Error, Result, check};
 use crate::io::{RunDir, TensorFile};
 use crate::kernels::runtime::DeviceKind;
 use crate::report::Shade;
 use crate::rng::rng_for;
 use crate::run::{
-    CodesSummary, Family, SampleRequest, SampleSummary, open, record_eval, run_config,
-    save_samples, write_codes,
+    CodesSummary, Family, SampleRequest, SampleSummary, family, open, record_eval, save_samples,
+    write_codes,
 };
 use crate::train::Progress;
 
@@ -87,26 +87,11 @@ impl VaeRunConfig {
     }
 }
 
-/// The data as the VAE sees them.
-#[derive(Debug, Clone)]
-pub struct PreparedData {
-    /// Train (without the hold-out class and the validation examples) and test split.
-    pub split: DataSplit,
-    /// Training examples held out for per-epoch monitoring (none for tiny data sets).
-    pub validation: Option<Dataset>,
-    /// Per-column `(mean, std)` used to standardise (Gaussian likelihood).
-    pub standardize: Option<(Vec<f64>, Vec<f64>)>,
-}
+/// The data as the VAE sees them: train (without the hold-out class and the validation
+/// examples), validation and test, binarised or standardised.
+pub type PreparedData = PreparedSplit;
 
-impl PreparedData {
-    /// `sum_j log std_j`: the log-Jacobian from standardised to data units.
-    pub fn log_jacobian(&self) -> f64 {
-        self.standardize
-            .as_ref()
-            .map(|(_, s)| s.iter().map(|&s| if s > 1e-8 { s.ln() } else { 0.0 }).sum())
-            .unwrap_or(0.0)
-    }
-
+impl PreparedSplit {
     /// Examples and the undo-standardisation for pictures.
     pub fn picture_data(&self) -> PictureData {
         PictureData {
@@ -119,9 +104,11 @@ impl PreparedData {
 /// Validation examples held out of the training data at most.
 const VALIDATION_EXAMPLES: usize = 500;
 
-/// Load and prepare the run's data: leave out the hold-out class, hold validation examples
-/// out of the training data, binarise or standardise.
-pub fn prepare_data(cfg: &VaeRunConfig) -> Result<PreparedData> {
+/// Check `cfg`, load and prepare its data (leave out the hold-out class, hold validation
+/// examples out of the training data, binarise or standardise) and size the model's input to
+/// their width.
+pub fn prepare_data(cfg: &mut VaeRunConfig) -> Result<PreparedData> {
+    cfg.validate()?;
     let seed = cfg.params.train.seed;
     let mut split = cfg.data.load(seed)?;
     if let Some(n) = cfg.train_examples {
@@ -131,35 +118,25 @@ pub fn prepare_data(cfg: &VaeRunConfig) -> Result<PreparedData> {
         split.train = without_class(&split.train, c)?;
     }
     let v = Dataset::validation_size(split.train.len(), VALIDATION_EXAMPLES);
-    let (train, mut validation) = split.train.split_tail(v);
-    split.train = train;
-    let standardize = match cfg.params.model.likelihood {
+    let mut prepared = PreparedSplit::hold_out(split, v);
+    match cfg.params.model.likelihood {
         Likelihood::Bernoulli => {
             let why = "a Bernoulli decoder needs (use --likelihood gaussian for real-valued data)";
-            split.train.require_unit_interval(why)?;
-            split.test.require_unit_interval(why)?;
+            prepared.require_unit_interval(why)?;
             if cfg.params.objective.dynamic_binarization {
                 // Training batches are binarised afresh; held-out data once, with fixed seeds.
-                split
-                    .test
-                    .binarize(Binarize::Stochastic, &mut rng_for(seed, &[0x5445_5354]));
-                validation.binarize(Binarize::Stochastic, &mut rng_for(seed, &[0x5641_4c49]));
+                let test = &mut prepared.split.test;
+                test.binarize(Binarize::Stochastic, &mut rng_for(seed, &[0x5445_5354]));
+                if let Some(v) = prepared.validation.as_mut() {
+                    v.binarize(Binarize::Stochastic, &mut rng_for(seed, &[0x5641_4c49]));
+                }
             }
-            None
         }
-        Likelihood::Gaussian => {
-            let (means, stds) = (split.train.column_means(), split.train.column_stds());
-            split.train.standardize(&means, &stds);
-            split.test.standardize(&means, &stds);
-            validation.standardize(&means, &stds);
-            Some((means, stds))
-        }
-    };
-    Ok(PreparedData {
-        split,
-        validation: (v > 0).then_some(validation),
-        standardize,
-    })
+        Likelihood::Gaussian => prepared.standardize(),
+    }
+    cfg.params.model.input = prepared.split.dim()?;
+    cfg.params.model.validate()?;
+    Ok(prepared)
 }
 
 /// `data` without the examples labelled `class`.
@@ -186,29 +163,11 @@ fn without_class(data: &Dataset, class: u32) -> Result<Dataset> {
     Ok(data.select(&keep))
 }
 
-run_config!(VaeRunConfig, VaeParams);
+family!(Vae: FAMILY, VaeRunConfig[VaeParams], PreparedData, VaeFit, EvalReport);
 
 impl Family for Vae {
-    const NAME: &'static str = FAMILY;
-    type Config = VaeRunConfig;
-    type Data = PreparedData;
-    type Fit = VaeFit;
-    type Eval = EvalReport;
-
     fn prepare(cfg: &mut VaeRunConfig) -> Result<PreparedData> {
-        cfg.validate()?;
-        let prepared = prepare_data(cfg)?;
-        cfg.params.model.input = prepared.split.dim()?;
-        cfg.params.model.validate()?;
-        Ok(prepared)
-    }
-
-    fn train_data(data: &PreparedData) -> &Dataset {
-        &data.split.train
-    }
-
-    fn validation_data(data: &PreparedData) -> Option<&Dataset> {
-        data.validation.as_ref()
+        prepare_data(cfg)
     }
 
     fn build(cfg: &VaeRunConfig, prepared: &PreparedData, device: &Device) -> Result<VaeFit> {
@@ -359,7 +318,7 @@ pub(crate) fn data_for(
     if let Some(d) = data {
         cfg.data = d.clone();
     }
-    let prepared = prepare_data(&cfg)?;
+    let prepared = prepare_data(&mut cfg.clone())?;
     check_width(
         vae,
         prepared.split.dim()?,
@@ -425,7 +384,7 @@ pub fn sample_run(
     check::positive_count("n", request.n)?;
     let (run, cfg, vae) = open_run(dir, request.device)?;
     let standardize = match cfg.params.model.likelihood {
-        Likelihood::Gaussian => prepare_data(&cfg)?.standardize,
+        Likelihood::Gaussian => prepare_data(&mut cfg.clone())?.standardize,
         Likelihood::Bernoulli => None,
     };
     let d = cfg.params.model.input;

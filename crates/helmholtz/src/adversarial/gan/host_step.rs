@@ -1,6 +1,6 @@
-//! The CPU engine of the MLP GAN: generator and discriminator as host [`Mlp`]s with
-//! hand-written backward passes and Adam (the same updates as the autodiff model, without
-//! recording a graph per step).
+//! The MLP GAN's updates on the host path of the network kit: generator and discriminator as
+//! host [`Mlp`]s with their hand-written backward passes and Adam (the same updates as the
+//! autodiff model, without recording a graph per step).
 //!
 //! With discriminator logits `l = D(x)` and `sigma` the logistic function, per mini-batch of
 //! `m` real images and `m` noise vectors `z ~ N(0, I)`:
@@ -17,14 +17,12 @@
 //! # Shapes
 //! Noise `[m, noise_dim]`; images `[m, D]`; logits `[m, 1]`.
 
-use burn::optim::{AdamState, AdaptiveMomentumState};
-use burn::prelude::*;
-use burn::tensor::TensorData;
+use burn::optim::AdamState;
 
 use super::model::Gan;
 use crate::kernels::math::{sigmoid, softplus};
-use crate::kernels::{noise, ops};
-use crate::nn::dense::{AdamSettings, Dense};
+use crate::kernels::noise;
+use crate::nn::dense::AdamSettings;
 use crate::nn::mlp::{Activation, Mlp};
 
 /// Which generator objective.
@@ -164,98 +162,6 @@ impl HostGan {
     }
 }
 
-/// Host layers of burn layers (`W [in, out]`, `b [1, out]`).
-fn to_host_layers(layers: &[crate::nn::layers::Dense]) -> Vec<Dense> {
-    layers
-        .iter()
-        .map(|l| {
-            let [inp, out] = l.weight.dims();
-            Dense {
-                inp,
-                out,
-                w: ops::to_f32_vec(l.weight.clone()),
-                b: ops::to_f32_vec(l.bias.clone()),
-            }
-        })
-        .collect()
-}
-
-/// Adam `(m, v)` per host layer, each flattened as `[W..., b...]`.
-type Moments = Vec<(Vec<f32>, Vec<f32>)>;
-
-/// Adam moments per host layer (`[W..., b...]`) from burn's per-tensor states.
-fn to_host_moments(states: &[Option<AdamState<2>>]) -> Option<(Moments, u64)> {
-    let time = states.iter().flatten().map(|s| s.momentum.time).next()?;
-    let flat = |s: &Option<AdamState<2>>, pick: fn(&AdamState<2>) -> Tensor<2>| {
-        s.as_ref()
-            .map(|s| ops::to_f32_vec(pick(s)))
-            .unwrap_or_default()
-    };
-    let moments = states
-        .chunks(2)
-        .map(|wb| {
-            let m = [
-                flat(&wb[0], |s| s.momentum.moment_1.clone()),
-                flat(&wb[1], |s| s.momentum.moment_1.clone()),
-            ]
-            .concat();
-            let v = [
-                flat(&wb[0], |s| s.momentum.moment_2.clone()),
-                flat(&wb[1], |s| s.momentum.moment_2.clone()),
-            ]
-            .concat();
-            (m, v)
-        })
-        .collect();
-    Some((moments, time as u64))
-}
-
-/// Build a host network from burn layers and Adam states.
-fn to_host_mlp(
-    layers: &[crate::nn::layers::Dense],
-    states: &[Option<AdamState<2>>],
-    acts: Vec<Activation>,
-) -> Mlp {
-    let mut mlp = Mlp::new(to_host_layers(layers), acts);
-    if let Some((moments, time)) = to_host_moments(states)
-        && moments
-            .iter()
-            .zip(&mlp.layers)
-            .all(|((m, _), l)| m.len() == l.w.len() + l.b.len())
-    {
-        mlp.set_moments(moments, time);
-    }
-    mlp
-}
-
-/// Write a host network back into burn layers and Adam states.
-fn from_host_mlp(
-    mlp: &Mlp,
-    layers: &mut [crate::nn::layers::Dense],
-    states: &mut [Option<AdamState<2>>],
-) {
-    let device = layers[0].weight.device();
-    let tensor =
-        |v: &[f32], dims: [usize; 2]| Tensor::from_data(TensorData::new(v.to_vec(), dims), &device);
-    for (k, (host, layer)) in mlp.layers.iter().zip(layers.iter_mut()).enumerate() {
-        let (wd, bd) = ([host.inp, host.out], [1, host.out]);
-        layer.weight = tensor(&host.w, wd);
-        layer.bias = tensor(&host.b, bd);
-        if mlp.steps == 0 {
-            continue;
-        }
-        let (m, v) = &mlp.moments()[k];
-        let nw = host.w.len();
-        for (j, (range, dims)) in [(0..nw, wd), (nw..m.len(), bd)].into_iter().enumerate() {
-            states[2 * k + j] = Some(AdamState::new(AdaptiveMomentumState::new(
-                mlp.steps as usize,
-                tensor(&m[range.clone()], dims),
-                tensor(&v[range], dims),
-            )));
-        }
-    }
-}
-
 impl HostGan {
     /// The engine for `gan` with the Adam states of its generator and discriminator.
     pub(crate) fn from_gan(
@@ -278,8 +184,8 @@ impl HostGan {
             })
             .collect();
         Self {
-            generator: to_host_mlp(gan.generator_layers(), g_states, g_acts),
-            discriminator: to_host_mlp(gan.discriminator_layers(), d_states, d_acts)
+            generator: Mlp::from_tensor_layers(gan.generator_layers(), g_states, g_acts),
+            discriminator: Mlp::from_tensor_layers(gan.discriminator_layers(), d_states, d_acts)
                 .with_dropout(dropout),
             noise_dim: c.noise_dim,
         }
@@ -292,12 +198,8 @@ impl HostGan {
         g_states: &mut [Option<AdamState<2>>],
         d_states: &mut [Option<AdamState<2>>],
     ) {
-        from_host_mlp(&self.generator, gan.generator_layers_mut(), g_states);
-        from_host_mlp(
-            &self.discriminator,
-            gan.discriminator_layers_mut(),
-            d_states,
-        );
+        (self.generator).to_tensor_layers(gan.generator_layers_mut(), g_states);
+        (self.discriminator).to_tensor_layers(gan.discriminator_layers_mut(), d_states);
     }
 
     /// Name of the first network layer holding a NaN or infinity.
@@ -324,6 +226,7 @@ fn activations(layers: usize, hidden: Activation, last: Activation) -> Vec<Activ
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::dense::Dense;
 
     fn layer(inp: usize, out: usize, seed: u64) -> Dense {
         Dense::gaussian(inp, out, 1.0, 0.0, seed)

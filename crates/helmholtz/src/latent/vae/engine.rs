@@ -1,6 +1,6 @@
-//! The CPU engine of the MLP VAE: forward, backward and Adam by hand on host buffers, for
-//! Gaussian and Gumbel-Softmax categorical latents with a Bernoulli (or unit-variance Gaussian)
-//! decoder.
+//! The MLP VAE on the host path of the network kit ([`crate::nn`]): its dense layers, its
+//! Gaussian and categorical stochastic layers and its output likelihoods composed into one
+//! training step, for a Bernoulli (or unit-variance Gaussian) decoder.
 //!
 //! burn's autodiff runs each tensor op as its own pass and records a graph per batch; for the
 //! seed's VAE that costs about twice PyTorch's time per epoch on this CPU. This engine computes
@@ -8,7 +8,7 @@
 //! element-wise passes into preallocated buffers:
 //!
 //! - encoder `h_l = relu(h_{l-1} W_l + b_l)`, head `e = h_L W_h + b_h`;
-//! - the latent (`gaussian.rs`, `categorical.rs`) turns the head into the decoder's code `z`
+//! - the latent ([`crate::nn::stochastic`]) turns the head into the decoder's code `z`
 //!   (a reparameterised Gaussian sample, or a Gumbel-Softmax sample) with noise from the
 //!   counter-based stream of the step's key, and gives the closed-form KL to the prior;
 //! - decoder `g_l = relu(g_{l-1} V_l + c_l)`, logits `a = g_L V_o + c_o`;
@@ -23,19 +23,25 @@
 //! row-major. The head `e` is `[B, 2Z]` with `mu` in the first `Z` columns (Gaussian), or the
 //! logits `[B, N K]` group-major (categorical); the code `z` is `[B, Z]` or `[B, N K]`.
 
-mod categorical;
-mod gaussian;
-mod likelihood;
-
+use burn::optim::AdamState;
 use rayon::prelude::*;
 
-use super::config::Latent;
+use super::config::{Latent, Likelihood};
+use super::model::Vae;
 use crate::kernels::gemm::gemm_into;
-use crate::kernels::noise;
+use crate::kernels::{noise, ops};
+use crate::nn::bridge::HostParams;
 pub use crate::nn::dense::{AdamSettings, Dense, LayerGrad};
 use crate::nn::dense::{adam_layers, dense_backward, dense_forward, row_major, transposed};
-use categorical::Relaxation;
-use likelihood::{bernoulli_row, gaussian_row};
+use crate::nn::stochastic::categorical::{self, Relaxation};
+use crate::nn::stochastic::gaussian;
+use crate::nn::stochastic::likelihood::{bernoulli_row, gaussian_row};
+
+/// True when the host path can train `vae`: flex CPU tensors and a Bernoulli decoder
+/// (Gaussian or categorical latents).
+pub fn host_eligible(vae: &Vae) -> bool {
+    ops::is_host(&vae.device()) && vae.config().likelihood == Likelihood::Bernoulli
+}
 
 /// Sums of one batch's loss terms (nats, summed over the batch).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -135,6 +141,31 @@ impl HostVae {
             steps: 0,
             work: Work::default(),
         }
+    }
+
+    /// The engine for `vae` (Bernoulli decoder) and its Adam states; the Gaussian heads `mu`
+    /// and `log sigma^2` run as one `[H, 2Z]` layer.
+    pub fn from_model(vae: &Vae, states: &[Option<AdamState<2>>]) -> Self {
+        let (hidden, latent) = (vae.config().hidden.len(), vae.config().latent);
+        let mut params = HostParams::from_tensors(&vae.tensors(), states);
+        if !latent.is_categorical() {
+            params.join_layers(hidden);
+        }
+        let (mut encoder, moments) = params.layers();
+        let decoder = encoder.split_off(hidden + 1);
+        let mut host = Self::new(latent, encoder, decoder, true);
+        host.set_moments(moments, params.steps);
+        host
+    }
+
+    /// Write the parameters into `vae` and, once stepped, the Adam moments into `states`.
+    pub fn write_back(&self, vae: &mut Vae, states: &mut [Option<AdamState<2>>]) {
+        let layers = self.encoder.iter().chain(&self.decoder);
+        let mut params = HostParams::from_layers(layers, &self.moments, self.steps);
+        if let Latent::Gaussian { dim } = self.latent {
+            params.split_layer(self.encoder.len() - 1, dim);
+        }
+        params.to_tensors(vae.tensors_mut(), states);
     }
 
     /// The latent variables.
@@ -481,7 +512,7 @@ mod tests {
         for (code, soft) in w.code.chunks_exact(3).zip(w.soft.chunks_exact(3)) {
             let sum: f32 = soft.iter().sum();
             assert!((sum - 1.0).abs() < 1e-6 && soft.iter().all(|&y| y > 0.0));
-            let hot = crate::latent::gumbel::argmax(soft);
+            let hot = crate::kernels::argmax(soft);
             for (k, &c) in code.iter().enumerate() {
                 assert_eq!(c, f32::from(u8::from(k == hot)));
             }

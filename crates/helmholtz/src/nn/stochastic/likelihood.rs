@@ -1,4 +1,4 @@
-//! The decoder's log-likelihood rows of the host engine: the loss of one example and its
+//! Output likelihood rows of the host path: the loss of one example and its
 //! gradient with respect to the decoder's output in one fused pass.
 
 use crate::kernels::math::{exp, log1p};
@@ -9,7 +9,7 @@ multiversion! {
     /// `sum_d softplus(a_d) - x_d a_d` (16 f32 lanes, then f64), with one `exp` and one
     /// `log1p` per element: `e = exp(-|a|)`, `softplus(a) = max(a, 0) + log1p(e)`,
     /// `sigmoid(a) = 1 / (1 + e)` or `e / (1 + e)`.
-    pub(super) fn bernoulli_row(a: &[f32], x: &[f32], delta: &mut [f32]) -> f64 {
+    pub(crate) fn bernoulli_row(a: &[f32], x: &[f32], delta: &mut [f32]) -> f64 {
         #[inline(always)]
         fn one(a: f32, x: f32, d: &mut f32) -> f32 {
             let e = exp(-a.abs());
@@ -35,7 +35,7 @@ multiversion! {
 multiversion! {
     /// One row of the unit-variance Gaussian decoder: `delta = a - x`, returns
     /// `sum_d (x_d - a_d)^2 / 2` (without the constant).
-    pub(super) fn gaussian_row(a: &[f32], x: &[f32], delta: &mut [f32]) -> f64 {
+    pub(crate) fn gaussian_row(a: &[f32], x: &[f32], delta: &mut [f32]) -> f64 {
         let mut acc = [0f32; 16];
         for (k, ((a, x), d)) in a.iter().zip(x).zip(delta.iter_mut()).enumerate() {
             *d = a - x;

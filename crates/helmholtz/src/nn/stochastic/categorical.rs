@@ -1,4 +1,4 @@
-//! The categorical latent of the host engine: the Gumbel-Softmax sample, the KL of
+//! The categorical (Gumbel-Softmax) stochastic layer of the host path: the Gumbel-Softmax sample, the KL of
 //! `q = softmax(logits)` to the uniform prior, and the gradient with respect to the logits.
 //!
 //! Per group of `K` logits `l` with Gumbel noise `g` and temperature `tau`:
@@ -19,14 +19,14 @@
 
 use rayon::prelude::*;
 
+use crate::kernels::argmax;
 use crate::kernels::math::{exp, ln};
 use crate::kernels::multiversion;
 use crate::kernels::rows::lane_sum;
-use crate::latent::gumbel::argmax;
 
 /// The relaxation of one training step.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Relaxation {
+pub(crate) struct Relaxation {
     /// Temperature `tau`.
     pub tau: f32,
     /// One-hot samples forward (straight-through).
@@ -56,7 +56,7 @@ fn group_sum(v: &[f32], k: usize, out: &mut [f32]) {
 
 /// Fill `soft` with the relaxed samples of `logits` and `noise`, `code` with what the decoder
 /// reads and `dkl` with `dKL / dlogits`; returns the batch's summed KL.
-pub(super) fn sample(
+pub(crate) fn sample(
     logits: &[f32],
     noise: &[f32],
     soft: &mut [f32],
@@ -126,7 +126,7 @@ multiversion! {
 
 /// `d loss / d logits` from `dcode = d recon / d code`, the relaxed samples `soft`, the KL
 /// gradient `dkl` and the KL weight `beta`.
-pub(super) fn backward(
+pub(crate) fn backward(
     soft: &[f32],
     dcode: &[f32],
     dkl: &[f32],

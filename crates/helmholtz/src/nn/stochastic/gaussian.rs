@@ -1,4 +1,4 @@
-//! The Gaussian latent of the host engine: the reparameterised sample, its KL to `N(0, I)` and
+//! The Gaussian stochastic layer of the host path: the reparameterised sample, its KL to `N(0, I)` and
 //! the gradient with respect to the encoder's head.
 //!
 //! The head row is `[mu | log sigma^2]` (`2Z` values); `z = mu + sigma eps`,
@@ -11,7 +11,7 @@
 use crate::kernels::noise;
 
 /// Draw `eps` from stream `key`, fill `z` and return the batch's summed KL.
-pub(super) fn sample(head: &[f32], eps: &mut [f32], z: &mut [f32], dim: usize, key: u64) -> f64 {
+pub(crate) fn sample(head: &[f32], eps: &mut [f32], z: &mut [f32], dim: usize, key: u64) -> f64 {
     eps.iter_mut()
         .enumerate()
         .for_each(|(i, e)| *e = noise::normal(key, i as u64));
@@ -32,7 +32,7 @@ pub(super) fn sample(head: &[f32], eps: &mut [f32], z: &mut [f32], dim: usize, k
 }
 
 /// `d loss / d head` from `dz = d recon / d z` and the KL weight `beta`.
-pub(super) fn backward(
+pub(crate) fn backward(
     head: &[f32],
     eps: &[f32],
     dz: &[f32],
