@@ -9,7 +9,7 @@ use helmholtz::anneal::{
     ProblemSource,
 };
 
-use crate::common::{Global, with_progress};
+use crate::common::{Global, write_run};
 
 /// Simulated annealing for optimisation: minimise an Ising energy
 /// E(s) = sum_{i<j} J_ij s_i s_j + sum_i h_i s_i (dwave's SPIN convention) by Metropolis
@@ -148,11 +148,7 @@ pub fn run(cmd: AnnealCommand, g: &Global) -> anyhow::Result<()> {
         }
     };
     let cfg = AnnealRunConfig::new(kind, source, anneal_config(&args, g)?);
-    with_progress(
-        g.json,
-        |bar| anneal::solve(&cfg, g.out.as_deref(), bar),
-        summary_line,
-    )
+    write_run(g, &cfg, anneal::solve, summary_line)
 }
 
 fn anneal_config(a: &AnnealArgs, g: &Global) -> anyhow::Result<AnnealConfig> {

@@ -75,12 +75,7 @@ pub struct TrainArgs {
     target: Option<String>,
 
     /// Fraction of a CSV file's rows held out (seeded) for the metrics; 0 keeps all.
-    #[arg(
-        long,
-        default_value_t = 0.2,
-        value_name = "F",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 0.2, allow_negative_numbers = true)]
     test_fraction: f64,
 
     /// Inference: `svi` (mean-field Gaussian guide, Adam), `bbb` (Bayes by Backprop), `sgld`
@@ -129,12 +124,7 @@ pub struct TrainArgs {
     engine: String,
 
     /// BBB: initial posterior standard deviation of every weight.
-    #[arg(
-        long,
-        default_value_t = 0.01,
-        value_name = "S",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     init_std: f64,
 
     /// Posterior draws behind the held-out metrics, the band and predictions.
@@ -155,34 +145,19 @@ pub struct TrainArgs {
 
     /// SGLD: a in ε_t = a (b + t)^-γ; SGHMC: the learning rate η [default: 5e-5; the gap
     /// network: SGLD 2e-5, SGHMC 1e-5].
-    #[arg(long, value_name = "A", allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true)]
     step_size: Option<f64>,
 
     /// SGLD: b in ε_t = a (b + t)^-γ.
-    #[arg(
-        long,
-        default_value_t = 1.0,
-        value_name = "B",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     step_offset: f64,
 
     /// SGLD: γ in ε_t = a (b + t)^-γ (0 = constant step).
-    #[arg(
-        long,
-        default_value_t = 0.0,
-        value_name = "G",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     step_decay: f64,
 
     /// SGHMC: friction α in (0, 1] (the momentum's decay per step).
-    #[arg(
-        long,
-        default_value_t = 0.1,
-        value_name = "F",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     friction: f64,
 
     /// SGLD/SGHMC: steps discarded before samples are kept.

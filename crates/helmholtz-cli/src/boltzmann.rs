@@ -54,30 +54,15 @@ pub struct TrainArgs {
     steps: Option<usize>,
 
     /// Learning rate lambda of dw_ij = lambda (<u_i u_j>_data - <u_i u_j>_model).
-    #[arg(
-        long,
-        default_value_t = 1.0,
-        value_name = "X",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     lr: f64,
 
     /// Momentum of the updates.
-    #[arg(
-        long,
-        default_value_t = 0.5,
-        value_name = "X",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
     momentum: f64,
 
     /// Temperature T of the model (p(u_i = 1) = sigmoid(I_i / T)).
-    #[arg(
-        long,
-        default_value_t = 1.0,
-        value_name = "T",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     temperature: f64,
 
     /// Expectations: `auto` (exact up to 20 units), `exact` or `sampled`.
@@ -126,12 +111,7 @@ pub struct SampleArgs {
     sweeps: Option<usize>,
 
     /// Sample at temperature T (ignored with --anneal).
-    #[arg(
-        long,
-        default_value_t = 1.0,
-        value_name = "T",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     temperature: f64,
 
     /// Simulated annealing over the sweeps: `linear:T0:T1`, `geometric:T0:T1` or `log:T0`.

@@ -143,6 +143,27 @@ where
     emit(json, &line(&s), &s)
 }
 
+/// Run a one-shot `job` that writes the run directory `--out` (or a fresh one) with a progress
+/// bar, then print its summary (`line`, or the JSON with `--json`).
+pub fn write_run<C, S: serde::Serialize>(
+    g: &Global,
+    cfg: C,
+    job: impl FnOnce(
+        C,
+        Option<&std::path::Path>,
+        &dyn helmholtz::train::Progress,
+    ) -> helmholtz::Result<S>,
+    line: fn(&S) -> String,
+) -> anyhow::Result<()> {
+    with_progress(g.json, |bar| job(cfg, g.out.as_deref(), bar), line)
+}
+
+/// The choices of a keyword parameter, from the library's list of its names (`--help` shows
+/// them; anything else is refused before the command runs).
+pub fn kw(names: &'static [&'static str]) -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(names)
+}
+
 /// Print a summary: a human line, or with `--json` one JSON object as the last stdout line.
 pub fn emit(json: bool, human: &str, value: &impl serde::Serialize) -> anyhow::Result<()> {
     if json {

@@ -73,30 +73,15 @@ pub struct TrainArgs {
     d_steps: usize,
 
     /// Adam learning rate (both networks).
-    #[arg(
-        long,
-        default_value_t = 2e-4,
-        value_name = "X",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 2e-4, allow_negative_numbers = true)]
     lr: f64,
 
     /// Adam beta1.
-    #[arg(
-        long,
-        default_value_t = 0.5,
-        value_name = "X",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
     beta1: f64,
 
     /// One-sided label smoothing: the discriminator's target for real examples (e.g. 0.9).
-    #[arg(
-        long,
-        default_value_t = 1.0,
-        value_name = "T",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     label_smoothing: f64,
 
     /// Update engine: `auto` (on the CPU, a hand-written forward/backward/Adam for both MLPs)

@@ -8,7 +8,7 @@ use helmholtz::energy::hopfield::{
     RecallRequest, StoreConfig,
 };
 
-use crate::common::{Global, binary_data, emit, with_progress};
+use crate::common::{Global, binary_data, emit, write_run};
 
 /// Hopfield networks: store patterns, recall them from corrupted cues, measure capacity.
 #[derive(Debug, Subcommand)]
@@ -116,20 +116,14 @@ pub struct RecallArgs {
 #[derive(Debug, Args)]
 pub struct CapacityArgs {
     /// Network sizes N (comma-separated).
-    #[arg(
-        long = "n",
-        default_value = "100,200,500,1000",
-        value_delimiter = ',',
-        value_name = "N,..."
-    )]
+    #[arg(long = "n", default_value = "100,200,500,1000", value_delimiter = ',')]
     sizes: Vec<usize>,
 
     /// Learning rules (comma-separated).
     #[arg(
         long,
         default_value = "hebbian,pseudo-inverse,storkey",
-        value_delimiter = ',',
-        value_name = "RULE,..."
+        value_delimiter = ','
     )]
     rules: Vec<String>,
 
@@ -152,9 +146,10 @@ pub fn run(cmd: HopfieldCommand, g: &Global) -> anyhow::Result<()> {
 }
 
 fn store(a: StoreArgs, g: &Global) -> anyhow::Result<()> {
+    let data = binary_data(&a.data)?;
     let cfg = StoreConfig {
         family: hopfield::FAMILY.into(),
-        data: binary_data(&a.data)?,
+        data,
         patterns: a.patterns,
         choose: a.choose.parse()?,
         rule: a.rule.parse()?,
@@ -261,11 +256,7 @@ fn capacity(a: CapacityArgs, g: &Global) -> anyhow::Result<()> {
         seed: g.seed(),
         ..CapacityConfig::default()
     };
-    with_progress(
-        g.json,
-        |bar| hopfield::capacity(&cfg, g.out.as_deref(), bar),
-        capacity_line,
-    )
+    write_run(g, &cfg, hopfield::capacity, capacity_line)
 }
 
 fn capacity_line(s: &CapacitySummary) -> String {

@@ -2,11 +2,11 @@
 
 use clap::{Args, Subcommand};
 use helmholtz::energy::ising::{
-    self, BenchConfig, Engine, IsingModel, IsingRunConfig, IsingSweepConfig, RunSummary,
+    self, Algorithm, BenchConfig, Engine, IsingModel, IsingRunConfig, IsingSweepConfig, RunSummary,
     SweepSummary,
 };
 
-use crate::common::{Global, emit, with_progress};
+use crate::common::{Global, emit, kw, write_run};
 
 /// The 2D Ising model: Metropolis, heat-bath and Wolff sampling, Onsager's exact solution.
 #[derive(Debug, Subcommand)]
@@ -30,39 +30,20 @@ pub struct RunArgs {
     size: usize,
 
     /// Temperature T in units of J/k_B (> 0; Onsager's Tc = 2.269 for J = 1).
-    #[arg(
-        long,
-        default_value_t = 2.269,
-        value_name = "T",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 2.269, allow_negative_numbers = true)]
     temperature: f64,
 
     /// External field h in H = -J sum s_i s_j - h sum s_i (Wolff needs h = 0).
-    #[arg(
-        long,
-        default_value_t = 0.0,
-        value_name = "H",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     field: f64,
 
     /// Coupling J (> 0 ferromagnetic, < 0 antiferromagnetic).
-    #[arg(
-        long,
-        default_value_t = 1.0,
-        value_name = "J",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     coupling: f64,
 
     /// Update: `metropolis` or `heat-bath` (single spins, checkerboard sweeps) or `wolff`
     /// (cluster flips, h = 0 only; best near Tc).
-    #[arg(
-        long,
-        default_value = "metropolis",
-        value_parser = ["metropolis", "heat-bath", "wolff"]
-    )]
+    #[arg(long, default_value = "metropolis", value_parser = kw(Algorithm::NAMES))]
     algorithm: String,
 
     /// Measured sweeps (N attempted flips each; for Wolff, a fixed number of clusters flipping
@@ -87,21 +68,11 @@ pub struct SweepArgs {
     size: usize,
 
     /// Lowest temperature.
-    #[arg(
-        long,
-        default_value_t = 1.5,
-        value_name = "T",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 1.5, allow_negative_numbers = true)]
     t_min: f64,
 
     /// Highest temperature.
-    #[arg(
-        long,
-        default_value_t = 3.0,
-        value_name = "T",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 3.0, allow_negative_numbers = true)]
     t_max: f64,
 
     /// Number of evenly spaced temperatures.
@@ -109,12 +80,7 @@ pub struct SweepArgs {
     points: usize,
 
     /// Coupling J (> 0).
-    #[arg(
-        long,
-        default_value_t = 1.0,
-        value_name = "J",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     coupling: f64,
 
     /// Measured sweeps per temperature and size (Wolff within 15% of Tc, Metropolis elsewhere).
@@ -134,7 +100,7 @@ pub struct BenchArgs {
     size: usize,
 
     /// Temperature (J = 1, h = 0) [default: Onsager's Tc = 2.2692].
-    #[arg(long, value_name = "T", allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true)]
     temperature: Option<f64>,
 
     /// Timed sweeps.
@@ -146,21 +112,12 @@ pub struct BenchArgs {
     warmup: usize,
 
     /// Thread counts to time, comma-separated.
-    #[arg(
-        long = "thread-counts",
-        default_value = "1,2",
-        value_delimiter = ',',
-        value_name = "N,N,..."
-    )]
+    #[arg(long = "thread-counts", default_value = "1,2", value_delimiter = ',')]
     thread_counts: Vec<usize>,
 
     /// Engine: `multispin` (64 spins per word, Metropolis), `checkerboard` (one spin per byte,
     /// Metropolis) or `wolff`.
-    #[arg(
-        long,
-        default_value = "multispin",
-        value_parser = ["multispin", "checkerboard", "wolff"]
-    )]
+    #[arg(long, default_value = "multispin", value_parser = kw(Engine::NAMES))]
     engine: String,
 }
 
@@ -188,11 +145,7 @@ fn run_one(a: RunArgs, g: &Global) -> anyhow::Result<()> {
         seed: g.seed(),
         ..IsingRunConfig::default()
     };
-    with_progress(
-        g.json,
-        |bar| ising::run(cfg, g.out.as_deref(), bar),
-        run_line,
-    )
+    write_run(g, cfg, ising::run, run_line)
 }
 
 fn run_line(s: &RunSummary) -> String {
@@ -236,11 +189,7 @@ fn sweep(a: SweepArgs, g: &Global) -> anyhow::Result<()> {
         seed: g.seed(),
         ..IsingSweepConfig::default()
     };
-    with_progress(
-        g.json,
-        |bar| ising::sweep(cfg, g.out.as_deref(), bar),
-        sweep_line,
-    )
+    write_run(g, cfg, ising::sweep, sweep_line)
 }
 
 fn sweep_line(s: &SweepSummary) -> String {
@@ -260,18 +209,7 @@ fn sweep_line(s: &SweepSummary) -> String {
 }
 
 fn bench(a: BenchArgs, g: &Global) -> anyhow::Result<()> {
-    let engine = match a.engine.as_str() {
-        "multispin" => Engine::Multispin,
-        "checkerboard" => Engine::Checkerboard,
-        "wolff" => Engine::Wolff,
-        other => {
-            return Err(helmholtz::Error::param(
-                "engine",
-                format!("`{other}` is not one of multispin, checkerboard, wolff"),
-            )
-            .into());
-        }
-    };
+    let engine: Engine = a.engine.parse()?;
     let base = BenchConfig {
         size: a.size,
         sweeps: a.sweeps,

@@ -58,7 +58,7 @@ pub struct TrainArgs {
     chains: usize,
 
     /// Learning rate [default: 0.05 for bernoulli visibles, 0.005 for gaussian].
-    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true)]
     lr: Option<f64>,
 
     /// Learning-rate schedule over training: `constant`, `linear` (to 0) or `cosine` (to 0).
@@ -67,21 +67,11 @@ pub struct TrainArgs {
 
     /// Momentum after the warm-up epochs (Hinton's guide uses 0.9 with CD; high momentum
     /// slows the persistent chains of PCD, hence 0.5).
-    #[arg(
-        long,
-        default_value_t = 0.5,
-        value_name = "X",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
     momentum: f64,
 
     /// Momentum during the first --momentum-warmup epochs.
-    #[arg(
-        long,
-        default_value_t = 0.5,
-        value_name = "X",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
     initial_momentum: f64,
 
     /// Epochs that use --initial-momentum.
@@ -89,12 +79,7 @@ pub struct TrainArgs {
     momentum_warmup: usize,
 
     /// L2 weight decay on the weights.
-    #[arg(
-        long,
-        default_value_t = 1e-4,
-        value_name = "X",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 1e-4, allow_negative_numbers = true)]
     weight_decay: f64,
 
     /// Binarisation of [0, 1] data: `threshold` (> 0.5), `stochastic` (one seeded draw), `none`

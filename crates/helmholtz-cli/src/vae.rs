@@ -60,57 +60,27 @@ pub struct TrainArgs {
     likelihood: String,
 
     /// Adam learning rate.
-    #[arg(
-        long,
-        default_value_t = 1e-3,
-        value_name = "X",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
     lr: f64,
 
     /// Weight of the KL term (beta-VAE; 1 is the ELBO).
-    #[arg(
-        long,
-        default_value_t = 1.0,
-        value_name = "X",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     beta: f64,
 
     /// KL warm-up: raise the KL weight linearly from 0 to --beta over this many epochs.
-    #[arg(
-        long,
-        default_value_t = 0.0,
-        value_name = "EPOCHS",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     warmup: f64,
 
     /// Initial Gumbel-Softmax temperature (categorical latents).
-    #[arg(
-        long,
-        default_value_t = 1.0,
-        value_name = "X",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     tau: f64,
 
     /// Smallest temperature of the annealing schedule tau = max(tau_min, tau0 exp(-r t)).
-    #[arg(
-        long,
-        default_value_t = 0.5,
-        value_name = "X",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
     tau_min: f64,
 
     /// Temperature decay rate r per update.
-    #[arg(
-        long,
-        default_value_t = 3e-5,
-        value_name = "R",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 3e-5, allow_negative_numbers = true)]
     anneal_rate: f64,
 
     /// Straight-through Gumbel-Softmax: one-hot samples forward, relaxed gradients backward.

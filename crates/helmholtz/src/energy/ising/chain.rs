@@ -54,6 +54,12 @@ pub enum Engine {
     Wolff,
 }
 
+keywords!(Engine, "engine", {
+    Multispin => "multispin",
+    Checkerboard => "checkerboard",
+    Wolff => "wolff",
+});
+
 #[derive(Debug, Clone)]
 enum State {
     Checkerboard(Checkerboard),
