@@ -18,13 +18,15 @@
 //! # }
 //! ```
 
-use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 use burn::prelude::Device;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
-use crate::error::Result;
-use crate::io::Position;
+use crate::error::{Error, Result};
+use crate::io::{Position, TensorFile};
 use crate::kernels::runtime::DeviceKind;
 use crate::train::{Fit, Silent, TrainConfig, Trainer};
 
@@ -199,6 +201,63 @@ pub trait Sample {
     /// `n` samples, row-major `[n, dim]` in the data's units, drawn from streams keyed by
     /// `seed`.
     fn sample(&self, n: usize, seed: u64) -> Result<Vec<f32>>;
+}
+
+/// A model stored as a safetensors file of its parameters. A run directory keeps the model's
+/// configuration (the layer sizes and unit types that fix every name and shape) in
+/// `config.json`; [`Persist::save`] puts it into the file's metadata instead, so that one file
+/// is the whole model.
+///
+/// ```
+/// use helmholtz::prelude::*;
+/// # fn main() -> helmholtz::Result<()> {
+/// let digits = DataConfig::digits().load(0)?;
+/// let rbm = RbmParams::default().hidden(8).epochs(1).fit(&digits.train.head(500))?;
+/// let path = std::env::temp_dir().join("helmholtz-persist-doctest.safetensors");
+/// rbm.save(&path)?;
+/// let back = Rbm::load(&path, &rbm.device())?;
+/// assert_eq!(back.to_file(), rbm.to_file());
+/// # std::fs::remove_file(&path).ok();
+/// # Ok(())
+/// # }
+/// ```
+pub trait Persist: Sized {
+    /// What fixes the parameters' names and shapes.
+    type Config: Serialize + DeserializeOwned;
+    /// The model's configuration.
+    fn model_config(&self) -> &Self::Config;
+    /// The parameters as a file (no metadata).
+    fn to_file(&self) -> TensorFile;
+    /// The parameters for `config` from `file` onto `device`, every name and shape checked;
+    /// `path` names the file in errors.
+    fn from_file(
+        config: Self::Config,
+        file: &TensorFile,
+        device: &Device,
+        path: &Path,
+    ) -> Result<Self>;
+
+    /// Write the parameters to `path` with the configuration as JSON under the metadata key
+    /// `config` (atomically: a failed write leaves no file behind).
+    fn save(&self, path: &Path) -> Result<()> {
+        let mut file = self.to_file();
+        let config = serde_json::to_string(self.model_config())
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        file.metadata.insert("config".into(), config);
+        file.save(path)
+    }
+
+    /// Load a model written by [`Persist::save`] onto `device`.
+    fn load(path: &Path, device: &Device) -> Result<Self> {
+        let file = TensorFile::load(path)?;
+        let text = file
+            .metadata
+            .get("config")
+            .ok_or_else(|| Error::bad_file(path, "no model `config` in the metadata"))?;
+        let config = serde_json::from_str(text)
+            .map_err(|e| Error::bad_file(path, format!("model `config`: {e}")))?;
+        Self::from_file(config, &file, device, path)
+    }
 }
 
 /// A model that maps examples to codes (RBM hidden probabilities, VAE posterior means).

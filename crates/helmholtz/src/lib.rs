@@ -59,7 +59,7 @@ pub use error::{Error, Result};
 /// The types most programs need.
 pub mod prelude {
     pub use crate::adversarial::gan::{Gan, GanParams, GanRunConfig};
-    pub use crate::api::{Estimate, Sample, Score, Scores, Trainable, Transform};
+    pub use crate::api::{Estimate, Persist, Sample, Score, Scores, Trainable, Transform};
     pub use crate::bayes::params::{BnnData, BnnParams, BnnRunConfig, Method};
     pub use crate::bayes::run::{Bnn, BnnTask, Posterior};
     pub use crate::data::{Binarize, DataConfig, DataSource, DataSplit, Dataset, TableOptions};

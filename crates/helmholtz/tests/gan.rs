@@ -7,7 +7,7 @@ use burn::prelude::*;
 use helmholtz::adversarial::gan::{
     Gan, GanConfig, GanLoss, GanParams, GanRunConfig, discriminator_loss, generator_loss,
 };
-use helmholtz::api::Trainable;
+use helmholtz::api::{Persist, Trainable};
 use helmholtz::data::{Binarize, DataConfig, DataSource, TableOptions};
 use helmholtz::eval::classifier::{Classifier, class_entropy, is_collapsed, mode_coverage};
 use helmholtz::eval::frechet::{frechet_distance, frechet_distance_of, symmetric_eigen};

@@ -9,6 +9,7 @@ use std::sync::atomic::AtomicBool;
 
 use burn::prelude::*;
 use burn::tensor::TensorData;
+use helmholtz::api::Persist;
 use helmholtz::data::{Binarize, DataConfig, DataSource, TableOptions};
 use helmholtz::io::TensorFile;
 use helmholtz::latent::vae::{

@@ -10,10 +10,11 @@ use serde::de::DeserializeOwned;
 
 use super::envelope::Envelope;
 use super::summary::Summary;
-use crate::api::Trainable;
+use crate::api::{Persist, Trainable};
 use crate::data::{Dataset, PreparedSplit};
 use crate::error::{Error, Result};
-use crate::io::{Position, RunDir, utc_timestamp};
+use crate::io::{Position, RunDir, TensorFile, utc_timestamp};
+use crate::kernels::runtime::DeviceKind;
 use crate::report::write_run_report;
 use crate::train::{Fit, Progress, Silent, Trainer, discard_if_unsaved};
 
@@ -213,6 +214,21 @@ pub fn open<F: Family>(dir: &Path) -> Result<(RunDir, Envelope<F::Config>)> {
     let run = RunDir::open(dir, F::NAME)?;
     let envelope = Envelope::read(&run)?;
     Ok((run, envelope))
+}
+
+/// Open the run of family `F` in `dir` and load its model onto `device_kind`, with the model
+/// configuration that `config` takes from the run's.
+pub fn open_model<F: Family, M: Persist>(
+    dir: &Path,
+    device_kind: DeviceKind,
+    config: impl FnOnce(&F::Config) -> M::Config,
+) -> Result<(RunDir, F::Config, M)> {
+    let (run, envelope) = open::<F>(dir)?;
+    let cfg = envelope.config;
+    let device = device_kind.device(cfg.params().train_config().seed)?;
+    let path = run.file("model.safetensors");
+    let model = M::from_file(config(&cfg), &TensorFile::load(&path)?, &device, &path)?;
+    Ok((run, cfg, model))
 }
 
 /// Record a later evaluation of a run beside the training's own: `evals/<name>-<UTC

@@ -23,7 +23,7 @@ mod summary;
 
 pub use driver::{
     CodesSummary, Family, FamilyTypes, RunConfig, RunOptions, TrainingData, eval_stem, open,
-    record_eval, record_eval_at, register_picture, resume, train, write_codes,
+    open_model, record_eval, record_eval_at, register_picture, resume, train, write_codes,
 };
 pub(crate) use driver::{family, run_config};
 pub use envelope::Envelope;

@@ -21,6 +21,26 @@ pub struct SampleRequest {
     pub device: DeviceKind,
 }
 
+impl SampleRequest {
+    /// Write the `n` drawn `values` (`[n, width]`) as [`save_samples`] does, by default to
+    /// `RUN/samples-<n>.png`, captioned `"<what> for <n> draws <of>, seed <seed>"`.
+    pub fn save(
+        &self,
+        run: &RunDir,
+        out: Option<&Path>,
+        values: &[f32],
+        width: usize,
+        shade: Shade,
+        [what, of]: [&str; 2],
+    ) -> Result<SampleSummary> {
+        let (n, seed) = (self.n, self.seed);
+        let caption = format!("{what} for {n} draws {of}, seed {seed}");
+        let name = format!("samples-{n}.png");
+        let file = save_samples(run, out, &name, values, n, width, shade, &caption)?;
+        Ok(SampleSummary { file, n })
+    }
+}
+
 /// What `<family> sample` reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct SampleSummary {

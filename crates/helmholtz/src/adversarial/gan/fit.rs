@@ -4,6 +4,7 @@
 
 use burn::optim::{AdamConfig, AdamState, Optimizer};
 
+use crate::api::Persist;
 use crate::nn::adam_state::{get_adam_states, put_adam_states};
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;

@@ -16,6 +16,7 @@ use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 
 use super::config::{Arch, GanConfig};
+use crate::api::Persist;
 use crate::error::Result;
 use crate::io::TensorFile;
 use crate::kernels::ops;
@@ -174,9 +175,17 @@ impl Gan {
         }
         None
     }
+}
+
+impl Persist for Gan {
+    type Config = GanConfig;
+
+    fn model_config(&self) -> &GanConfig {
+        self.config()
+    }
 
     /// The parameters as a safetensors file.
-    pub fn to_file(&self) -> TensorFile {
+    fn to_file(&self) -> TensorFile {
         let mut file = TensorFile::default();
         put_layers(&mut file, "generator", &self.generator);
         put_layers(&mut file, "discriminator", &self.discriminator);
@@ -184,7 +193,7 @@ impl Gan {
     }
 
     /// Load parameters saved by [`Gan::to_file`]; every name and shape is checked.
-    pub fn from_file(
+    fn from_file(
         config: GanConfig,
         file: &TensorFile,
         device: &Device,

@@ -14,12 +14,12 @@ use crate::data::{DataConfig, PreparedSplit};
 use crate::error::{Error, Result, check};
 use crate::eval::classifier::{Classifier, missing_classes, mode_coverage};
 use crate::eval::parzen::{default_sigmas, parzen_estimate};
-use crate::io::{RunDir, TensorFile};
+use crate::io::RunDir;
 use crate::kernels::runtime::DeviceKind;
 use crate::report::{Bars, Shade, image_shape, save_bars};
 use crate::rng::rng_for;
 use crate::run::{
-    Family, SampleRequest, SampleSummary, eval_stem, family, open, record_eval_at, save_samples,
+    Family, SampleRequest, SampleSummary, eval_stem, family, open_model, record_eval_at,
 };
 use crate::train::Progress;
 
@@ -293,13 +293,7 @@ fn evaluate_in(
 
 /// Open a run's networks on `device_kind`.
 pub fn open_run(dir: &Path, device_kind: DeviceKind) -> Result<(RunDir, GanRunConfig, Gan)> {
-    let (run, envelope) = open::<Gan>(dir)?;
-    let cfg = envelope.config;
-    let device = device_kind.device(cfg.params.train.seed)?;
-    let path = run.file("model.safetensors");
-    let file = TensorFile::load(&path)?;
-    let gan = Gan::from_file(cfg.params.model.clone(), &file, &device, &path)?;
-    Ok((run, cfg, gan))
+    open_model::<Gan, Gan>(dir, device_kind, |cfg| cfg.params.model.clone())
 }
 
 /// `gan eval`: Parzen log-likelihood, mode coverage and Fréchet distance of the run in `dir`,
@@ -333,18 +327,7 @@ pub fn sample_run(
     check::positive_count("n", request.n)?;
     let (run, cfg, gan) = open_run(dir, request.device)?;
     let values = gan.sample_values(request.n, &mut rng_for(request.seed, &[0x5341_4d50]));
-    let file = save_samples(
-        &run,
-        out,
-        &format!("samples-{}.png", request.n),
-        &values,
-        request.n,
-        cfg.params.model.input,
-        Shade::Unit,
-        &format!(
-            "`gan sample`: G(z) for {} draws z ~ N(0, I), seed {}",
-            request.n, request.seed
-        ),
-    )?;
-    Ok(SampleSummary { file, n: request.n })
+    let caption = ["`gan sample`: G(z)", "z ~ N(0, I)"];
+    let width = cfg.params.model.input;
+    request.save(&run, out, &values, width, Shade::Unit, caption)
 }

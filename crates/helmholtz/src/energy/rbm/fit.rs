@@ -9,6 +9,7 @@ use super::cd::ContrastiveDivergence;
 use super::config::{NegativePhase, VisibleKind};
 use super::exact::{exact_possible, log_z_exact};
 use super::model::Rbm;
+use crate::api::Persist;
 use crate::data::data_units;
 use crate::error::Result;
 use crate::io::{RunDir, TensorFile};
@@ -160,10 +161,7 @@ impl Fit for RbmFit {
     }
 
     fn state(&self) -> Result<(TensorFile, TensorFile)> {
-        let mut model = TensorFile::default();
-        model.put("weight", self.rbm.weight());
-        model.put("visible_bias", self.rbm.visible_bias());
-        model.put("hidden_bias", self.rbm.hidden_bias());
+        let model = self.rbm.to_file();
         let mut trainer = TensorFile::default();
         let (vw, vb, vc) = self.cd.velocities();
         trainer.put("velocity.weight", vw);
@@ -182,7 +180,7 @@ impl Fit for RbmFit {
         let (v, h) = (self.rbm.config().visible, self.rbm.config().hidden);
         let device = self.rbm.device();
         let (mp, tp) = run.checkpoint_paths();
-        let rbm = load_rbm(self.rbm.config().clone(), model, &device, &mp)?;
+        let rbm = Rbm::from_file(self.rbm.config().clone(), model, &device, &mp)?;
         self.rbm = rbm;
         let vel = (
             trainer.get("velocity.weight", [v, h], &device, &tp)?,
@@ -234,22 +232,6 @@ pub fn noise(rbm: &Rbm, n: usize, rng: &mut impl Rng) -> Tensor<2> {
         }
     };
     Tensor::from_data(TensorData::new(vals, [n, d]), &rbm.device())
-}
-
-/// Load an RBM's parameters from a model file.
-pub fn load_rbm(
-    config: super::config::RbmConfig,
-    file: &TensorFile,
-    device: &Device,
-    path: &std::path::Path,
-) -> Result<Rbm> {
-    let (v, h) = (config.visible, config.hidden);
-    Rbm::from_parts(
-        config,
-        file.get("weight", [v, h], device, path)?,
-        file.get("visible_bias", [v], device, path)?,
-        file.get("hidden_bias", [h], device, path)?,
-    )
 }
 
 /// The first `n` hidden units' weight vectors, as rows.

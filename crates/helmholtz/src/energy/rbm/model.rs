@@ -13,6 +13,8 @@
 //!   `c`: `[hidden]`.
 //! - `v`: `[batch, visible]`, `h`: `[batch, hidden]`; per-example results have length `batch`.
 
+use std::path::Path;
+
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use rand::Rng;
@@ -20,7 +22,9 @@ use rand_distr::{Distribution as _, Normal};
 
 use super::config::{RbmConfig, VisibleKind};
 use super::host;
+use crate::api::Persist;
 use crate::error::{Error, Result};
+use crate::io::TensorFile;
 use crate::kernels::ops;
 
 /// A restricted Boltzmann machine.
@@ -273,6 +277,38 @@ impl Rbm {
             return Some("hidden_bias".into());
         }
         None
+    }
+}
+
+impl Persist for Rbm {
+    type Config = RbmConfig;
+
+    fn model_config(&self) -> &RbmConfig {
+        self.config()
+    }
+
+    /// `weight` `[visible, hidden]`, `visible_bias` `[visible]`, `hidden_bias` `[hidden]`.
+    fn to_file(&self) -> TensorFile {
+        let mut file = TensorFile::default();
+        file.put("weight", self.weight());
+        file.put("visible_bias", self.visible_bias());
+        file.put("hidden_bias", self.hidden_bias());
+        file
+    }
+
+    fn from_file(
+        config: RbmConfig,
+        file: &TensorFile,
+        device: &Device,
+        path: &Path,
+    ) -> Result<Self> {
+        let (v, h) = (config.visible, config.hidden);
+        Rbm::from_parts(
+            config,
+            file.get("weight", [v, h], device, path)?,
+            file.get("visible_bias", [v], device, path)?,
+            file.get("hidden_bias", [h], device, path)?,
+        )
     }
 }
 

@@ -9,16 +9,18 @@ use serde::{Deserialize, Serialize};
 use super::ais::{AisConfig, ais_log_z};
 use super::config::VisibleKind;
 use super::exact::{exact_possible, log_z_exact};
-use super::fit::{RbmFit, load_rbm, noise, shade_for};
+use super::fit::{RbmFit, noise, shade_for};
 use super::model::{Rbm, logit};
 use super::params::RbmParams;
 use crate::data::{DataConfig, DataSource, Dataset, PreparedSplit, data_units};
 use crate::error::{Error, Result, check};
-use crate::io::{RunDir, TensorFile};
+use crate::io::RunDir;
 use crate::kernels::runtime::DeviceKind;
 
 use crate::rng::rng_for;
-use crate::run::{CodesSummary, Family, family, open, record_eval, save_samples, write_codes};
+use crate::run::{
+    CodesSummary, Family, family, open_model, record_eval, save_samples, write_codes,
+};
 use crate::train::Progress;
 
 /// Family name in config.json.
@@ -227,13 +229,7 @@ pub fn evaluate(
 
 /// Open a run's model on `device_kind` (parameters load onto any device).
 pub fn open_run(dir: &Path, device_kind: DeviceKind) -> Result<(RunDir, RbmRunConfig, Rbm)> {
-    let (run, envelope) = open::<Rbm>(dir)?;
-    let cfg = envelope.config;
-    let device = device_kind.device(cfg.params.train.seed)?;
-    let path = run.file("model.safetensors");
-    let file = TensorFile::load(&path)?;
-    let rbm = load_rbm(cfg.params.model.clone(), &file, &device, &path)?;
-    Ok((run, cfg, rbm))
+    open_model::<Rbm, Rbm>(dir, device_kind, |cfg| cfg.params.model.clone())
 }
 
 /// What `rbm eval` should do differently from the run's own settings.

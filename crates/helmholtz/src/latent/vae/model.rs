@@ -9,6 +9,7 @@ use burn::tensor::activation::{relu, sigmoid};
 use rand::{Rng, RngExt};
 
 use super::config::{Latent, Likelihood, VaeConfig};
+use crate::api::Persist;
 use crate::error::{Error, Result};
 use crate::io::TensorFile;
 use crate::kernels::ops;
@@ -314,9 +315,17 @@ impl Vae {
             .find(|(_, t)| !ops::all_finite(*t))
             .map(|(n, _)| n)
     }
+}
+
+impl Persist for Vae {
+    type Config = VaeConfig;
+
+    fn model_config(&self) -> &VaeConfig {
+        self.config()
+    }
 
     /// The parameters as a safetensors file (biases and `log_sigma` stored 1-D).
-    pub fn to_file(&self) -> TensorFile {
+    fn to_file(&self) -> TensorFile {
         let mut file = TensorFile::default();
         for (name, t) in self.params() {
             file.put_blob(&name, stored(&name, t));
@@ -325,7 +334,7 @@ impl Vae {
     }
 
     /// Load parameters saved by [`Vae::to_file`]; every name and shape is checked.
-    pub fn from_file(
+    fn from_file(
         config: VaeConfig,
         file: &TensorFile,
         device: &Device,

@@ -14,12 +14,12 @@ use super::params::VaeParams;
 use super::pictures::{PictureData, SAMPLE_TILES, samples};
 use crate::data::{Binarize, DataConfig, DataSource, Dataset, PreparedSplit};
 use crate::error::{Error, Result, check};
-use crate::io::{RunDir, TensorFile};
+use crate::io::RunDir;
 use crate::kernels::runtime::DeviceKind;
 use crate::report::Shade;
 use crate::rng::rng_for;
 use crate::run::{
-    CodesSummary, Family, SampleRequest, SampleSummary, family, open, record_eval, save_samples,
+    CodesSummary, Family, SampleRequest, SampleSummary, family, open_model, record_eval,
     write_codes,
 };
 use crate::train::Progress;
@@ -298,13 +298,7 @@ pub fn evaluate(
 
 /// Open a run's model on `device_kind`.
 pub fn open_run(dir: &Path, device_kind: DeviceKind) -> Result<(RunDir, VaeRunConfig, Vae)> {
-    let (run, envelope) = open::<Vae>(dir)?;
-    let cfg = envelope.config;
-    let device = device_kind.device(cfg.params.train.seed)?;
-    let path = run.file("model.safetensors");
-    let file = TensorFile::load(&path)?;
-    let vae = Vae::from_file(cfg.params.model.clone(), &file, &device, &path)?;
-    Ok((run, cfg, vae))
+    open_model::<Vae, Vae>(dir, device_kind, |cfg| cfg.params.model.clone())
 }
 
 /// The run's data, or other data (`data`) checked to have the model's width.
@@ -398,20 +392,14 @@ pub fn sample_run(
         Likelihood::Bernoulli => Shade::Unit,
         Likelihood::Gaussian => Shade::MinMax,
     };
-    let file = save_samples(
+    request.save(
         &run,
         out,
-        &format!("samples-{}.png", request.n),
         &values,
-        request.n,
         d,
         shade,
-        &format!(
-            "`vae sample`: E[x | z] for {} draws z ~ p(z), seed {}",
-            request.n, request.seed
-        ),
-    )?;
-    Ok(SampleSummary { file, n: request.n })
+        ["`vae sample`: E[x | z]", "z ~ p(z)"],
+    )
 }
 
 /// Default number of samples of `vae sample`.
