@@ -187,7 +187,7 @@ impl CodesArgs {
 }
 
 /// A family's `sample` verb on a run directory: the request, `--out`.
-type SampleFn = fn(&Path, &SampleRequest, Option<&Path>) -> helmholtz::Result<SampleSummary>;
+type SampleFn = fn(&Path, &SampleRequest) -> helmholtz::Result<SampleSummary>;
 
 /// `<family> sample RUN --n N` of a family whose samples are a grid of draws
 /// (`gan::sample_run`, `vae::sample_run`): prints `wrote FILE (N samples <what>)`.
@@ -196,8 +196,9 @@ pub fn sample(g: &Global, run: &Path, n: usize, what: &str, draw: SampleFn) -> a
         n,
         seed: g.seed(),
         device: g.device_kind()?,
+        out: g.out.clone(),
     };
-    let s = draw(run, &request, g.out.as_deref())?;
+    let s = draw(run, &request)?;
     emit(
         g.json,
         &format!("wrote {} ({} samples {what})", s.file.display(), s.n),

@@ -78,7 +78,7 @@ fn main() -> ExitCode {
         }
     };
     if let Err(e) = check_global(&cli) {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", shown(&e));
         return ExitCode::from(exit_status(&e));
     }
     let result = match cli.family {
@@ -94,7 +94,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", shown(&e));
             ExitCode::from(exit_status(&e))
         }
     }
@@ -126,6 +126,45 @@ fn one_line(rendered: &str) -> String {
         .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The error as the command line words it: the library names parameters (`lr: must be
+/// positive`, "set `visible` to `gaussian`"), the command line names their flags (`--lr: must be
+/// positive`, "use --visible gaussian") and adds what to type next.
+fn shown(e: &anyhow::Error) -> String {
+    flags(&match e.downcast_ref::<helmholtz::Error>() {
+        Some(helmholtz::Error::InvalidParam { name, reason }) => format!("--{name}: {reason}"),
+        Some(helmholtz::Error::Diverged { what, .. }) if !what.contains("(try") => {
+            format!("{e:#} (try a lower --lr)")
+        }
+        Some(helmholtz::Error::Interrupted { path, .. }) => {
+            format!("{e:#}; continue with --resume {}", path.display())
+        }
+        _ => format!("{e:#}"),
+    })
+}
+
+/// "set `name` to `value`" of a library message as the flag to type: "use --name value".
+fn flags(message: &str) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(at) = rest.find("set `") {
+        let (before, from) = rest.split_at(at);
+        out.push_str(before);
+        let parts: Vec<&str> = from.splitn(5, '`').collect();
+        match parts.as_slice() {
+            ["set ", name, " to ", value, tail] => {
+                out.push_str(&format!("use --{name} {value}"));
+                rest = tail;
+            }
+            _ => {
+                out.push_str("set `");
+                rest = &from[5..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// 2 for bad input, 130 for an interruption, 1 otherwise.

@@ -220,8 +220,9 @@ fn sample(a: SampleArgs, g: &Global) -> anyhow::Result<()> {
         from,
         seed: g.seed(),
         device: g.device_kind()?,
+        out: g.out.clone(),
     };
-    let s = rbm::sample_run(&a.run, &request, g.out.as_deref())?;
+    let s = rbm::sample_run(&a.run, &request)?;
     let human = format!(
         "wrote {} ({} chains, {} Gibbs steps; mean free energy {:.2})",
         s.file.display(),

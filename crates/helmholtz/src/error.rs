@@ -32,9 +32,9 @@ pub enum Error {
     },
 
     /// A configuration value is out of range; `name` is the parameter (and CLI flag) name.
-    #[error("--{name}: {reason}")]
+    #[error("{name}: {reason}")]
     InvalidParam {
-        /// Parameter name, spelled as the command-line flag without dashes.
+        /// Parameter name, in kebab case (the command line's flag is `--<name>`).
         name: &'static str,
         /// Why the value is not acceptable.
         reason: String,
@@ -93,7 +93,7 @@ pub enum Error {
 
     /// Training produced a non-finite loss or parameter.
     #[error(
-        "training diverged at epoch {epoch}, batch {batch}: {what} is not finite (try a lower --lr){}",
+        "training diverged at epoch {epoch}, batch {batch}: {what} is not finite{}",
         kept.as_ref().map(|p| format!("; the last good checkpoint is kept in {}", p.display())).unwrap_or_default()
     )]
     Diverged {
@@ -109,8 +109,7 @@ pub enum Error {
 
     /// Training was interrupted (Ctrl-C); a checkpoint was saved.
     #[error(
-        "interrupted at epoch {epoch}, batch {batch}; checkpoint saved in {}; continue with --resume {}",
-        path.display(),
+        "interrupted at epoch {epoch}, batch {batch}; checkpoint saved in {}",
         path.display()
     )]
     Interrupted {

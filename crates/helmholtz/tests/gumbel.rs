@@ -175,21 +175,21 @@ fn tau_schedule_rejects_non_positive_temperatures() {
                 tau0: 0.0,
                 ..TauSchedule::default()
             },
-            "--tau:",
+            "tau:",
         ),
         (
             TauSchedule {
                 tau_min: -1.0,
                 ..TauSchedule::default()
             },
-            "--tau-min",
+            "tau-min",
         ),
         (
             TauSchedule {
                 rate: -1e-3,
                 ..TauSchedule::default()
             },
-            "--anneal-rate",
+            "anneal-rate",
         ),
     ] {
         let e = s.validate().expect_err("invalid schedule");

@@ -416,7 +416,7 @@ fn the_resume_contract_holds_on_both_engines_and_latents() -> Result<()> {
 fn bad_input_is_a_usage_error_naming_the_flag_or_file() -> Result<()> {
     // Latent size 0, non-positive temperature, k = 0.
     let e = "gaussian:0".parse::<Latent>().expect_err("zero latent");
-    assert!(e.is_usage() && e.to_string().starts_with("--latent"), "{e}");
+    assert!(e.is_usage() && e.to_string().starts_with("latent:"), "{e}");
     let mut cfg = small_config(
         Latent::Categorical {
             groups: 2,
@@ -428,7 +428,7 @@ fn bad_input_is_a_usage_error_naming_the_flag_or_file() -> Result<()> {
     let tmp = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
     let e =
         run::train::<Vae>(cfg, Some(&tmp.path().join("x")), &quiet(None, None)).expect_err("tau 0");
-    assert!(e.is_usage() && e.to_string().starts_with("--tau:"), "{e}");
+    assert!(e.is_usage() && e.to_string().starts_with("tau:"), "{e}");
     assert!(!tmp.path().join("x").exists());
     let d = device();
     let model = Vae::new(
@@ -441,7 +441,7 @@ fn bad_input_is_a_usage_error_naming_the_flag_or_file() -> Result<()> {
     )?;
     let x = Tensor::<2>::zeros([2, 3], &d);
     let e = iw_bound(&model, &x, 0, &mut StdRng::seed_from_u64(0), &Silent).expect_err("k = 0");
-    assert!(e.is_usage() && e.to_string().starts_with("--k"), "{e}");
+    assert!(e.is_usage() && e.to_string().starts_with("k:"), "{e}");
 
     // A run directory of another family, and data of another width than the checkpoint.
     let rbm = tmp.path().join("rbm-run");
@@ -481,7 +481,7 @@ fn bad_input_is_a_usage_error_naming_the_flag_or_file() -> Result<()> {
         &Silent,
     )
     .expect_err("k = 0");
-    assert!(e.to_string().starts_with("--k"), "{e}");
+    assert!(e.to_string().starts_with("k:"), "{e}");
     Ok(())
 }
 

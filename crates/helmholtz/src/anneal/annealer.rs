@@ -137,7 +137,7 @@ impl AnnealConfig {
         if let (Some(_), AnnealSchedule::Given { .. }) = (self.beta_range, &self.schedule) {
             return Err(Error::param(
                 "beta-range",
-                "sets the end points of --schedule geometric|linear|log; a --schedule with its own temperatures cannot take it",
+                "sets the end points of a geometric, linear or log schedule; a schedule with its own temperatures cannot take it",
             ));
         }
         let (hot, cold) = self.beta_range.unwrap_or(default_range);

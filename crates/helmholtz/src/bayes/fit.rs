@@ -100,7 +100,7 @@ impl BnnFit {
             (_, BnnTask::Classification { .. }) => {
                 return Err(Error::param(
                     "method",
-                    "svi, sgld and sghmc fit a regression; classifying digits needs --method bbb",
+                    "svi, sgld and sghmc fit a regression; classifying digits needs bbb",
                 ));
             }
             (Method::Svi, BnnTask::Regression(d)) => {

@@ -176,7 +176,7 @@ impl Chain {
             return Err(Error::Diverged {
                 epoch: 1,
                 batch: t + 1,
-                what: "the log-density gradient (try a smaller --step-size)".into(),
+                what: "the log-density gradient (try a smaller step size)".into(),
                 kept: None,
             });
         }

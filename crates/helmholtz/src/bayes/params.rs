@@ -350,7 +350,7 @@ impl BnnRunConfig {
         if self.data.is_classification() && self.params.method != Method::Bbb {
             return Err(Error::param(
                 "method",
-                "svi, sgld and sghmc fit the linear regression; classifying digits needs --method bbb",
+                "svi, sgld and sghmc fit the linear regression; classifying digits needs bbb",
             ));
         }
         Ok(())

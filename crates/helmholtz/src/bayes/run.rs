@@ -727,7 +727,7 @@ pub fn eval(dir: &Path, draws: Option<usize>) -> Result<HeldOut> {
     let metrics = held_out(&cfg, &task, &posterior)?.0.ok_or_else(|| {
         Error::data(
             dir.display().to_string(),
-            "the run holds nothing out (train with --test-fraction above 0)",
+            "the run holds nothing out (train with a test fraction above 0)",
         )
     })?;
     record_eval(&run, "eval", &metrics)?;

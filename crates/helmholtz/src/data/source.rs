@@ -297,10 +297,10 @@ impl DataConfig {
             .load(&self.table, crate::rng::derive_seed(seed, &[0x5350_4c49]))?;
         if self.binarize != super::Binarize::None {
             split.train.require_unit_interval(
-                "binarisation needs (scale the data or pass --binarize none)",
+                "binarisation needs (scale the data, or set `binarize` to `none`)",
             )?;
             split.test.require_unit_interval(
-                "binarisation needs (scale the data or pass --binarize none)",
+                "binarisation needs (scale the data, or set `binarize` to `none`)",
             )?;
         }
         split.binarize(

@@ -59,7 +59,7 @@ impl RunDir {
             if !empty {
                 return Err(Error::bad_file(
                     &path,
-                    "output directory already exists and is not empty (choose another --out, or --resume it)",
+                    "output directory already exists and is not empty (choose another, or resume the run in it)",
                 ));
             }
         }

@@ -106,7 +106,7 @@ fn cuda_device() -> Result<Device> {
     probe.map_err(|_| {
         Error::param(
             "device",
-            "CUDA is not usable on this machine (no CUDA driver library or no GPU found); use --device cpu",
+            "CUDA is not usable on this machine (no CUDA driver library or no GPU found); use cpu",
         )
     })
 }

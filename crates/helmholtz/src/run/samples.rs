@@ -19,6 +19,8 @@ pub struct SampleRequest {
     pub seed: u64,
     /// Device to sample on.
     pub device: DeviceKind,
+    /// Where to write the samples [default: a picture in the run directory].
+    pub out: Option<PathBuf>,
 }
 
 impl SampleRequest {
@@ -27,7 +29,6 @@ impl SampleRequest {
     pub fn save(
         &self,
         run: &RunDir,
-        out: Option<&Path>,
         values: &[f32],
         width: usize,
         shade: Shade,
@@ -36,7 +37,16 @@ impl SampleRequest {
         let (n, seed) = (self.n, self.seed);
         let caption = format!("{what} for {n} draws {of}, seed {seed}");
         let name = format!("samples-{n}.png");
-        let file = save_samples(run, out, &name, values, n, width, shade, &caption)?;
+        let file = save_samples(
+            run,
+            self.out.as_deref(),
+            &name,
+            values,
+            n,
+            width,
+            shade,
+            &caption,
+        )?;
         Ok(SampleSummary { file, n })
     }
 }

@@ -319,15 +319,11 @@ pub fn evaluate_run(dir: &Path, request: &EvalRequest) -> Result<EvalReport> {
 }
 
 /// `gan sample`: `G(z)` for `n` noise draws as a grid (default `RUN/samples-<n>.png`).
-pub fn sample_run(
-    dir: &Path,
-    request: &SampleRequest,
-    out: Option<&Path>,
-) -> Result<SampleSummary> {
+pub fn sample_run(dir: &Path, request: &SampleRequest) -> Result<SampleSummary> {
     check::positive_count("n", request.n)?;
     let (run, cfg, gan) = open_run(dir, request.device)?;
     let values = gan.sample_values(request.n, &mut rng_for(request.seed, &[0x5341_4d50]));
     let caption = ["`gan sample`: G(z)", "z ~ N(0, I)"];
     let width = cfg.params.model.input;
-    request.save(&run, out, &values, width, Shade::Unit, caption)
+    request.save(&run, &values, width, Shade::Unit, caption)
 }

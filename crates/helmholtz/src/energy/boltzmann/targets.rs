@@ -115,7 +115,7 @@ impl TrainingData {
                 return Err(Error::data(
                     data.name(),
                     format!(
-                        "row {}, column {} is {}: Boltzmann machine units are binary (use --binarize threshold)",
+                        "row {}, column {} is {}: Boltzmann machine units are binary (set `binarize` to `threshold`)",
                         r + 1,
                         c + 1,
                         row[c]

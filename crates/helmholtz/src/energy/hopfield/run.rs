@@ -105,7 +105,7 @@ pub fn store(mut cfg: StoreConfig, out: Option<&Path>) -> Result<StoreSummary> {
     check::positive_count("patterns", cfg.patterns)?;
     let split = cfg.data.load(cfg.seed)?;
     let train = &split.train;
-    train.require_unit_interval("Hopfield units are 0/1 (use --binarize threshold)")?;
+    train.require_unit_interval("Hopfield units are 0/1 (set `binarize` to `threshold`)")?;
     cfg.image_shape = square_shape(train, "data")?;
     cfg.indices = choose_patterns(train, cfg.patterns, cfg.choose, cfg.seed)?;
     cfg.family = FAMILY.into();
@@ -685,7 +685,7 @@ pub fn recall_modern(req: &ModernRequest, out: Option<&Path>) -> Result<ModernSu
     check::positive_count("steps", req.steps)?;
     let split = req.data.load(req.seed)?;
     let train = &split.train;
-    train.require_unit_interval("Hopfield units are 0/1 (use --binarize threshold)")?;
+    train.require_unit_interval("Hopfield units are 0/1 (set `binarize` to `threshold`)")?;
     let shape = square_shape(train, "data")?;
     let n = train.dim();
     let idx = choose_patterns(train, req.stored, PatternChoice::Random, req.seed)?;

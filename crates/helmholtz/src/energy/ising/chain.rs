@@ -243,7 +243,7 @@ pub(crate) fn check_pair(model: &IsingModel, algorithm: Algorithm, engine: Engin
         return Err(Error::param(
             "field",
             format!(
-                "the Wolff cluster update samples h = 0 only (got {}); use --algorithm metropolis or heat-bath",
+                "the Wolff cluster update samples h = 0 only (got {}); use the metropolis or heat-bath algorithm",
                 model.field
             ),
         ));

@@ -77,7 +77,7 @@ impl IsingRunConfig {
             return Err(Error::param(
                 "snapshots",
                 format!(
-                    "must be at most {} and at most --sweeps (got {})",
+                    "must be at most {} and at most the sweeps (got {})",
                     MAX_SNAPSHOTS, self.snapshots
                 ),
             ));

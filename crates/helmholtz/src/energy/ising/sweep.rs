@@ -98,7 +98,7 @@ impl IsingSweepConfig {
         if self.t_max <= self.t_min {
             return Err(Error::param(
                 "t-max",
-                format!("must exceed --t-min {} (got {})", self.t_min, self.t_max),
+                format!("must exceed t-min {} (got {})", self.t_min, self.t_max),
             ));
         }
         if !(2..=1000).contains(&self.points) {

@@ -64,7 +64,7 @@ impl RbmRunConfig {
         {
             return Err(Error::param(
                 "binarize",
-                "Gaussian visible units model real values; use --binarize none",
+                "Gaussian visible units model real values; must be none",
             ));
         }
         Ok(())
@@ -88,7 +88,7 @@ pub fn prepare_data(cfg: &mut RbmRunConfig) -> Result<PreparedData> {
     let mut prepared = PreparedSplit::hold_out(split, v);
     match cfg.params.model.visible_kind {
         VisibleKind::Bernoulli => prepared.require_unit_interval(
-            "a Bernoulli RBM needs (use --visible gaussian for real-valued data)",
+            "a Bernoulli RBM needs (set `visible` to `gaussian` for real-valued data)",
         )?,
         VisibleKind::Gaussian => prepared.standardize(),
     }
@@ -342,14 +342,12 @@ pub struct SampleRequest {
     pub seed: u64,
     /// Device to sample on.
     pub device: DeviceKind,
+    /// Where to write the samples [default: a picture in the run directory].
+    pub out: Option<PathBuf>,
 }
 
 /// `rbm sample`: run Gibbs chains and write a grid of `E[v | h]` (default `RUN/samples-<steps>-steps.png`).
-pub fn sample_run(
-    dir: &Path,
-    request: &SampleRequest,
-    out: Option<&Path>,
-) -> Result<SampleSummary> {
+pub fn sample_run(dir: &Path, request: &SampleRequest) -> Result<SampleSummary> {
     let (chains, steps) = (request.chains, request.steps);
     check::positive_count("chains", chains)?;
     check::positive_count("steps", steps)?;
@@ -374,7 +372,7 @@ pub fn sample_run(
     let from = request.from;
     let file = save_samples(
         &run,
-        out,
+        request.out.as_deref(),
         &format!("samples-{steps}-steps.png"),
         &values,
         chains,

@@ -289,7 +289,7 @@ mod tests {
             "gaussian:x",
         ] {
             let e = bad.parse::<Latent>().expect_err(bad);
-            assert!(e.is_usage() && e.to_string().starts_with("--latent"), "{e}");
+            assert!(e.is_usage() && e.to_string().starts_with("latent:"), "{e}");
         }
         Ok(())
     }

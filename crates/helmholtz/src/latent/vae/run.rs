@@ -73,7 +73,7 @@ impl VaeRunConfig {
             Likelihood::Gaussian if binarized || self.params.objective.dynamic_binarization => {
                 Err(Error::param(
                     "binarize",
-                    "a Gaussian likelihood models real values; use --binarize none",
+                    "a Gaussian likelihood models real values; must be none",
                 ))
             }
             Likelihood::Bernoulli if binarized && self.params.objective.dynamic_binarization => {
@@ -121,7 +121,8 @@ pub fn prepare_data(cfg: &mut VaeRunConfig) -> Result<PreparedData> {
     let mut prepared = PreparedSplit::hold_out(split, v);
     match cfg.params.model.likelihood {
         Likelihood::Bernoulli => {
-            let why = "a Bernoulli decoder needs (use --likelihood gaussian for real-valued data)";
+            let why =
+                "a Bernoulli decoder needs (set `likelihood` to `gaussian` for real-valued data)";
             prepared.require_unit_interval(why)?;
             if cfg.params.objective.dynamic_binarization {
                 // Training batches are binarised afresh; held-out data once, with fixed seeds.
@@ -317,7 +318,7 @@ pub(crate) fn data_for(
         vae,
         prepared.split.dim()?,
         &format!(
-            "--data `{}`: width of the examples vs the model in {}",
+            "data `{}`: width of the examples vs the model in {}",
             cfg.data.source,
             run.path().display()
         ),
@@ -370,11 +371,7 @@ pub fn encode_run(
 }
 
 /// `vae sample`: decode `n` draws from the prior into a grid (default `RUN/samples-<n>.png`).
-pub fn sample_run(
-    dir: &Path,
-    request: &SampleRequest,
-    out: Option<&Path>,
-) -> Result<SampleSummary> {
+pub fn sample_run(dir: &Path, request: &SampleRequest) -> Result<SampleSummary> {
     check::positive_count("n", request.n)?;
     let (run, cfg, vae) = open_run(dir, request.device)?;
     let standardize = match cfg.params.model.likelihood {
@@ -394,7 +391,6 @@ pub fn sample_run(
     };
     request.save(
         &run,
-        out,
         &values,
         d,
         shade,
