@@ -38,6 +38,12 @@ fn write_set(dir: &Path, n_img: usize, n_lab: usize) -> R {
     Ok(())
 }
 
+/// Reading `path` as a rank-3 IDX file must fail with an error that names `what` and says
+/// `why` (see [`assert_names`]).
+fn assert_idx_fails(path: &Path, what: &str, why: &str) {
+    assert_names(&read_idx(path, 3).expect_err("must fail"), what, why);
+}
+
 /// The error's message must name `what` and say `why`, on one line.
 fn assert_names(err: &Error, what: &str, why: &str) {
     let msg = err.to_string();
@@ -82,17 +88,9 @@ fn truncated_idx_is_reported_with_its_size() -> R {
     write_idx(&p, &images(4))?;
     let bytes = std::fs::read(&p)?;
     std::fs::write(&p, &bytes[..bytes.len() - 5])?;
-    assert_names(
-        &read_idx(&p, 3).expect_err("must fail"),
-        "t-idx3-ubyte",
-        "truncated",
-    );
+    assert_idx_fails(&p, "t-idx3-ubyte", "truncated");
     std::fs::write(&p, &bytes[..3])?;
-    assert_names(
-        &read_idx(&p, 3).expect_err("must fail"),
-        "t-idx3-ubyte",
-        "truncated",
-    );
+    assert_idx_fails(&p, "t-idx3-ubyte", "truncated");
     Ok(())
 }
 
@@ -101,18 +99,10 @@ fn wrong_magic_number_is_reported() -> R {
     let dir = tempfile::tempdir()?;
     let p = dir.path().join("m-idx3-ubyte");
     std::fs::write(&p, b"PK\x03\x04 this is a zip, not IDX")?;
-    assert_names(
-        &read_idx(&p, 3).expect_err("must fail"),
-        "m-idx3-ubyte",
-        "magic number",
-    );
+    assert_idx_fails(&p, "m-idx3-ubyte", "magic number");
     // Labels given where images are expected: right magic, wrong rank.
     write_idx(&p, &labels(3))?;
-    assert_names(
-        &read_idx(&p, 3).expect_err("must fail"),
-        "m-idx3-ubyte",
-        "3-dimensional",
-    );
+    assert_idx_fails(&p, "m-idx3-ubyte", "3-dimensional");
     Ok(())
 }
 

@@ -26,11 +26,7 @@ fn measure(chain: &mut IsingChain, burn_in: usize, sweeps: usize) -> Observables
 fn check_against_enumeration(algorithm: Algorithm, fields: &[f64]) -> Result<()> {
     for &field in fields {
         for (k, &t) in [2.0, 3.0].iter().enumerate() {
-            let model = IsingModel {
-                size: 4,
-                coupling: 1.0,
-                field,
-            };
+            let model = ferromagnet(4, field);
             let exact = exact_averages(&model, t)?;
             let mut chain = IsingChain::new(&model, t, algorithm, 100 + k as u64)?;
             let o = measure(&mut chain, 1_000, 100_000);
@@ -49,6 +45,15 @@ fn check_against_enumeration(algorithm: Algorithm, fields: &[f64]) -> Result<()>
         }
     }
     Ok(())
+}
+
+/// The `size x size` lattice with coupling `J = 1` in the field `field`.
+fn ferromagnet(size: usize, field: f64) -> IsingModel {
+    IsingModel {
+        size,
+        coupling: 1.0,
+        field,
+    }
 }
 
 #[test]
@@ -71,11 +76,7 @@ fn magnetization_of_l64_matches_yang_below_tc() -> Result<()> {
     // Yang: M(T) = (1 - sinh(2/T)^-4)^(1/8): M(2.0) = 0.91132, M(1.5) = 0.98650. The
     // correlation length below T = 2 is about a lattice spacing, so at L = 64 finite-size
     // corrections are far below the 0.02 tolerance and <|m|> estimates M.
-    let model = IsingModel {
-        size: 64,
-        coupling: 1.0,
-        field: 0.0,
-    };
+    let model = ferromagnet(64, 0.0);
     for (t, want) in [(2.0, 0.911_319), (1.5, 0.986_500)] {
         assert!((spontaneous_magnetization(t, 1.0) - want).abs() < 1e-6);
         let mut chain = IsingChain::new(&model, t, Algorithm::Metropolis, 7)?;
@@ -93,11 +94,7 @@ fn magnetization_of_l64_matches_yang_below_tc() -> Result<()> {
 fn multispin_coding_agrees_with_the_checkerboard_sampler() -> Result<()> {
     // Both engines sample the same Metropolis chain's stationary law, so <e> and <|m|> must
     // agree within their combined standard error (3 sigma), below and above Tc.
-    let model = IsingModel {
-        size: 128,
-        coupling: 1.0,
-        field: 0.0,
-    };
+    let model = ferromagnet(128, 0.0);
     for t in [2.0, 2.6] {
         let mut stats = Vec::new();
         for engine in [Engine::Multispin, Engine::Checkerboard] {
@@ -210,11 +207,7 @@ fn bad_input_is_a_usage_error_and_writes_nothing() {
 fn a_run_writes_its_directory_and_is_reproducible() -> Result<()> {
     let tmp = tempfile::tempdir().expect("tempdir");
     let cfg = IsingRunConfig {
-        model: IsingModel {
-            size: 16,
-            coupling: 1.0,
-            field: 0.0,
-        },
+        model: ferromagnet(16, 0.0),
         temperature: 2.0,
         sweeps: 400,
         equilibration: 100,
@@ -268,11 +261,7 @@ fn sweep_finds_tc_from_the_binder_crossing_at_l32() -> Result<()> {
 
 #[test]
 fn the_same_seed_gives_the_same_chain() -> Result<()> {
-    let model = IsingModel {
-        size: 8,
-        coupling: 1.0,
-        field: 0.2,
-    };
+    let model = ferromagnet(8, 0.2);
     let run = |seed: u64| -> Result<Lattice> {
         let mut chain = IsingChain::new(&model, 2.5, Algorithm::HeatBath, seed)?;
         chain.sweeps(20);

@@ -8,8 +8,8 @@ use helmholtz::Result;
 use helmholtz::api::Trainable;
 use helmholtz::data::{Binarize, DataConfig};
 use helmholtz::energy::rbm::{
-    self, AisConfig, CdConfig, ContrastiveDivergence, NegativePhase, Rbm, RbmConfig, RbmParams,
-    RbmRunConfig, VisibleKind, ais_log_z, binary_states, exact_log_likelihood_gradient,
+    self, AisConfig, CdConfig, ContrastiveDivergence, Gradient, NegativePhase, Rbm, RbmConfig,
+    RbmParams, RbmRunConfig, VisibleKind, ais_log_z, binary_states, exact_log_likelihood_gradient,
     log_p_all_visible, log_sum_exp, log_z_exact,
 };
 use helmholtz::train::Silent;
@@ -209,6 +209,18 @@ fn ais_estimate_is_within_a_tenth_of_a_nat_of_exact_log_z() -> Result<()> {
     Ok(())
 }
 
+/// The CD-`k` gradient estimate on `data` (positive phase and chains seeded with 3).
+fn cd_gradient(model: &Rbm, data: &Tensor<2>, k: usize) -> Result<Gradient> {
+    let config = CdConfig {
+        k,
+        negative: NegativePhase::Cd,
+        ..CdConfig::default()
+    };
+    let mut cd = ContrastiveDivergence::new(config, model)?;
+    let (stats, _) = cd.statistics(model, data, &mut StdRng::seed_from_u64(3));
+    Ok(stats.gradient())
+}
+
 #[test]
 fn cd_gradient_with_long_chains_matches_exact_gradient() -> Result<()> {
     // With k -> large the CD chain reaches the model distribution, so the CD estimate of
@@ -224,16 +236,7 @@ fn cd_gradient_with_long_chains_matches_exact_gradient() -> Result<()> {
     let rows: Vec<f32> = (0..20_000).flat_map(|i| patterns[i % 3]).collect();
     let data = Tensor::<2>::from_data(TensorData::new(rows, [20_000, 6]), &d);
     let (gw, gb, gc) = exact_log_likelihood_gradient(&model, &data)?;
-    let mut cd = ContrastiveDivergence::new(
-        CdConfig {
-            k: 100,
-            negative: NegativePhase::Cd,
-            ..CdConfig::default()
-        },
-        &model,
-    )?;
-    let (stats, _) = cd.statistics(&model, &data, &mut StdRng::seed_from_u64(3));
-    let est = stats.gradient();
+    let est = cd_gradient(&model, &data, 100)?;
     for (name, a, b) in [
         ("W", to_vec(est.w), to_vec(gw)),
         ("b", to_vec(est.b), to_vec(gb)),
@@ -244,16 +247,7 @@ fn cd_gradient_with_long_chains_matches_exact_gradient() -> Result<()> {
         }
     }
     // CD-1 is biased on this model: at least one entry is far off (so the test can fail).
-    let mut cd1 = ContrastiveDivergence::new(
-        CdConfig {
-            k: 1,
-            negative: NegativePhase::Cd,
-            ..CdConfig::default()
-        },
-        &model,
-    )?;
-    let (s1, _) = cd1.statistics(&model, &data, &mut StdRng::seed_from_u64(3));
-    let worst = to_vec(s1.gradient().w)
+    let worst = to_vec(cd_gradient(&model, &data, 1)?.w)
         .iter()
         .zip(to_vec(exact_log_likelihood_gradient(&model, &data)?.0))
         .map(|(x, y)| (x - y).abs())

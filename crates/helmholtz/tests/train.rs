@@ -93,11 +93,18 @@ fn setup(nan_at: Option<(usize, usize)>, poison_after: Option<usize>) -> (Counte
     )
 }
 
-#[test]
-fn nan_loss_stops_training_and_keeps_the_last_good_checkpoint() -> Result<()> {
+/// A fresh run directory of the counter family in a temporary folder (removed when the
+/// returned guard drops).
+fn counter_run() -> Result<(tempfile::TempDir, RunDir)> {
     let tmp = tempfile::tempdir().map_err(|e| helmholtz::Error::io("tempdir", e))?;
     let run = RunDir::create(tmp.path().join("r"))?;
     run.write_json("config.json", &serde_json::json!({"family": "counter"}))?;
+    Ok((tmp, run))
+}
+
+#[test]
+fn nan_loss_stops_training_and_keeps_the_last_good_checkpoint() -> Result<()> {
+    let (_tmp, run) = counter_run()?;
     let (mut model, cfg) = setup(Some((2, 1)), None);
     let trainer = Trainer::new(cfg, Device::flex(), &Silent)?.with_run_dir(&run);
     let err = trainer
@@ -123,9 +130,7 @@ fn nan_loss_stops_training_and_keeps_the_last_good_checkpoint() -> Result<()> {
 
 #[test]
 fn non_finite_parameter_after_an_epoch_is_caught_before_it_is_saved() -> Result<()> {
-    let tmp = tempfile::tempdir().map_err(|e| helmholtz::Error::io("tempdir", e))?;
-    let run = RunDir::create(tmp.path().join("r"))?;
-    run.write_json("config.json", &serde_json::json!({"family": "counter"}))?;
+    let (_tmp, run) = counter_run()?;
     let (mut model, cfg) = setup(None, Some(2));
     let trainer = Trainer::new(cfg, Device::flex(), &Silent)?.with_run_dir(&run);
     let err = trainer
@@ -141,9 +146,7 @@ fn non_finite_parameter_after_an_epoch_is_caught_before_it_is_saved() -> Result<
 
 #[test]
 fn every_epoch_is_checkpointed_and_recorded() -> Result<()> {
-    let tmp = tempfile::tempdir().map_err(|e| helmholtz::Error::io("tempdir", e))?;
-    let run = RunDir::create(tmp.path().join("r"))?;
-    run.write_json("config.json", &serde_json::json!({"family": "counter"}))?;
+    let (_tmp, run) = counter_run()?;
     let (mut model, cfg) = setup(None, None);
     let trainer = Trainer::new(cfg, Device::flex(), &Silent)?.with_run_dir(&run);
     trainer.fit(&mut model, &data()?, None, Position::default())?;

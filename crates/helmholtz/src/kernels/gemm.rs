@@ -54,10 +54,11 @@ const SPLIT_THRESHOLD: usize = 1 << 20;
 pub fn matmul(a: MatRef<'_>, b: MatRef<'_>) -> Vec<f32> {
     let (m, n) = (a.rows, b.cols);
     let mut c: Vec<f32> = Vec::with_capacity(m * n);
+    let op = Gemm::new(SendPtr(c.as_mut_ptr()), n, a, b, Scale::ASSIGN);
     // SAFETY: with `read_dst = false` gemm writes every element of the m x n output without
     // reading it; the buffer is only exposed as a slice after `set_len`.
     unsafe {
-        gemm_raw(SendPtr(c.as_mut_ptr()), n, a, b, 0.0, 1.0, false);
+        op.run();
         c.set_len(m * n);
     }
     c
@@ -76,10 +77,9 @@ pub fn gemm_into(
     beta: f32,
     read_dst: bool,
 ) {
-    let n = b.cols;
-    assert_eq!(c.len(), a.rows * n, "gemm_into: output size");
-    // SAFETY: `c` holds exactly m x n initialised elements.
-    unsafe { gemm_raw(SendPtr(c.as_mut_ptr()), n, a, b, alpha, beta, read_dst) };
+    let op = Gemm::over(c, a, b, Scale::new(alpha, beta, read_dst));
+    // SAFETY: `c` holds exactly m x n initialised elements and the views are in bounds.
+    unsafe { op.run() };
 }
 
 /// `C <- alpha C + beta A B` on the calling thread only (for callers that already split the
@@ -95,73 +95,31 @@ pub fn gemm_single(
     beta: f32,
     read_dst: bool,
 ) {
-    assert_eq!(a.cols, b.rows, "matmul: inner dimensions differ");
-    assert!(
-        a.in_bounds() && b.in_bounds(),
-        "matmul: view outside its storage"
-    );
-    assert_eq!(c.len(), a.rows * b.cols, "gemm_single: output size");
-    let op = Gemm {
-        a,
-        b,
-        dst: SendPtr(c.as_mut_ptr()),
-        ldc: b.cols,
-        alpha,
-        beta,
-        read_dst,
-    };
+    let op = Gemm::over(c, a, b, Scale::new(alpha, beta, read_dst));
     // SAFETY: `c` holds exactly rows x cols elements and the views are in bounds.
     unsafe { op.block(0..a.rows, 0..b.cols) };
 }
 
-/// # Safety
-/// `dst` must point at `a.rows * ldc` writable floats (readable too when `read_dst`).
-unsafe fn gemm_raw(
-    dst: SendPtr,
-    ldc: usize,
-    a: MatRef<'_>,
-    b: MatRef<'_>,
+/// The scalars of `C <- alpha C + beta A B`; C is not read (and `alpha` ignored) when
+/// `read_dst` is false.
+#[derive(Clone, Copy)]
+struct Scale {
     alpha: f32,
     beta: f32,
     read_dst: bool,
-) {
-    assert_eq!(a.cols, b.rows, "matmul: inner dimensions differ");
-    assert!(
-        a.in_bounds() && b.in_bounds(),
-        "matmul: view outside its storage"
-    );
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    if m == 0 || n == 0 {
-        return;
+}
+
+impl Scale {
+    /// `C <- A B`.
+    const ASSIGN: Self = Self::new(0.0, 1.0, false);
+
+    const fn new(alpha: f32, beta: f32, read_dst: bool) -> Self {
+        Self {
+            alpha,
+            beta,
+            read_dst,
+        }
     }
-    let threads = rayon::current_num_threads().max(1);
-    let op = Gemm {
-        a,
-        b,
-        dst,
-        ldc,
-        alpha,
-        beta,
-        read_dst,
-    };
-    if threads == 1 || m * n * k < SPLIT_THRESHOLD {
-        // SAFETY: forwarded from the caller.
-        unsafe { op.block(0..m, 0..n) };
-        return;
-    }
-    let split_rows = m >= n;
-    let len = if split_rows { m } else { n };
-    // Blocks aligned to 16 elements (one AVX-512 register of f32).
-    let per = len.div_ceil(threads).div_ceil(16) * 16;
-    let blocks: Vec<std::ops::Range<usize>> = (0..len)
-        .step_by(per)
-        .map(|s| s..(s + per).min(len))
-        .collect();
-    blocks.into_par_iter().for_each(|r| {
-        let (rows, cols) = if split_rows { (r, 0..n) } else { (0..m, r) };
-        // SAFETY: blocks are disjoint, so no element of C is touched by two threads.
-        unsafe { op.block(rows, cols) };
-    });
 }
 
 /// One product `C <- alpha C + beta A B`, to be run block by block.
@@ -171,18 +129,74 @@ struct Gemm<'a> {
     b: MatRef<'a>,
     dst: SendPtr,
     ldc: usize,
-    alpha: f32,
-    beta: f32,
-    read_dst: bool,
+    scale: Scale,
 }
 
-impl Gemm<'_> {
+impl<'a> Gemm<'a> {
+    /// The product into `dst`, a row-major buffer with `ldc` columns.
+    ///
+    /// # Panics
+    /// If the inner dimensions differ or a view reaches outside its slice (caller bugs).
+    fn new(dst: SendPtr, ldc: usize, a: MatRef<'a>, b: MatRef<'a>, scale: Scale) -> Self {
+        assert_eq!(a.cols, b.rows, "matmul: inner dimensions differ");
+        assert!(
+            a.in_bounds() && b.in_bounds(),
+            "matmul: view outside its storage"
+        );
+        Self {
+            a,
+            b,
+            dst,
+            ldc,
+            scale,
+        }
+    }
+
+    /// The product into all of `c`, which must hold exactly `a.rows x b.cols` elements.
+    ///
+    /// # Panics
+    /// As [`Gemm::new`], and if `c` has another size.
+    fn over(c: &mut [f32], a: MatRef<'a>, b: MatRef<'a>, scale: Scale) -> Self {
+        assert_eq!(c.len(), a.rows * b.cols, "gemm: output size");
+        Self::new(SendPtr(c.as_mut_ptr()), b.cols, a, b, scale)
+    }
+
+    /// All of C, split over rayon's threads when the product is large enough.
+    ///
+    /// # Safety
+    /// `dst` must point at `a.rows * ldc` writable floats (readable too when `read_dst`).
+    unsafe fn run(&self) {
+        let (m, k, n) = (self.a.rows, self.a.cols, self.b.cols);
+        if m == 0 || n == 0 {
+            return;
+        }
+        let threads = rayon::current_num_threads().max(1);
+        if threads == 1 || m * n * k < SPLIT_THRESHOLD {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.block(0..m, 0..n) };
+            return;
+        }
+        let split_rows = m >= n;
+        let len = if split_rows { m } else { n };
+        // Blocks aligned to 16 elements (one AVX-512 register of f32).
+        let per = len.div_ceil(threads).div_ceil(16) * 16;
+        let blocks: Vec<std::ops::Range<usize>> = (0..len)
+            .step_by(per)
+            .map(|s| s..(s + per).min(len))
+            .collect();
+        blocks.into_par_iter().for_each(|r| {
+            let (rows, cols) = if split_rows { (r, 0..n) } else { (0..m, r) };
+            // SAFETY: blocks are disjoint, so no element of C is touched by two threads.
+            unsafe { self.block(rows, cols) };
+        });
+    }
+
     /// The block `rows x cols` of C, on this thread.
     ///
     /// # Safety
     /// `dst` must point at a row-major `m x ldc` buffer and the views must be in bounds.
     unsafe fn block(&self, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>) {
-        let (a, b) = (self.a, self.b);
+        let (a, b, scale) = (self.a, self.b, self.scale);
         let (m, n, k) = (rows.len(), cols.len(), a.cols);
         if k == 0 {
             // An empty product: C <- alpha C (or 0).
@@ -191,7 +205,11 @@ impl Gemm<'_> {
                     // SAFETY: (r, j) lies inside the m x ldc buffer.
                     unsafe {
                         let p = self.dst.0.add(r * self.ldc + j);
-                        *p = if self.read_dst { self.alpha * *p } else { 0.0 };
+                        *p = if scale.read_dst {
+                            scale.alpha * *p
+                        } else {
+                            0.0
+                        };
                     }
                 }
             }
@@ -209,15 +227,15 @@ impl Gemm<'_> {
                 c_ptr,
                 1,
                 self.ldc as isize,
-                self.read_dst,
+                scale.read_dst,
                 a_ptr,
                 a.col_stride as isize,
                 a.row_stride as isize,
                 b_ptr,
                 b.col_stride as isize,
                 b.row_stride as isize,
-                self.alpha,
-                self.beta,
+                scale.alpha,
+                scale.beta,
                 false,
                 false,
                 false,

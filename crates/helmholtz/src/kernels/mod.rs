@@ -49,24 +49,25 @@ macro_rules! multiversion {
 }
 pub(crate) use multiversion;
 
-/// True when the CPU has the AVX-512 subsets our kernels use.
-#[cfg(target_arch = "x86_64")]
-#[inline]
-pub(crate) fn has_avx512() -> bool {
-    std::arch::is_x86_feature_detected!("avx512f")
-        && std::arch::is_x86_feature_detected!("avx512dq")
-        && std::arch::is_x86_feature_detected!("avx512vl")
-        && std::arch::is_x86_feature_detected!("avx512bw")
-        && std::arch::is_x86_feature_detected!("bmi2")
-}
-
-/// True when the CPU has AVX2 and FMA.
+/// True when the CPU has AVX2 and FMA (everything `v3` in [`multiversion!`] is compiled for).
 #[cfg(target_arch = "x86_64")]
 #[inline]
 pub(crate) fn has_avx2() -> bool {
     std::arch::is_x86_feature_detected!("avx2")
         && std::arch::is_x86_feature_detected!("fma")
         && std::arch::is_x86_feature_detected!("bmi2")
+}
+
+/// True when the CPU also has the AVX-512 subsets our kernels use (everything `v4` in
+/// [`multiversion!`] is compiled for).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(crate) fn has_avx512() -> bool {
+    has_avx2()
+        && std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512dq")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+        && std::arch::is_x86_feature_detected!("avx512bw")
 }
 
 /// Index of the largest value: the first one on ties; NaN never wins (`0` when every value is

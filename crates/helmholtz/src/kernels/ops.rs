@@ -170,15 +170,25 @@ pub fn decay_step<const D: usize>(
     v: Tensor<D>,
     decay: f32,
 ) -> (Tensor<D>, Tensor<D>) {
-    let device = p.device();
-    if is_host(&device) {
-        let (mut pv, dims) = take_host(p);
-        let (mut vv, _) = take_host(v);
-        rows::decay_step(&mut pv, &mut vv, decay);
-        return (from_host(pv, dims, &device), from_host(vv, dims, &device));
+    if !is_host(&p.device()) {
+        let v = v - p.clone().mul_scalar(decay);
+        return (p + v.clone(), v);
     }
-    let v = v - p.clone().mul_scalar(decay);
-    (p + v.clone(), v)
+    host_velocity_step(p, v, |pv, vv| rows::decay_step(pv, vv, decay))
+}
+
+/// `step` in place on the host buffers of a parameter `p` and its velocity `v`, which must be
+/// flex tensors; the new `(param, velocity)`.
+fn host_velocity_step<const D: usize>(
+    p: Tensor<D>,
+    v: Tensor<D>,
+    step: impl FnOnce(&mut [f32], &mut [f32]),
+) -> (Tensor<D>, Tensor<D>) {
+    let device = p.device();
+    let (mut pv, dims) = take_host(p);
+    let (mut vv, _) = take_host(v);
+    step(&mut pv, &mut vv);
+    (from_host(pv, dims, &device), from_host(vv, dims, &device))
 }
 
 /// `sigmoid(alpha * x + shift)`.
@@ -196,15 +206,22 @@ pub fn sigmoid_affine(x: Tensor<2>, alpha: f32, shift: &Tensor<1>) -> Tensor<2> 
 /// draw from it into `sample`, given a `shift` per column, a scale and the noise key.
 type DrawKernel = fn(&mut [f32], &mut [f32], &[f32], f32, u64);
 
-/// `kernel` on the host buffer of `x`: the parameters and the draw as tensors.
-fn host_draw(
+/// The parameters of a distribution and a draw from it: `kernel` on the host buffer of `x`,
+/// `fallback` on the tensor `alpha * x + shift` on any other device. `rng` advances by one key
+/// on every path.
+fn affine_draw(
     x: Tensor<2>,
     alpha: f32,
     shift: &Tensor<1>,
-    key: u64,
+    rng: &mut impl Rng,
     kernel: DrawKernel,
+    fallback: impl FnOnce(Tensor<2>) -> (Tensor<2>, Tensor<2>),
 ) -> (Tensor<2>, Tensor<2>) {
+    let key = rng.next_u64();
     let device = x.device();
+    if !is_host(&device) {
+        return fallback(x.mul_scalar(alpha) + shift.clone().unsqueeze::<2>());
+    }
     let (mut v, dims) = take_host(x);
     let mut s = vec![0f32; v.len()];
     kernel(&mut v, &mut s, &to_vec(shift), alpha, key);
@@ -218,14 +235,11 @@ pub fn sigmoid_bernoulli(
     shift: &Tensor<1>,
     rng: &mut impl Rng,
 ) -> (Tensor<2>, Tensor<2>) {
-    let key = rng.next_u64();
-    let device = x.device();
-    if is_host(&device) {
-        return host_draw(x, alpha, shift, key, rows::sigmoid_bernoulli);
-    }
-    let p = sigmoid(x.mul_scalar(alpha) + shift.clone().unsqueeze::<2>());
-    let s = bernoulli(&p);
-    (p, s)
+    affine_draw(x, alpha, shift, rng, rows::sigmoid_bernoulli, |a| {
+        let p = sigmoid(a);
+        let s = bernoulli(&p);
+        (p, s)
+    })
 }
 
 /// A Bernoulli draw with the given probabilities (burn's generator; any device).
@@ -242,14 +256,10 @@ pub fn gaussian_affine(
     shift: &Tensor<1>,
     rng: &mut impl Rng,
 ) -> (Tensor<2>, Tensor<2>) {
-    let key = rng.next_u64();
-    let device = x.device();
-    if is_host(&device) {
-        return host_draw(x, alpha, shift, key, rows::gaussian);
-    }
-    let mean = x.mul_scalar(alpha) + shift.clone().unsqueeze::<2>();
-    let noise = mean.random_like(Distribution::Normal(0.0, 1.0));
-    (mean.clone(), mean + noise)
+    affine_draw(x, alpha, shift, rng, rows::gaussian, |mean| {
+        let noise = mean.random_like(Distribution::Normal(0.0, 1.0));
+        (mean.clone(), mean + noise)
+    })
 }
 
 /// Row sums `sum_j softplus(x[r, j] + shift[j])` in f64.
@@ -278,7 +288,7 @@ pub fn ais_hidden(
     if is_host(&device) {
         let (mut v, dims) = take_host(x);
         let mut s = vec![0f32; v.len()];
-        let delta = rows::ais_hidden(&mut v, &mut s, &to_vec(shift), beta_prev, beta, key);
+        let delta = rows::ais_hidden(&mut v, &mut s, &to_vec(shift), (beta_prev, beta), key);
         return (delta, from_host(s, dims, &device));
     }
     let a = x + shift.clone().unsqueeze::<2>();
@@ -304,17 +314,15 @@ pub fn momentum_ascent<const D: usize>(
     decay: f32,
     scale: f32,
 ) -> (Tensor<D>, Tensor<D>) {
-    let device = p.device();
-    if is_host(&device) {
-        let (mut pv, dims) = take_host(p);
-        let (mut vv, _) = take_host(v);
-        let (gv, _) = take_host(g);
-        rows::momentum_ascent(&mut pv, &mut vv, &gv, lr, momentum, decay, scale);
-        return (from_host(pv, dims, &device), from_host(vv, dims, &device));
+    if !is_host(&p.device()) {
+        let step = v.mul_scalar(momentum)
+            + (g.mul_scalar(scale) - p.clone().mul_scalar(decay)).mul_scalar(lr);
+        return (p + step.clone(), step);
     }
-    let step =
-        v.mul_scalar(momentum) + (g.mul_scalar(scale) - p.clone().mul_scalar(decay)).mul_scalar(lr);
-    (p + step.clone(), step)
+    let (gv, _) = take_host(g);
+    host_velocity_step(p, v, |pv, vv| {
+        rows::momentum_ascent(pv, vv, &gv, lr, momentum, decay, scale)
+    })
 }
 
 /// True when every element is finite.

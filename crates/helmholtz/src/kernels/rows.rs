@@ -58,14 +58,25 @@ multiversion! {
 
 /// `x <- sigmoid(alpha * x + shift)` and `sample <- [u < x]`, `u ~ U[0, 1)` from stream `key`.
 pub fn sigmoid_bernoulli(x: &mut [f32], sample: &mut [f32], shift: &[f32], alpha: f32, key: u64) {
+    draw_rows(x, sample, shift, alpha, key, sigmoid_bernoulli_block);
+}
+
+/// `block` over tasks of whole rows of `x` and `sample` in parallel, each task reading stream
+/// `key` from its first element on (so the split does not change the draws).
+fn draw_rows(
+    x: &mut [f32],
+    sample: &mut [f32],
+    shift: &[f32],
+    alpha: f32,
+    key: u64,
+    block: impl Fn(&mut [f32], &mut [f32], &[f32], f32, Stream) + Sync,
+) {
     let cols = shift.len();
     let chunk = rows_per_task(cols) * cols;
     x.par_chunks_mut(chunk)
         .zip(sample.par_chunks_mut(chunk))
         .enumerate()
-        .for_each(|(t, (xb, sb))| {
-            sigmoid_bernoulli_block(xb, sb, shift, alpha, Stream::new(key).at(t * chunk))
-        });
+        .for_each(|(t, (xb, sb))| block(xb, sb, shift, alpha, Stream::new(key).at(t * chunk)));
 }
 
 multiversion! {
@@ -104,14 +115,7 @@ pub(crate) fn gaussian_block(
 
 /// `x <- alpha * x + shift` (the mean) and `sample <- x + N(0, 1)` from stream `key`.
 pub fn gaussian(x: &mut [f32], sample: &mut [f32], shift: &[f32], alpha: f32, key: u64) {
-    let cols = shift.len();
-    let chunk = rows_per_task(cols) * cols;
-    x.par_chunks_mut(chunk)
-        .zip(sample.par_chunks_mut(chunk))
-        .enumerate()
-        .for_each(|(t, (xb, sb))| {
-            gaussian_block(xb, sb, shift, alpha, Stream::new(key).at(t * chunk))
-        });
+    draw_rows(x, sample, shift, alpha, key, gaussian_block);
 }
 
 multiversion! {
@@ -191,7 +195,8 @@ multiversion! {
     }
 }
 
-/// One hidden half-step of annealed importance sampling at inverse temperature `beta`.
+/// One hidden half-step of annealed importance sampling at inverse temperature `beta`, with
+/// `betas = (beta_prev, beta)`.
 ///
 /// With `a = x + shift` (hidden pre-activations): returns per row
 /// `sum_j softplus(beta a_j) - softplus(beta_prev a_j)` (the hidden part of
@@ -200,8 +205,7 @@ pub fn ais_hidden(
     x: &mut [f32],
     sample: &mut [f32],
     shift: &[f32],
-    beta_prev: f32,
-    beta: f32,
+    betas: (f32, f32),
     key: u64,
 ) -> Vec<f64> {
     let cols = shift.len();
@@ -218,7 +222,7 @@ pub fn ais_hidden(
                 sb,
                 db,
                 shift,
-                (beta_prev, beta),
+                betas,
                 Stream::new(key).at(t * per * cols),
             )
         });
@@ -301,7 +305,7 @@ mod tests {
             .collect();
         let shift = vec![0.3f32; cols];
         let (mut x, mut s) = (x0.clone(), vec![0f32; rows * cols]);
-        let d = ais_hidden(&mut x, &mut s, &shift, 0.5, 0.5001, 3);
+        let d = ais_hidden(&mut x, &mut s, &shift, (0.5, 0.5001), 3);
         let sp = |v: f64| v.max(0.0) + (-v.abs()).exp().ln_1p();
         for r in 0..rows {
             let want: f64 = (0..cols)

@@ -11,6 +11,13 @@ use super::legend::Legend;
 /// The plot area of a chart, in data coordinates.
 pub(crate) type PlotArea<DB> = DrawingArea<DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
+/// The whole picture a chart is drawn on.
+pub(crate) type Root<DB> = DrawingArea<DB, Shift>;
+
+/// The result of drawing on a backend `DB`.
+pub(crate) type Drawn<DB, T = ()> =
+    Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
 /// How an axis labels its ticks.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Ticks<'a> {
@@ -20,6 +27,13 @@ pub(crate) enum Ticks<'a> {
     Integer,
     /// Category `i` named at `i`.
     Names(&'a [String]),
+}
+
+impl Ticks<'_> {
+    /// Whole numbers when `integer`, else real numbers.
+    pub(crate) fn numbers(integer: bool) -> Self {
+        if integer { Self::Integer } else { Self::Real }
+    }
 }
 
 /// Title, axis labels, data ranges and tick styles of a chart.
@@ -45,9 +59,9 @@ impl Frame<'_> {
     /// the plot area to draw the data in.
     pub(crate) fn draw<DB: DrawingBackend>(
         &self,
-        root: &DrawingArea<DB, Shift>,
+        root: &Root<DB>,
         legend: &Legend,
-    ) -> Result<PlotArea<DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    ) -> Drawn<DB, PlotArea<DB>> {
         root.fill(&WHITE)?;
         let body = if self.title.is_empty() {
             root.clone()

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::axes::{Frame, Ticks};
+use super::axes::{Drawn, Frame, Root, Ticks};
 use super::ink::{DASH, Ink};
 use super::legend::{Legend, Mark};
 use super::plot::{REFERENCE_WIDTH, render_with, write_rgb};
@@ -38,10 +38,7 @@ pub fn save_histogram(path: &Path, plot: &Histogram, w: u32, h: u32) -> Result<(
     write_rgb(path, w, h, buf)
 }
 
-fn draw_histogram<DB: DrawingBackend>(
-    root: &DrawingArea<DB, plotters::coord::Shift>,
-    plot: &Histogram,
-) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+fn draw_histogram<DB: DrawingBackend>(root: &Root<DB>, plot: &Histogram) -> Drawn<DB> {
     let all = plot
         .groups
         .iter()
@@ -94,11 +91,7 @@ fn draw_histogram<DB: DrawingBackend>(
         x: (lo, hi),
         y: (0.0, top),
         x_ticks: Ticks::Real,
-        y_ticks: if plot.density {
-            Ticks::Real
-        } else {
-            Ticks::Integer
-        },
+        y_ticks: Ticks::numbers(!plot.density),
     };
     let area = frame.draw(root, &legend)?;
     for (g, c) in counts.iter().enumerate() {
@@ -152,10 +145,7 @@ pub fn save_bars(path: &Path, plot: &Bars, w: u32, h: u32) -> Result<()> {
     write_rgb(path, w, h, buf)
 }
 
-fn draw_bars<DB: DrawingBackend>(
-    root: &DrawingArea<DB, plotters::coord::Shift>,
-    plot: &Bars,
-) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+fn draw_bars<DB: DrawingBackend>(root: &Root<DB>, plot: &Bars) -> Drawn<DB> {
     let n = plot.categories.len();
     if n == 0 || plot.groups.is_empty() {
         root.fill(&WHITE)?;
@@ -189,11 +179,7 @@ fn draw_bars<DB: DrawingBackend>(
         x: (-0.5, n as f64 - 0.5),
         y: (y0, y1),
         x_ticks: Ticks::Names(&plot.categories),
-        y_ticks: if plot.integer_y {
-            Ticks::Integer
-        } else {
-            Ticks::Real
-        },
+        y_ticks: Ticks::numbers(plot.integer_y),
     };
     let area = frame.draw(root, &legend)?;
     // The groups of a category share 70% of its width, side by side.

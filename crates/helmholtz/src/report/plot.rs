@@ -8,9 +8,10 @@ use std::sync::Once;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use super::axes::{Frame, Ticks};
+use super::axes::{Drawn, Frame, Root, Ticks};
 use super::ink::{DASH, Ink};
 use super::legend::{Legend, MARKER, Mark};
+use super::scatter::TAB10;
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
 
@@ -26,22 +27,12 @@ pub(crate) fn register_font() {
     });
 }
 
-/// Colours cycled through by series (and named by index by bands).
-const PALETTE: [RGBColor; 6] = [
-    RGBColor(31, 119, 180),
-    RGBColor(214, 39, 40),
-    RGBColor(44, 160, 44),
-    RGBColor(255, 127, 14),
-    RGBColor(148, 103, 189),
-    RGBColor(23, 190, 207),
-];
+/// Colours cycled through by series (and named by index by bands): tab10's first five, then
+/// cyan.
+const PALETTE: [RGBColor; 6] = [TAB10[0], TAB10[3], TAB10[2], TAB10[1], TAB10[4], TAB10[9]];
 
 /// Colours of the reference lines, in order over the horizontal then the vertical ones.
-const REFERENCE: [RGBColor; 3] = [
-    RGBColor(0, 0, 0),
-    RGBColor(120, 120, 120),
-    RGBColor(140, 86, 75),
-];
+const REFERENCE: [RGBColor; 3] = [RGBColor(0, 0, 0), RGBColor(120, 120, 120), TAB10[5]];
 
 /// Stroke widths in pixels: series, series with more points than pixels, reference lines.
 const WIDTH: f64 = 2.0;
@@ -178,9 +169,7 @@ pub(crate) fn render_with<E: std::fmt::Display>(
     w: u32,
     h: u32,
     title: &str,
-    paint: impl FnOnce(
-        &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
-    ) -> std::result::Result<(), E>,
+    paint: impl FnOnce(&Root<BitMapBackend<'_>>) -> std::result::Result<(), E>,
 ) -> Result<Vec<u8>> {
     register_font();
     let mut buf = vec![255u8; (w * h * 3) as usize];
@@ -229,23 +218,19 @@ fn legend(chart: &Chart) -> Legend {
     legend
 }
 
-fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, plotters::coord::Shift>,
-    chart: &Chart,
-) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+fn draw<DB: DrawingBackend>(root: &Root<DB>, chart: &Chart) -> Drawn<DB> {
     let Some((x, y)) = bounds(chart) else {
         root.fill(&WHITE)?;
         return Ok(());
     };
-    let tick = |integer| if integer { Ticks::Integer } else { Ticks::Real };
     let frame = Frame {
         title: &chart.title,
         x_label: &chart.x_label,
         y_label: &chart.y_label,
         x,
         y,
-        x_ticks: tick(chart.integer_x),
-        y_ticks: tick(chart.integer_y),
+        x_ticks: Ticks::numbers(chart.integer_x),
+        y_ticks: Ticks::numbers(chart.integer_y),
     };
     let plot = frame.draw(root, &legend(chart))?;
     let canvas = plot.strip_coord_spec();

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::axes::{Frame, Ticks};
+use super::axes::{Drawn, Frame, Root, Ticks};
 use super::legend::{Legend, Mark};
 use super::plot::{render_with, write_rgb};
 use crate::error::Result;
@@ -44,10 +44,7 @@ pub fn save_scatter(path: &Path, plot: &Scatter, w: u32, h: u32) -> Result<()> {
     write_rgb(path, w, h, buf)
 }
 
-fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, plotters::coord::Shift>,
-    plot: &Scatter,
-) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+fn draw<DB: DrawingBackend>(root: &Root<DB>, plot: &Scatter) -> Drawn<DB> {
     let finite: Vec<(usize, (f64, f64))> = plot
         .points
         .iter()

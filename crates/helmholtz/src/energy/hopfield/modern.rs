@@ -10,7 +10,8 @@
 
 use rayon::prelude::*;
 
-use crate::error::{Error, Result, check};
+use super::rules::check_patterns;
+use crate::error::{Result, check};
 use crate::kernels::gemm::{MatRef, matmul};
 
 /// A modern Hopfield network over stored patterns.
@@ -46,15 +47,7 @@ fn transposed(x: &[f32], cols: usize) -> MatRef<'_> {
 impl ModernHopfield {
     /// Store `patterns` (`[P, n]`) with inverse temperature `beta`.
     pub fn new(patterns: Vec<f32>, n: usize, beta: f64) -> Result<Self> {
-        if n == 0 || patterns.is_empty() || !patterns.len().is_multiple_of(n) {
-            return Err(Error::data(
-                "patterns",
-                format!(
-                    "{} values do not form patterns of {n} units",
-                    patterns.len()
-                ),
-            ));
-        }
+        check_patterns(&patterns, n)?;
         check::positive("beta", beta)?;
         Ok(Self {
             patterns,

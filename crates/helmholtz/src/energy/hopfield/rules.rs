@@ -82,8 +82,8 @@ fn symmetrize(w: &mut [f32], n: usize) {
     }
 }
 
-/// Weights for `patterns` (`[p, n]`, 0/1) under `rule`.
-pub fn learn(rule: LearningRule, patterns: &[f32], n: usize) -> Result<Vec<f32>> {
+/// An error unless `patterns` holds one or more whole patterns of `n` units.
+pub(crate) fn check_patterns(patterns: &[f32], n: usize) -> Result<()> {
     if n == 0 || patterns.is_empty() || !patterns.len().is_multiple_of(n) {
         return Err(Error::data(
             "patterns",
@@ -93,6 +93,12 @@ pub fn learn(rule: LearningRule, patterns: &[f32], n: usize) -> Result<Vec<f32>>
             ),
         ));
     }
+    Ok(())
+}
+
+/// Weights for `patterns` (`[p, n]`, 0/1) under `rule`.
+pub fn learn(rule: LearningRule, patterns: &[f32], n: usize) -> Result<Vec<f32>> {
+    check_patterns(patterns, n)?;
     let x = bipolar(patterns);
     let p = x.len() / n;
     let mut w = match rule {

@@ -134,10 +134,7 @@ impl ContrastiveDivergence {
         // Take sole ownership of parameters and velocities so that, on the CPU, the update
         // runs in place on their buffers.
         let (w, b, c) = rbm.take_params();
-        let device = w.device();
-        let vw = std::mem::replace(&mut self.vel_w, Tensor::empty([0, 0], &device));
-        let vb = std::mem::replace(&mut self.vel_b, Tensor::empty([0], &device));
-        let vc = std::mem::replace(&mut self.vel_c, Tensor::empty([0], &device));
+        let (vw, vb, vc) = self.take_velocities(&w.device());
         let vw = ops::matmul_into(vw, m, &stats.v0.clone().transpose(), &stats.ph0, lr / nb);
         let vw = ops::matmul_into(vw, 1.0, &stats.vk.clone().transpose(), &stats.phk, -lr / nm);
         let (w, vw) = ops::decay_step(w, vw, lr * wd);
@@ -146,6 +143,16 @@ impl ContrastiveDivergence {
         let (c, vc) = ops::momentum_ascent(c, vc, gc, lr, m, 0.0, 1.0);
         rbm.set_params(w, b, c);
         (self.vel_w, self.vel_b, self.vel_c) = (vw, vb, vc);
+    }
+
+    /// The velocities `(W, b, c)`, leaving empty tensors on `device` in their place (so that
+    /// the caller owns their buffers and can update them in place).
+    fn take_velocities(&mut self, device: &Device) -> (Tensor<2>, Tensor<1>, Tensor<1>) {
+        (
+            std::mem::replace(&mut self.vel_w, Tensor::empty([0, 0], device)),
+            std::mem::replace(&mut self.vel_b, Tensor::empty([0], device)),
+            std::mem::replace(&mut self.vel_c, Tensor::empty([0], device)),
+        )
     }
 
     /// One full update on `v0`; returns the batch reconstruction error
@@ -162,7 +169,7 @@ impl ContrastiveDivergence {
         rng: &mut impl Rng,
     ) -> Option<f64> {
         if ops::is_host(&rbm.device())
-            && let Some(r) = self.step_host(rbm, v0, lr, momentum, want_recon, rng)
+            && let Some(r) = self.step_host(rbm, v0, self.rates(lr, momentum), want_recon, rng)
         {
             return r;
         }
@@ -192,14 +199,22 @@ impl ContrastiveDivergence {
 }
 
 impl ContrastiveDivergence {
+    /// The step sizes of the CPU engine, in its `f32`.
+    fn rates(&self, lr: f64, momentum: f64) -> host::Rates {
+        host::Rates {
+            lr: lr as f32,
+            momentum: momentum as f32,
+            decay: self.config.weight_decay as f32,
+        }
+    }
+
     /// The CPU engine's version of [`Self::step`]; `None` when a buffer is not a contiguous
     /// host buffer (then the tensor-op path runs).
     fn step_host(
         &mut self,
         rbm: &mut Rbm,
         v0: &Tensor<2>,
-        lr: f64,
-        momentum: f64,
+        rates: host::Rates,
         want_recon: bool,
         rng: &mut impl Rng,
     ) -> Option<Option<f64>> {
@@ -238,19 +253,9 @@ impl ContrastiveDivergence {
                 (Some(mean), true) => Some(host::squared_error(v0h, mean, nv)),
                 (None, true) => Some(host::reconstruction_error(&hr, v0h, &buf.ph0)),
             };
-            let (vw, vwd) = ops::take_host(std::mem::replace(
-                &mut self.vel_w,
-                Tensor::empty([0, 0], &device),
-            ));
-            let (vb, vbd) = ops::take_host(std::mem::replace(
-                &mut self.vel_b,
-                Tensor::empty([0], &device),
-            ));
-            let (vc, vcd) = ops::take_host(std::mem::replace(
-                &mut self.vel_c,
-                Tensor::empty([0], &device),
-            ));
-            let (mut vw, mut vb, mut vc) = (vw, vb, vc);
+            let (vw, vb, vc) = self.take_velocities(&device);
+            let ((mut vw, vwd), (mut vb, vbd), (mut vc, vcd)) =
+                (ops::take_host(vw), ops::take_host(vb), ops::take_host(vc));
             let state = host::HostState {
                 nv,
                 nh,
@@ -260,11 +265,6 @@ impl ContrastiveDivergence {
                 vw: &mut vw,
                 vb: &mut vb,
                 vc: &mut vc,
-            };
-            let rates = host::Rates {
-                lr: lr as f32,
-                momentum: momentum as f32,
-                decay: self.config.weight_decay as f32,
             };
             host::cd_update(state, v0h, &buf, rates);
             self.vel_w = ops::from_host(vw, vwd, &device);
