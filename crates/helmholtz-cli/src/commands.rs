@@ -115,12 +115,19 @@ pub struct DataTrainArgs {
 
     #[command(flatten)]
     pub table: TableArgs,
+
+    /// Train on the first N training examples only.
+    #[arg(long, value_name = "N")]
+    pub train_examples: Option<usize>,
 }
 
 impl DataTrainArgs {
     /// The data configuration of these flags, binarised by `binarize`.
     pub fn data_config(&self, binarize: Binarize) -> anyhow::Result<DataConfig> {
-        self.common.data_config(binarize, &self.table)
+        Ok(DataConfig {
+            train_examples: self.train_examples,
+            ..self.common.data_config(binarize, &self.table)?
+        })
     }
 
     /// The loop flags over a family's `defaults`, with the run's seed.

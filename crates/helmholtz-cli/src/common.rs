@@ -90,6 +90,7 @@ impl CommonArgs {
                 target: table.target.clone(),
                 test_fraction: table.test_fraction,
             },
+            train_examples: None,
         })
     }
 }
@@ -101,6 +102,7 @@ pub fn binary_data(data: &str) -> anyhow::Result<DataConfig> {
         source: data.parse::<DataSource>()?,
         binarize: Binarize::Threshold,
         table: TableOptions::default(),
+        train_examples: None,
     })
 }
 

@@ -89,10 +89,6 @@ pub struct TrainArgs {
     #[arg(long, default_value = "auto", value_parser = ["auto", "tensor"])]
     engine: String,
 
-    /// Train on the first N training examples only.
-    #[arg(long, value_name = "N")]
-    train_examples: Option<usize>,
-
     /// Generated samples for the evaluation.
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     eval_samples: usize,
@@ -173,7 +169,6 @@ fn run_config(a: &TrainArgs, g: &Global) -> anyhow::Result<GanRunConfig> {
     };
     Ok(GanRunConfig {
         params,
-        train_examples: a.train_examples,
         eval_samples: a.eval_samples,
         ..GanRunConfig::new(a.data.data_config(Binarize::None)?)
     })

@@ -103,10 +103,6 @@ pub struct TrainArgs {
     #[arg(long, value_name = "C")]
     holdout_class: Option<String>,
 
-    /// Train on the first N training examples only.
-    #[arg(long, value_name = "N")]
-    train_examples: Option<usize>,
-
     /// Importance samples per test example for the importance-weighted bound (the final
     /// evaluation; `vae anomaly --score iw`).
     #[arg(
@@ -249,7 +245,6 @@ fn run_config(a: &TrainArgs, holdout: Option<u32>, g: &Global) -> anyhow::Result
     Ok(VaeRunConfig {
         params,
         holdout_class: holdout,
-        train_examples: a.train_examples,
         eval_k: a.eval_k,
         ..VaeRunConfig::new(a.data.data_config(binarize)?)
     })

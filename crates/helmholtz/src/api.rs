@@ -223,9 +223,11 @@ pub trait Sample {
 /// ```
 pub trait Persist: Sized {
     /// What fixes the parameters' names and shapes.
-    type Config: Serialize + DeserializeOwned;
+    type Config: Serialize + DeserializeOwned + Clone;
     /// The model's configuration.
     fn model_config(&self) -> &Self::Config;
+    /// The device the parameters are on.
+    fn model_device(&self) -> Device;
     /// The parameters as a file (no metadata).
     fn to_file(&self) -> TensorFile;
     /// The parameters for `config` from `file` onto `device`, every name and shape checked;
@@ -236,6 +238,17 @@ pub trait Persist: Sized {
         device: &Device,
         path: &Path,
     ) -> Result<Self>;
+
+    /// The parameters in `file` for a model shaped like this one, on its device (a checkpoint
+    /// being resumed); `path` names the file in errors.
+    fn reloaded(&self, file: &TensorFile, path: &Path) -> Result<Self> {
+        Self::from_file(
+            self.model_config().clone(),
+            file,
+            &self.model_device(),
+            path,
+        )
+    }
 
     /// Write the parameters to `path` with the configuration as JSON under the metadata key
     /// `config` (atomically: a failed write leaves no file behind).

@@ -164,6 +164,7 @@ fn npy_round_trip_and_nan_rejection() -> R {
         source: DataSource::Path(p.clone()),
         binarize: Binarize::None,
         table: TableOptions::default(),
+        train_examples: None,
     };
     assert_names(
         &cfg.load(0).expect_err("must fail"),
@@ -201,6 +202,7 @@ fn tables_split_deterministically_and_binarize() -> R {
         source: DataSource::Path(p),
         binarize: Binarize::Threshold,
         table: TableOptions::default(),
+        train_examples: None,
     };
     let (a, b) = (cfg.load(3)?, cfg.load(3)?);
     assert_eq!(a, b);

@@ -103,6 +103,7 @@ fn constant_generator_is_flagged_by_the_classifier() {
         source: DataSource::Digits,
         binarize: Binarize::None,
         table: TableOptions::default(),
+        train_examples: None,
     }
     .load(0)
     .expect("test setup");
@@ -236,10 +237,13 @@ fn resumed_runs_equal_uninterrupted_runs_bit_for_bit() -> helmholtz::Result<()> 
         .noise_dim(8)
         .epochs(3)
         .seed(3);
+    let data = DataConfig {
+        train_examples: Some(256),
+        ..DataConfig::digits()
+    };
     let cfg = GanRunConfig {
         params,
-        train_examples: Some(256),
-        ..GanRunConfig::new(DataConfig::digits())
+        ..GanRunConfig::new(data)
     };
     common::check_resume::<Gan>(cfg, 1, 6)
 }

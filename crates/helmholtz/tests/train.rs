@@ -6,7 +6,7 @@ use burn::tensor::TensorData;
 use helmholtz::Result;
 use helmholtz::data::Dataset;
 use helmholtz::io::{Position, RunDir, TensorFile};
-use helmholtz::train::{EpochData, Fit, Metrics, Silent, Step, TrainConfig, Trainer};
+use helmholtz::train::{EpochData, Fit, Metrics, PictureAt, Silent, Step, TrainConfig, Trainer};
 use rand::rngs::StdRng;
 
 /// Adds 1 to `count` per batch; reports NaN at `(epoch, batch)` = `nan_at`, or poisons its
@@ -19,9 +19,6 @@ struct Counter {
 }
 
 impl Fit for Counter {
-    fn family(&self) -> &'static str {
-        "counter"
-    }
     fn live_metric(&self) -> &'static str {
         "count"
     }
@@ -44,7 +41,7 @@ impl Fit for Counter {
         }
         Ok(vec![("count", self.count as f64)])
     }
-    fn write_pictures(&mut self, _: &RunDir, _: usize, _: bool, _: &mut StdRng) -> Result<()> {
+    fn write_pictures(&mut self, _: PictureAt<'_>, _: &mut StdRng) -> Result<()> {
         Ok(())
     }
     fn state(&self) -> Result<(TensorFile, TensorFile)> {

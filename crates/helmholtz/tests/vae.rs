@@ -241,6 +241,7 @@ fn digits(binarize: Binarize) -> DataConfig {
         source: DataSource::Digits,
         binarize,
         table: TableOptions::default(),
+        train_examples: None,
     }
 }
 
@@ -251,7 +252,7 @@ fn small_config(latent: Latent, epochs: usize) -> VaeRunConfig {
     cfg.params.model.latent = latent;
     cfg.params.train.epochs = epochs;
     cfg.params.train.batch_size = 100;
-    cfg.train_examples = Some(2000);
+    cfg.data.train_examples = Some(2000);
     cfg.eval_k = 10;
     cfg
 }
@@ -336,7 +337,7 @@ fn same_seed_same_bits_and_resume_replays_an_interrupted_run() -> Result<()> {
     );
     cfg.params.objective.straight_through = true;
     cfg.params.objective.warmup_epochs = 1.5;
-    cfg.train_examples = Some(600);
+    cfg.data.train_examples = Some(600);
     let a = train_small(cfg.clone(), &tmp.path().join("a"))?;
     let b = train_small(cfg.clone(), &tmp.path().join("b"))?;
     // The same tensors and metadata, bit for bit (the files' header order may differ).
@@ -403,7 +404,7 @@ fn the_resume_contract_holds_on_both_engines_and_latents() -> Result<()> {
     for latent in [Latent::Gaussian { dim: 4 }, categorical] {
         for engine in [vae::Engine::Auto, vae::Engine::Tensor] {
             let mut cfg = small_config(latent, 2);
-            cfg.train_examples = Some(600);
+            cfg.data.train_examples = Some(600);
             cfg.params.objective.engine = engine;
             cfg.params.objective.tau.rate = 0.05;
             common::check_resume::<Vae>(cfg, 1, 4)?;
@@ -453,7 +454,7 @@ fn bad_input_is_a_usage_error_naming_the_flag_or_file() -> Result<()> {
     assert!(e.is_usage() && e.to_string().contains("`rbm`"), "{e}");
 
     let mut cfg = small_config(Latent::Gaussian { dim: 2 }, 1);
-    cfg.train_examples = Some(200);
+    cfg.data.train_examples = Some(200);
     let run = train_small(cfg, &tmp.path().join("g"))?;
     let csv = tmp.path().join("five.csv");
     let rows: String = (0..20)

@@ -27,7 +27,7 @@ use crate::data::BatchOrder;
 use crate::error::{Error, Result};
 use crate::io::{Blob, RunDir, TensorFile};
 use crate::rng::{derive_seed, rng_for};
-use crate::train::{EpochData, Fit, Metrics, Step, Updates};
+use crate::train::{EpochData, Fit, Metrics, PictureAt, Step, Updates};
 
 /// Stream of the guide's posterior draws (SVI), so a run and its reopening agree.
 const GUIDE_DRAWS: u64 = 0x4755_4944;
@@ -183,10 +183,6 @@ fn names_json(names: &[String]) -> String {
 }
 
 impl Fit for BnnFit {
-    fn family(&self) -> &'static str {
-        "bnn"
-    }
-
     fn live_metric(&self) -> &'static str {
         match self.inference {
             Inference::Svi { .. } => "neg_elbo",
@@ -273,7 +269,7 @@ impl Fit for BnnFit {
         })
     }
 
-    fn write_pictures(&mut self, _: &RunDir, _: usize, _: bool, _: &mut StdRng) -> Result<()> {
+    fn write_pictures(&mut self, _: PictureAt<'_>, _: &mut StdRng) -> Result<()> {
         Ok(())
     }
 

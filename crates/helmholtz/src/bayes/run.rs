@@ -213,6 +213,7 @@ pub fn load_task(cfg: &BnnRunConfig) -> Result<BnnTask> {
                 source: DataSource::Digits,
                 binarize: crate::data::Binarize::None,
                 table: Default::default(),
+                train_examples: None,
             }
             .load(seed)?;
             Ok(BnnTask::Classification {

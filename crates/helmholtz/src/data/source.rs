@@ -277,6 +277,9 @@ pub struct DataConfig {
     pub binarize: super::Binarize,
     /// Target column and test fraction for single-table sources.
     pub table: TableOptions,
+    /// Train on the first `n` training examples only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_examples: Option<usize>,
 }
 
 impl DataConfig {
@@ -286,10 +289,11 @@ impl DataConfig {
             source: DataSource::Digits,
             binarize: super::Binarize::Threshold,
             table: TableOptions::default(),
+            train_examples: None,
         }
     }
 
-    /// Load the split and binarise it; random choices (table split, stochastic binarisation)
+    /// Load the split, binarise it and keep the first `train_examples` training examples; random choices (table split, stochastic binarisation)
     /// are seeded from `seed`, so a run reloads exactly the data it was trained on.
     pub fn load(&self, seed: u64) -> Result<DataSplit> {
         let mut split = self
@@ -307,6 +311,10 @@ impl DataConfig {
             self.binarize,
             &mut crate::rng::rng_for(seed, &[0x4249_4e41]),
         );
+        if let Some(n) = self.train_examples {
+            crate::error::check::positive_count("train-examples", n)?;
+            split.train = split.train.head(n);
+        }
         split.dim()?;
         Ok(split)
     }

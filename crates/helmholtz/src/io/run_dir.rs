@@ -80,6 +80,12 @@ impl RunDir {
         Self::create(candidate)
     }
 
+    /// The family recorded in `config.json`, if it is there.
+    pub fn family(&self) -> Option<String> {
+        let config: serde_json::Value = self.read_json("config.json").ok()?;
+        Some(config.get("family")?.as_str()?.to_owned())
+    }
+
     /// Paths of the checkpoint's model and trainer files (for the errors of their readers).
     pub fn checkpoint_paths(&self) -> (PathBuf, PathBuf) {
         (

@@ -88,6 +88,28 @@ pub struct AdamSettings {
     pub epsilon: f32,
 }
 
+impl AdamSettings {
+    /// The settings a model's objective holds (in f64): learning rate, decays, epsilon.
+    pub fn new(lr: f64, beta1: f64, beta2: f64, epsilon: f64) -> Self {
+        Self {
+            lr: lr as f32,
+            beta1: beta1 as f32,
+            beta2: beta2 as f32,
+            epsilon: epsilon as f32,
+        }
+    }
+
+    /// burn's Adam with the same decays and epsilon, for the tensor path (the learning rate
+    /// is given at every step there).
+    pub fn tensor_optimizer(self) -> burn::optim::Adam {
+        burn::optim::AdamConfig::new()
+            .with_beta_1(self.beta1)
+            .with_beta_2(self.beta2)
+            .with_epsilon(self.epsilon)
+            .build()
+    }
+}
+
 impl Default for AdamSettings {
     fn default() -> Self {
         Self {

@@ -5,6 +5,6 @@ mod trainer;
 
 pub use progress::{Progress, Silent};
 pub use trainer::{
-    EpochData, Fit, FitReport, Metrics, Step, TrainConfig, Trainer, Updates, discard_if_unsaved,
-    mini_batch, resume,
+    EpochData, Fit, FitReport, Metrics, PictureAt, Step, TrainConfig, Trainer, Updates,
+    discard_if_unsaved, mini_batch, resume,
 };

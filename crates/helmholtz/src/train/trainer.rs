@@ -120,16 +120,27 @@ pub struct EpochData<'a> {
     pub validation: Option<&'a Dataset>,
 }
 
+/// Where and when [`Fit::write_pictures`] draws.
+#[derive(Debug, Clone, Copy)]
+pub struct PictureAt<'a> {
+    /// The run directory.
+    pub run: &'a RunDir,
+    /// Epoch, 1-based.
+    pub epoch: usize,
+    /// True after the last epoch of this call, so that costly pictures can be drawn only every
+    /// few epochs and at the end.
+    pub last: bool,
+}
+
 /// Per-epoch metrics: name -> value (reported in metrics.jsonl and the report).
 pub type Metrics = Vec<(&'static str, f64)>;
 
 /// A model together with its training objective, as the trainer drives it.
 pub trait Fit {
-    /// The family name written to config.json (`rbm`, `vae`, ...).
-    fn family(&self) -> &'static str;
-
     /// Name of the value [`Fit::train_batch`] returns, shown live in the progress bar.
-    fn live_metric(&self) -> &'static str;
+    fn live_metric(&self) -> &'static str {
+        "loss"
+    }
 
     /// How an epoch is cut into updates.
     fn updates(&self) -> Updates {
@@ -145,16 +156,9 @@ pub trait Fit {
     /// it is kept for the final evaluation.
     fn epoch_metrics(&mut self, at: EpochData<'_>, rng: &mut StdRng) -> Result<Metrics>;
 
-    /// Write this epoch's pictures into the run directory (and register them there); `last`
-    /// is true after the last epoch of this call, so that costly pictures can be drawn only
-    /// every few epochs and at the end.
-    fn write_pictures(
-        &mut self,
-        run: &RunDir,
-        epoch: usize,
-        last: bool,
-        rng: &mut StdRng,
-    ) -> Result<()>;
+    /// Write the pictures of the epoch `at` describes into its run directory (and register them
+    /// there).
+    fn write_pictures(&mut self, at: PictureAt<'_>, rng: &mut StdRng) -> Result<()>;
 
     /// Model parameters (model.safetensors) and optimiser/sampler state (trainer.safetensors).
     fn state(&self) -> Result<(TensorFile, TensorFile)>;
@@ -304,7 +308,12 @@ impl<'a> Trainer<'a> {
             }
             metrics_rows.push(row);
             if let Some(run) = self.run {
-                model.write_pictures(run, epoch, epoch == last_epoch, &mut rng)?;
+                let at = PictureAt {
+                    run,
+                    epoch,
+                    last: epoch == last_epoch,
+                };
+                model.write_pictures(at, &mut rng)?;
                 if last || saved.elapsed().as_secs_f64() >= save_seconds {
                     run.write_metrics(&metrics_rows)?;
                     self.checkpoint(
@@ -445,9 +454,12 @@ impl<'a> Trainer<'a> {
     /// also stamped into both tensor files so that a torn checkpoint is detected on resume.
     fn checkpoint(&self, model: &dyn Fit, run: &RunDir, pos: Position) -> Result<()> {
         let (mut m, mut t) = model.state()?;
+        let family = run.family();
         let stamp = format!("{}:{}", pos.epochs_done, pos.batches_done);
         for f in [&mut m, &mut t] {
-            f.metadata.insert("family".into(), model.family().into());
+            if let Some(family) = &family {
+                f.metadata.insert("family".into(), family.clone());
+            }
             f.metadata.insert("position".into(), stamp.clone());
         }
         m.save(&run.file("model.safetensors"))?;

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, check};
+use crate::nn::dense::AdamSettings;
 
 /// Network family of the generator and discriminator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -212,6 +213,11 @@ impl Default for GanObjective {
 }
 
 impl GanObjective {
+    /// Adam's settings.
+    pub fn adam(&self) -> AdamSettings {
+        AdamSettings::new(self.lr, self.adam_beta1, self.adam_beta2, self.adam_epsilon)
+    }
+
     /// Check the values.
     pub fn validate(&self) -> Result<()> {
         check::positive_count("d-steps", self.d_steps)?;

@@ -2,7 +2,7 @@
 //! is one discriminator step; every `k`-th one is also followed by one generator step. Both
 //! networks use burn's Adam applied parameter by parameter; the moments are checkpointed.
 
-use burn::optim::{AdamConfig, AdamState, Optimizer};
+use burn::optim::{AdamState, Optimizer};
 
 use crate::api::Persist;
 use crate::nn::adam_state::{get_adam_states, put_adam_states};
@@ -19,9 +19,8 @@ use crate::error::{Error, Result};
 use crate::io::{RunDir, TensorFile};
 use crate::kernels::ops;
 use crate::nn::Engine;
-use crate::nn::dense::AdamSettings;
 use crate::nn::layers::Dense;
-use crate::train::{EpochData, Fit, Metrics, Step, mini_batch};
+use crate::train::{EpochData, Fit, Metrics, PictureAt, Step, mini_batch};
 
 /// Adam moments of one network, one slot per tensor (weight, bias of each layer in order).
 type States = Vec<Option<AdamState<2>>>;
@@ -86,11 +85,7 @@ impl GanFit {
     /// per-epoch sample grid.
     pub fn new(gan: Gan, objective: GanObjective, fixed_noise: Tensor<2>) -> Result<Self> {
         objective.validate()?;
-        let optimizer = AdamConfig::new()
-            .with_beta_1(objective.adam_beta1 as f32)
-            .with_beta_2(objective.adam_beta2 as f32)
-            .with_epsilon(objective.adam_epsilon as f32)
-            .build();
+        let optimizer = objective.adam().tensor_optimizer();
         let g_states = vec![None; 2 * gan.generator_layers().len()];
         let d_states = vec![None; 2 * gan.discriminator_layers().len()];
         Ok(Self {
@@ -134,12 +129,7 @@ impl GanFit {
     fn host_step(&mut self, x: Tensor<2>, update: usize, rng: &mut StdRng) -> f64 {
         let n = x.dims()[0];
         let o = &self.objective;
-        let adam = AdamSettings {
-            lr: o.lr as f32,
-            beta1: o.adam_beta1 as f32,
-            beta2: o.adam_beta2 as f32,
-            epsilon: o.adam_epsilon as f32,
-        };
+        let adam = o.adam();
         let objective = match o.loss {
             GanLoss::NonSaturating => GeneratorObjective::NonSaturating,
             GanLoss::Minimax => GeneratorObjective::Minimax,
@@ -309,10 +299,6 @@ fn names(prefix: &str, layers: usize) -> Vec<String> {
 }
 
 impl Fit for GanFit {
-    fn family(&self) -> &'static str {
-        super::run::FAMILY
-    }
-
     fn live_metric(&self) -> &'static str {
         "d_loss"
     }
@@ -344,15 +330,9 @@ impl Fit for GanFit {
         ])
     }
 
-    fn write_pictures(
-        &mut self,
-        run: &RunDir,
-        epoch: usize,
-        _last: bool,
-        _rng: &mut StdRng,
-    ) -> Result<()> {
+    fn write_pictures(&mut self, at: PictureAt<'_>, _: &mut StdRng) -> Result<()> {
         self.sync();
-        write_fixed_noise(&self.gan, &self.fixed_noise, run, epoch)
+        write_fixed_noise(&self.gan, &self.fixed_noise, at.run, at.epoch)
     }
 
     fn state(&self) -> Result<(TensorFile, TensorFile)> {
@@ -394,9 +374,9 @@ impl Fit for GanFit {
 
     fn load_state(&mut self, model: &TensorFile, trainer: &TensorFile, run: &RunDir) -> Result<()> {
         self.host = None;
-        let device = self.gan.device();
         let (mp, tp) = run.checkpoint_paths();
-        self.gan = Gan::from_file(self.gan.config().clone(), model, &device, &mp)?;
+        self.gan = self.gan.reloaded(model, &mp)?;
+        let device = self.gan.device();
         for prefix in ["generator", "discriminator"] {
             let (layers, states) = if prefix == "generator" {
                 (self.gan.generator_layers(), &mut self.g_states)

@@ -185,6 +185,10 @@ impl Persist for Gan {
     }
 
     /// The parameters as a safetensors file.
+    fn model_device(&self) -> Device {
+        self.device()
+    }
+
     fn to_file(&self) -> TensorFile {
         let mut file = TensorFile::default();
         put_layers(&mut file, "generator", &self.generator);

@@ -34,9 +34,6 @@ pub struct GanRunConfig {
     pub params: GanParams,
     /// Where the data come from.
     pub data: DataConfig,
-    /// Train on the first `n` training examples only.
-    #[serde(default)]
-    pub train_examples: Option<usize>,
     /// Training examples held out (from the end) to choose the Parzen bandwidth.
     pub validation_examples: usize,
     /// Generated samples for the Parzen window and the class histogram.
@@ -49,7 +46,6 @@ impl GanRunConfig {
         Self {
             params: GanParams::default(),
             data,
-            train_examples: None,
             validation_examples: 1000,
             eval_samples: 10_000,
         }
@@ -59,9 +55,6 @@ impl GanRunConfig {
     pub fn validate(&self) -> Result<()> {
         self.params.validate(self.params.model.input.max(1))?;
         check::positive_count("eval-samples", self.eval_samples)?;
-        if self.train_examples == Some(0) {
-            return Err(Error::param("train-examples", "must be at least 1 (got 0)"));
-        }
         Ok(())
     }
 }
@@ -74,10 +67,7 @@ pub type PreparedData = PreparedSplit;
 /// and size the networks to the data's width.
 pub fn prepare_data(cfg: &mut GanRunConfig) -> Result<PreparedData> {
     cfg.validate()?;
-    let mut split = cfg.data.load(cfg.params.train.seed)?;
-    if let Some(n) = cfg.train_examples {
-        split.train = split.train.head(n);
-    }
+    let split = cfg.data.load(cfg.params.train.seed)?;
     let n = split.train.len();
     if n < 2 {
         return Err(Error::param(

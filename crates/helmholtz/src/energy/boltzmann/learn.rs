@@ -26,7 +26,9 @@ use crate::error::{Error, Result, check};
 use crate::io::{Blob, Position, RunDir, TensorFile};
 use crate::kernels::runtime::DeviceKind;
 use crate::rng::rng_for;
-use crate::train::{EpochData, Fit, Metrics, Silent, Step, TrainConfig, Trainer, Updates};
+use crate::train::{
+    EpochData, Fit, Metrics, PictureAt, Silent, Step, TrainConfig, Trainer, Updates,
+};
 
 /// How the expectations are obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -239,10 +241,6 @@ impl BoltzmannFit {
 }
 
 impl Fit for BoltzmannFit {
-    fn family(&self) -> &'static str {
-        "boltzmann"
-    }
-
     fn live_metric(&self) -> &'static str {
         "gradient rms"
     }
@@ -294,13 +292,8 @@ impl Fit for BoltzmannFit {
         Ok(m)
     }
 
-    fn write_pictures(
-        &mut self,
-        run: &RunDir,
-        _epoch: usize,
-        last: bool,
-        _rng: &mut StdRng,
-    ) -> Result<()> {
+    fn write_pictures(&mut self, at: PictureAt<'_>, _: &mut StdRng) -> Result<()> {
+        let PictureAt { run, last, .. } = at;
         if self.pictures && last {
             let table = state_table(&self.bm, &self.data, self.learn.temperature)?;
             draw_distribution(

@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::io::{RunDir, TensorFile};
 use crate::kernels::ops;
 use crate::report::{GridSpec, Shade, save_grid};
-use crate::train::{EpochData, Fit, Metrics, Step, mini_batch};
+use crate::train::{EpochData, Fit, Metrics, PictureAt, Step, mini_batch};
 
 /// Examples of each split used for the per-epoch metrics.
 const METRIC_EXAMPLES: usize = 1000;
@@ -61,10 +61,6 @@ impl RbmFit {
 }
 
 impl Fit for RbmFit {
-    fn family(&self) -> &'static str {
-        "rbm"
-    }
-
     fn live_metric(&self) -> &'static str {
         "recon"
     }
@@ -116,13 +112,8 @@ impl Fit for RbmFit {
         Ok(m)
     }
 
-    fn write_pictures(
-        &mut self,
-        run: &RunDir,
-        epoch: usize,
-        last: bool,
-        rng: &mut StdRng,
-    ) -> Result<()> {
+    fn write_pictures(&mut self, at: PictureAt<'_>, rng: &mut StdRng) -> Result<()> {
+        let PictureAt { run, epoch, last } = at;
         let Some([h, w]) = self.image_shape else {
             return Ok(());
         };
@@ -180,7 +171,7 @@ impl Fit for RbmFit {
         let (v, h) = (self.rbm.config().visible, self.rbm.config().hidden);
         let device = self.rbm.device();
         let (mp, tp) = run.checkpoint_paths();
-        let rbm = Rbm::from_file(self.rbm.config().clone(), model, &device, &mp)?;
+        let rbm = self.rbm.reloaded(model, &mp)?;
         self.rbm = rbm;
         let vel = (
             trainer.get("velocity.weight", [v, h], &device, &tp)?,

@@ -288,6 +288,10 @@ impl Persist for Rbm {
     }
 
     /// `weight` `[visible, hidden]`, `visible_bias` `[visible]`, `hidden_bias` `[hidden]`.
+    fn model_device(&self) -> Device {
+        self.device()
+    }
+
     fn to_file(&self) -> TensorFile {
         let mut file = TensorFile::default();
         file.put("weight", self.weight());

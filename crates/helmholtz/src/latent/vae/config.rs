@@ -1,6 +1,7 @@
 //! Configuration of a VAE (architecture) and of its ELBO training (objective and optimiser).
 
 use crate::keywords::keywords;
+use crate::nn::dense::AdamSettings;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, check};
@@ -244,6 +245,11 @@ impl Default for ElboConfig {
 }
 
 impl ElboConfig {
+    /// Adam's settings.
+    pub fn adam(&self) -> AdamSettings {
+        AdamSettings::new(self.lr, self.adam_beta1, self.adam_beta2, self.adam_epsilon)
+    }
+
     /// Check every value; names in errors are the CLI flags.
     pub fn validate(&self) -> Result<()> {
         check::non_negative("beta", self.beta)?;

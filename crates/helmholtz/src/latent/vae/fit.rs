@@ -1,7 +1,7 @@
 //! The VAE as the trainer drives it: one Adam step on the negative ELBO per mini-batch,
 //! per-epoch metrics and pictures, checkpoints of the parameters and of Adam's moments.
 
-use burn::optim::{AdamConfig, AdamState, Optimizer};
+use burn::optim::{AdamState, Optimizer};
 
 use crate::api::Persist;
 use crate::nn::adam_state::{get_adam_states, put_adam_states};
@@ -12,14 +12,14 @@ use rand::{Rng, RngExt};
 
 use super::bounds::elbo_per_example;
 use super::config::{ElboConfig, Engine};
-use super::engine::{AdamSettings, HostVae, StepSettings, host_eligible};
+use super::engine::{HostVae, StepSettings, host_eligible};
 use super::model::Vae;
 use super::objective::{Sampling, elbo_keyed};
 use super::pictures::{PictureData, write_pictures};
 use crate::error::{Error, Result};
 use crate::io::{RunDir, TensorFile};
 use crate::kernels::ops;
-use crate::train::{EpochData, Fit, Metrics, Step, mini_batch};
+use crate::train::{EpochData, Fit, Metrics, PictureAt, Step, mini_batch};
 
 /// Validation examples used for the per-epoch ELBO.
 pub const METRIC_EXAMPLES: usize = 500;
@@ -54,11 +54,7 @@ impl VaeFit {
     /// Wrap a model, its objective and the examples that pictures show.
     pub fn new(vae: Vae, objective: ElboConfig, pictures: PictureData) -> Result<Self> {
         objective.validate()?;
-        let optimizer = AdamConfig::new()
-            .with_beta_1(objective.adam_beta1 as f32)
-            .with_beta_2(objective.adam_beta2 as f32)
-            .with_epsilon(objective.adam_epsilon as f32)
-            .build();
+        let optimizer = objective.adam().tensor_optimizer();
         let states = vec![None; vae.params().len()];
         let last_tau = objective.tau.tau0;
         Ok(Self {
@@ -95,12 +91,7 @@ impl VaeFit {
                 .host
                 .insert(HostVae::from_model(&self.vae, &self.states)),
         };
-        let adam = AdamSettings {
-            lr: self.objective.lr as f32,
-            beta1: self.objective.adam_beta1 as f32,
-            beta2: self.objective.adam_beta2 as f32,
-            epsilon: self.objective.adam_epsilon as f32,
-        };
+        let adam = self.objective.adam();
         let x = ops::to_f32_vec(x);
         host.train_batch(&x, n, step, adam).loss
     }
@@ -188,14 +179,6 @@ pub fn binarize(x: Tensor<2>, rng: &mut impl Rng) -> Tensor<2> {
 }
 
 impl Fit for VaeFit {
-    fn family(&self) -> &'static str {
-        super::run::FAMILY
-    }
-
-    fn live_metric(&self) -> &'static str {
-        "loss"
-    }
-
     fn train_batch(&mut self, x: Option<Tensor<2>>, step: &Step, rng: &mut StdRng) -> Result<f64> {
         let x = mini_batch(x)?;
         self.step(x, step, rng)
@@ -228,15 +211,9 @@ impl Fit for VaeFit {
         Ok(m)
     }
 
-    fn write_pictures(
-        &mut self,
-        run: &RunDir,
-        _epoch: usize,
-        _last: bool,
-        rng: &mut StdRng,
-    ) -> Result<()> {
+    fn write_pictures(&mut self, at: PictureAt<'_>, rng: &mut StdRng) -> Result<()> {
         self.sync();
-        write_pictures(&self.vae, &self.pictures, run, rng)
+        write_pictures(&self.vae, &self.pictures, at.run, rng)
     }
 
     fn state(&self) -> Result<(TensorFile, TensorFile)> {
@@ -263,9 +240,9 @@ impl Fit for VaeFit {
 
     fn load_state(&mut self, model: &TensorFile, trainer: &TensorFile, run: &RunDir) -> Result<()> {
         self.host = None;
-        let device = self.vae.device();
         let (mp, tp) = run.checkpoint_paths();
-        self.vae = Vae::from_file(self.vae.config().clone(), model, &device, &mp)?;
+        self.vae = self.vae.reloaded(model, &mp)?;
+        let device = self.vae.device();
         let (names, shapes): (Vec<String>, Vec<[usize; 2]>) = self
             .vae
             .params()

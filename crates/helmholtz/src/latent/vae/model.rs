@@ -325,6 +325,10 @@ impl Persist for Vae {
     }
 
     /// The parameters as a safetensors file (biases and `log_sigma` stored 1-D).
+    fn model_device(&self) -> Device {
+        self.device()
+    }
+
     fn to_file(&self) -> TensorFile {
         let mut file = TensorFile::default();
         for (name, t) in self.params() {

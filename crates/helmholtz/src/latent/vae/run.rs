@@ -41,9 +41,6 @@ pub struct VaeRunConfig {
     /// A class left out of the training data (for anomaly detection).
     #[serde(default)]
     pub holdout_class: Option<u32>,
-    /// Train on the first `n` training examples only.
-    #[serde(default)]
-    pub train_examples: Option<usize>,
     /// Importance samples per test example in the final evaluation.
     pub eval_k: usize,
 }
@@ -56,7 +53,6 @@ impl VaeRunConfig {
             params: VaeParams::default(),
             data,
             holdout_class: None,
-            train_examples: None,
             eval_k: 1000,
         }
     }
@@ -65,9 +61,6 @@ impl VaeRunConfig {
     pub fn validate(&self) -> Result<()> {
         self.params.validate(self.params.model.input.max(1))?;
         check::positive_count("eval-k", self.eval_k)?;
-        if self.train_examples == Some(0) {
-            return Err(Error::param("train-examples", "must be at least 1 (got 0)"));
-        }
         let binarized = self.data.binarize != Binarize::None;
         match self.params.model.likelihood {
             Likelihood::Gaussian if binarized || self.params.objective.dynamic_binarization => {
@@ -111,9 +104,6 @@ pub fn prepare_data(cfg: &mut VaeRunConfig) -> Result<PreparedData> {
     cfg.validate()?;
     let seed = cfg.params.train.seed;
     let mut split = cfg.data.load(seed)?;
-    if let Some(n) = cfg.train_examples {
-        split.train = split.train.head(n);
-    }
     if let Some(c) = cfg.holdout_class {
         split.train = without_class(&split.train, c)?;
     }
