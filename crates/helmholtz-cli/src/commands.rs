@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use helmholtz::data::{Binarize, DataConfig, DataSource};
-use helmholtz::kernels::runtime::DeviceKind;
+use helmholtz::data::{Binarize, DataConfig};
 use helmholtz::run::{
-    self, CodesSummary, Family, RunOptions, SampleRequest, SampleSummary, Summary,
+    self, CodesRequest, CodesSummary, EvalTarget, Family, RunOptions, SampleRequest, SampleSummary,
+    Summary,
 };
 use helmholtz::train::TrainConfig;
 use serde::Serialize;
@@ -145,19 +145,13 @@ pub struct EvalDataArgs {
 }
 
 impl EvalDataArgs {
-    /// With `--data`, the run's data configuration (`run_data`) reading that source instead.
-    pub fn data_config(
-        &self,
-        run_data: impl FnOnce() -> anyhow::Result<DataConfig>,
-    ) -> anyhow::Result<Option<DataConfig>> {
-        let Some(d) = self.data.as_deref() else {
-            return Ok(None);
-        };
-        let base = run_data()?;
-        Ok(Some(DataConfig {
-            source: d.parse()?,
-            ..base
-        }))
+    /// What the evaluation reads (`--data`, or the run's data), with `--seed` and `--device`.
+    pub fn target(&self, g: &Global) -> anyhow::Result<EvalTarget> {
+        Ok(EvalTarget {
+            source: self.data.as_deref().map(str::parse).transpose()?,
+            seed: g.seed,
+            device: g.device_kind()?,
+        })
     }
 }
 
@@ -174,15 +168,18 @@ pub struct CodesArgs {
 }
 
 /// A family's verb that writes codes: run directory, `--data`, device, `--out`.
-type CodesFn =
-    fn(&Path, Option<DataSource>, DeviceKind, Option<&Path>) -> helmholtz::Result<CodesSummary>;
+type CodesFn = fn(&Path, &CodesRequest) -> helmholtz::Result<CodesSummary>;
 
 impl CodesArgs {
     /// Write the codes with `codes` (`rbm::transform_run`, `vae::encode_run`) and print
     /// `wrote FILE (N examples x W <what>)`.
     pub fn write(&self, g: &Global, what: &str, codes: CodesFn) -> anyhow::Result<()> {
-        let source = self.data.as_deref().map(str::parse).transpose()?;
-        let s = codes(&self.run, source, g.device_kind()?, g.out.as_deref())?;
+        let request = CodesRequest {
+            source: self.data.as_deref().map(str::parse).transpose()?,
+            device: g.device_kind()?,
+            out: g.out.clone(),
+        };
+        let s = codes(&self.run, &request)?;
         let human = format!(
             "wrote {} ({} examples x {} {what})",
             s.file.display(),

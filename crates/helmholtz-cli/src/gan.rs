@@ -9,7 +9,7 @@ use helmholtz::adversarial::gan::{
 use helmholtz::data::Binarize;
 use helmholtz::latent::vae::parse_hidden;
 
-use crate::commands::{self, DataTrainArgs, print_summary};
+use crate::commands::{self, DataTrainArgs, EvalDataArgs, print_summary};
 use crate::common::{Global, emit};
 
 /// Generative adversarial nets (Goodfellow et al. 2014): MLP generator and discriminator.
@@ -114,6 +114,9 @@ pub struct EvalArgs {
     /// Generated samples [default: the run's, 10000].
     #[arg(long = "n", value_name = "N")]
     n: Option<usize>,
+
+    #[command(flatten)]
+    data: EvalDataArgs,
 }
 
 /// Run a `gan` subcommand.
@@ -208,8 +211,7 @@ fn eval_line(e: &EvalReport) -> String {
 fn eval(a: EvalArgs, g: &Global) -> anyhow::Result<()> {
     let request = gan::EvalRequest {
         samples: a.n,
-        seed: g.seed,
-        device: g.device_kind()?,
+        target: a.data.target(g)?,
     };
     let e = gan::evaluate_run(&a.run, &request)?;
     warn_collapse(&e);

@@ -234,18 +234,15 @@ fn sample(a: SampleArgs, g: &Global) -> anyhow::Result<()> {
 }
 
 fn eval(a: EvalArgs, g: &Global) -> anyhow::Result<()> {
-    let device = g.device_kind()?;
-    let (_, cfg, _) = rbm::open_run(&a.run, device)?;
+    let target = a.data.target(g)?;
+    let (_, cfg, _) = rbm::open_run(&a.run, target.device)?;
     let ais = AisConfig {
         runs: a.ais_runs.unwrap_or(cfg.ais.runs),
         betas: a.ais_betas.unwrap_or(cfg.ais.betas),
     };
-    let data = a.data.data_config(|| Ok(cfg.data.clone()))?;
     let request = rbm::EvalRequest {
         ais: Some(ais),
-        data,
-        seed: g.seed,
-        device,
+        target,
     };
     with_progress(
         g.json,

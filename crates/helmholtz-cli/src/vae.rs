@@ -268,17 +268,10 @@ fn eval_line(e: &EvalReport) -> String {
 }
 
 fn eval(a: EvalArgs, g: &Global) -> anyhow::Result<()> {
-    let device = g.device_kind()?;
-    let data = a.data.data_config(|| {
-        let (_, cfg, _) = vae::open_run(&a.run, device)?;
-        Ok(cfg.data)
-    })?;
     let request = vae::EvalRequest {
         k: a.k,
         limit: a.examples,
-        data,
-        seed: g.seed,
-        device,
+        target: a.data.target(g)?,
     };
     with_progress(
         g.json,

@@ -16,7 +16,7 @@ use helmholtz::latent::vae::{
     self, EvalRequest, Latent, Likelihood, Sampling, Vae, VaeConfig, VaeRunConfig, bce_with_logits,
     elbo, elbo_per_example, iw_bound, kl_standard_normal, reparameterize, standard_normal,
 };
-use helmholtz::run::{self, RunOptions};
+use helmholtz::run::{self, EvalTarget, RunOptions};
 use helmholtz::train::Silent;
 use helmholtz::{Error, Result};
 use rand::SeedableRng;
@@ -462,10 +462,10 @@ fn bad_input_is_a_usage_error_naming_the_flag_or_file() -> Result<()> {
         .collect();
     std::fs::write(&csv, format!("a,b,c,d,e\n{rows}")).map_err(|e| Error::io(&csv, e))?;
     let request = EvalRequest {
-        data: Some(DataConfig {
-            source: DataSource::Path(csv.clone()),
-            ..digits(Binarize::None)
-        }),
+        target: EvalTarget {
+            source: Some(DataSource::Path(csv.clone())),
+            ..EvalTarget::default()
+        },
         ..EvalRequest::default()
     };
     let e = vae::evaluate_run(&run, &request, &Silent).expect_err("width 5 vs 784");

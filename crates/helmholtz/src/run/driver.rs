@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use super::envelope::Envelope;
 use super::summary::Summary;
 use crate::api::{Persist, Trainable};
-use crate::data::{Dataset, PreparedSplit};
+use crate::data::{DataSource, Dataset, PreparedSplit};
 use crate::error::{Error, Result};
 use crate::io::{Position, RunDir, TensorFile, utc_timestamp};
 use crate::kernels::runtime::DeviceKind;
@@ -283,6 +283,18 @@ pub fn register_picture(run: &RunDir, file: &Path, caption: &str) -> Result<()> 
         }
         _ => Ok(()),
     }
+}
+
+/// What `encode` / `transform` run: on the run's test set or on the test part of another source
+/// of the same width, on a device, into `out` [default: a file in the run directory].
+#[derive(Debug, Clone, Default)]
+pub struct CodesRequest {
+    /// Another source of the same width [default: the run's].
+    pub source: Option<DataSource>,
+    /// Device to encode on.
+    pub device: DeviceKind,
+    /// The `.npy` file to write.
+    pub out: Option<PathBuf>,
 }
 
 /// What `encode` / `transform` report.

@@ -22,10 +22,11 @@ mod samples;
 mod summary;
 
 pub use driver::{
-    CodesSummary, Family, FamilyTypes, RunConfig, RunOptions, TrainingData, eval_stem, open,
-    open_model, record_eval, record_eval_at, register_picture, resume, train, write_codes,
+    CodesRequest, CodesSummary, Family, FamilyTypes, RunConfig, RunOptions, TrainingData,
+    eval_stem, open, open_model, record_eval, record_eval_at, register_picture, resume, train,
+    write_codes,
 };
 pub(crate) use driver::{family, run_config};
 pub use envelope::Envelope;
-pub use samples::{SampleRequest, SampleSummary, save_samples};
+pub use samples::{EvalTarget, SampleRequest, SampleSummary, save_samples};
 pub use summary::Summary;

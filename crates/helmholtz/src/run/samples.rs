@@ -1,11 +1,13 @@
-//! `<family> sample` on a run: the request, the summary and the picture, written once.
+//! `<family> sample` and `<family> eval` on a run: the requests, the summary and the picture,
+//! written once.
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use super::driver::register_picture;
-use crate::error::Result;
+use crate::data::{DataConfig, DataSource};
+use crate::error::{Error, Result};
 use crate::io::RunDir;
 use crate::kernels::runtime::DeviceKind;
 use crate::report::{GridSpec, Shade, image_shape, save_examples};
@@ -48,6 +50,50 @@ impl SampleRequest {
             &caption,
         )?;
         Ok(SampleSummary { file, n })
+    }
+}
+
+/// What a later evaluation of a run may change: another source of data of the same width
+/// (read with the run's own data settings), the seed, the device.
+#[derive(Debug, Clone, Default)]
+pub struct EvalTarget {
+    /// Another source of the same width [default: the run's].
+    pub source: Option<DataSource>,
+    /// Seed of the evaluation's random choices [default: the run's seed].
+    pub seed: Option<u64>,
+    /// Device to evaluate on.
+    pub device: DeviceKind,
+}
+
+impl EvalTarget {
+    /// The requested seed, or the run's.
+    pub fn seed_or(&self, run_seed: u64) -> u64 {
+        self.seed.unwrap_or(run_seed)
+    }
+
+    /// Check that the evaluation's data (`data`, `got` values wide) fit a model `width` wide
+    /// trained in `run`.
+    pub fn check_width(data: &DataConfig, got: usize, width: usize, run: &RunDir) -> Result<()> {
+        if got == width {
+            return Ok(());
+        }
+        Err(Error::ShapeMismatch {
+            what: format!(
+                "data `{}` width vs the model in {}",
+                data.source,
+                run.path().display()
+            ),
+            expected: vec![width],
+            got: vec![got],
+        })
+    }
+
+    /// The run's `data` settings, reading the requested source if there is one.
+    pub fn data_or(&self, data: &DataConfig) -> DataConfig {
+        DataConfig {
+            source: self.source.clone().unwrap_or_else(|| data.source.clone()),
+            ..data.clone()
+        }
     }
 }
 

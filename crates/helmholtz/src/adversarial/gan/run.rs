@@ -19,7 +19,7 @@ use crate::kernels::runtime::DeviceKind;
 use crate::report::{Bars, Shade, image_shape, save_bars};
 use crate::rng::rng_for;
 use crate::run::{
-    Family, SampleRequest, SampleSummary, eval_stem, family, open_model, record_eval_at,
+    EvalTarget, Family, SampleRequest, SampleSummary, eval_stem, family, open_model, record_eval_at,
 };
 use crate::train::Progress;
 
@@ -151,10 +151,9 @@ pub struct EvalReport {
 pub struct EvalRequest {
     /// Generated samples [default: the run's `eval_samples`].
     pub samples: Option<usize>,
-    /// Seed of the samples [default: the run's seed].
-    pub seed: Option<u64>,
-    /// Device to evaluate on.
-    pub device: DeviceKind,
+    /// Data (the test set scored, the held-out examples the bandwidth is chosen on), seed of
+    /// the samples and device.
+    pub target: EvalTarget,
 }
 
 /// Where an evaluation's pictures go.
@@ -192,7 +191,7 @@ fn evaluate_in(
     let t0 = Instant::now();
     let n = request.samples.unwrap_or(cfg.eval_samples);
     check::positive_count("samples", n)?;
-    let seed = request.seed.unwrap_or(cfg.params.train.seed);
+    let seed = request.target.seed_or(cfg.params.train.seed);
     let d = gan.config().input;
     let samples = gan.sample_values(n, &mut rng_for(seed, &[0x4556_414c]));
     // The bandwidth is chosen on the held-out training examples (always some, see
@@ -293,8 +292,11 @@ pub fn evaluate_run(dir: &Path, request: &EvalRequest) -> Result<EvalReport> {
     if request.samples == Some(0) {
         return Err(Error::param("samples", "must be at least 1 (got 0)"));
     }
-    let (run, cfg, gan) = open_run(dir, request.device)?;
+    let (run, mut cfg, gan) = open_run(dir, request.target.device)?;
+    cfg.data = request.target.data_or(&cfg.data);
     let prepared = prepare_data(&mut cfg.clone())?;
+    let width = cfg.params.model.input;
+    EvalTarget::check_width(&cfg.data, prepared.split.dim()?, width, &run)?;
     let stem = eval_stem(&run, "eval")?;
     let report = evaluate_in(
         &run,

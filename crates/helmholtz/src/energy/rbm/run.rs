@@ -12,14 +12,15 @@ use super::exact::{exact_possible, log_z_exact};
 use super::fit::{RbmFit, noise, shade_for};
 use super::model::{Rbm, logit};
 use super::params::RbmParams;
-use crate::data::{DataConfig, DataSource, Dataset, PreparedSplit, data_units};
+use crate::data::{DataConfig, Dataset, PreparedSplit, data_units};
 use crate::error::{Error, Result, check};
 use crate::io::RunDir;
 use crate::kernels::runtime::DeviceKind;
 
 use crate::rng::rng_for;
 use crate::run::{
-    CodesSummary, Family, family, open_model, record_eval, save_samples, write_codes,
+    CodesRequest, CodesSummary, EvalTarget, Family, family, open_model, record_eval, save_samples,
+    write_codes,
 };
 use crate::train::Progress;
 
@@ -237,12 +238,8 @@ pub fn open_run(dir: &Path, device_kind: DeviceKind) -> Result<(RunDir, RbmRunCo
 pub struct EvalRequest {
     /// AIS settings [default: the run's].
     pub ais: Option<AisConfig>,
-    /// Other data of the same width [default: the run's].
-    pub data: Option<DataConfig>,
-    /// Seed of the AIS runs [default: the run's seed].
-    pub seed: Option<u64>,
-    /// Device to evaluate on.
-    pub device: DeviceKind,
+    /// Data, seed of the AIS runs and device.
+    pub target: EvalTarget,
 }
 
 /// `rbm eval`: evaluate the run in `dir` and record the result beside the training's own
@@ -252,52 +249,33 @@ pub fn evaluate_run(
     request: &EvalRequest,
     progress: &dyn Progress,
 ) -> Result<EvalReport> {
-    let (run, mut cfg, rbm) = open_run(dir, request.device)?;
-    if let Some(d) = &request.data {
-        cfg.data = d.clone();
-    }
+    let (run, mut cfg, rbm) = open_run(dir, request.target.device)?;
+    cfg.data = request.target.data_or(&cfg.data);
     let ais = request.ais.clone().unwrap_or(cfg.ais.clone());
     ais.validate()?;
     let prepared = prepare_data(&mut cfg.clone())?;
-    check_width(&prepared, &cfg, &run)?;
-    let seed = request.seed.unwrap_or(cfg.params.train.seed);
+    let width = cfg.params.model.visible;
+    EvalTarget::check_width(&cfg.data, prepared.split.dim()?, width, &run)?;
+    let seed = request.target.seed_or(cfg.params.train.seed);
     let report = evaluate(&rbm, &prepared, &ais, seed, progress)?;
     record_eval(&run, "eval", &report)?;
     Ok(report)
 }
 
-/// Data of another source must have the model's width.
-fn check_width(prepared: &PreparedData, cfg: &RbmRunConfig, run: &RunDir) -> Result<()> {
-    let width = prepared.split.dim()?;
-    if width != cfg.params.model.visible {
-        return Err(Error::ShapeMismatch {
-            what: format!(
-                "data `{}` width vs the model in {}",
-                cfg.data.source,
-                run.path().display()
-            ),
-            expected: vec![cfg.params.model.visible],
-            got: vec![width],
-        });
-    }
-    Ok(())
-}
-
 /// `rbm transform`: the hidden probabilities `p(h = 1 | v)` of the run's test set (or of
 /// `data`, of the same width) as a `[n, hidden]` `.npy` array (default `RUN/hidden.npy`).
-pub fn transform_run(
-    dir: &Path,
-    data: Option<DataSource>,
-    device: DeviceKind,
-    out: Option<&Path>,
-) -> Result<CodesSummary> {
-    let (run, mut cfg, rbm) = open_run(dir, device)?;
-    if let Some(source) = data {
-        cfg.data.source = source;
+pub fn transform_run(dir: &Path, request: &CodesRequest) -> Result<CodesSummary> {
+    let (run, mut cfg, rbm) = open_run(dir, request.device)?;
+    if let Some(source) = &request.source {
+        cfg.data.source = source.clone();
     }
     let prepared = prepare_data(&mut cfg.clone())?;
-    check_width(&prepared, &cfg, &run)?;
-    let file = out.map_or_else(|| run.file("hidden.npy"), Path::to_path_buf);
+    let width = cfg.params.model.visible;
+    EvalTarget::check_width(&cfg.data, prepared.split.dim()?, width, &run)?;
+    let file = request
+        .out
+        .clone()
+        .unwrap_or_else(|| run.file("hidden.npy"));
     write_codes(&rbm, &prepared.split.test, &file)
 }
 

@@ -10,7 +10,7 @@ use rand::{Rng, RngExt};
 
 use super::config::{Latent, Likelihood, VaeConfig};
 use crate::api::Persist;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::io::TensorFile;
 use crate::kernels::ops;
 
@@ -382,16 +382,4 @@ pub(crate) fn load_param(
     } else {
         file.get(name, dims, device, path)
     }
-}
-
-/// Check that `x` has the model's width.
-pub(crate) fn check_width(vae: &Vae, width: usize, what: &str) -> Result<()> {
-    if width != vae.config().input {
-        return Err(Error::ShapeMismatch {
-            what: what.to_owned(),
-            expected: vec![vae.config().input],
-            got: vec![width],
-        });
-    }
-    Ok(())
 }

@@ -9,18 +9,18 @@ use serde::{Deserialize, Serialize};
 use super::bounds::{elbo_per_example, iw_bound};
 use super::config::Likelihood;
 use super::fit::VaeFit;
-use super::model::{Vae, check_width};
+use super::model::Vae;
 use super::params::VaeParams;
 use super::pictures::{PictureData, SAMPLE_TILES, samples};
-use crate::data::{Binarize, DataConfig, DataSource, Dataset, PreparedSplit};
+use crate::data::{Binarize, DataConfig, Dataset, PreparedSplit};
 use crate::error::{Error, Result, check};
 use crate::io::RunDir;
 use crate::kernels::runtime::DeviceKind;
 use crate::report::Shade;
 use crate::rng::rng_for;
 use crate::run::{
-    CodesSummary, Family, SampleRequest, SampleSummary, family, open_model, record_eval,
-    write_codes,
+    CodesRequest, CodesSummary, EvalTarget, Family, SampleRequest, SampleSummary, family,
+    open_model, record_eval, write_codes,
 };
 use crate::train::Progress;
 
@@ -222,12 +222,8 @@ pub struct EvalRequest {
     pub k: Option<usize>,
     /// Evaluate on the first `limit` test examples only.
     pub limit: Option<usize>,
-    /// Other data of the same width [default: the run's].
-    pub data: Option<DataConfig>,
-    /// Seed of the samples [default: the run's seed].
-    pub seed: Option<u64>,
-    /// Device to evaluate on.
-    pub device: DeviceKind,
+    /// Data, seed of the samples and device.
+    pub target: EvalTarget,
 }
 
 /// The test ELBO and the importance-weighted bound with `request.k` samples.
@@ -304,15 +300,8 @@ pub(crate) fn data_for(
         cfg.data = d.clone();
     }
     let prepared = prepare_data(&mut cfg.clone())?;
-    check_width(
-        vae,
-        prepared.split.dim()?,
-        &format!(
-            "data `{}`: width of the examples vs the model in {}",
-            cfg.data.source,
-            run.path().display()
-        ),
-    )?;
+    let width = vae.config().input;
+    EvalTarget::check_width(&cfg.data, prepared.split.dim()?, width, run)?;
     Ok(prepared)
 }
 
@@ -329,13 +318,14 @@ pub fn evaluate_run(
             "needs at least 1 importance sample (got 0)",
         ));
     }
-    let (run, cfg, vae) = open_run(dir, request.device)?;
-    let prepared = data_for(&run, &cfg, &vae, request.data.as_ref())?;
+    let (run, cfg, vae) = open_run(dir, request.target.device)?;
+    let data = request.target.data_or(&cfg.data);
+    let prepared = data_for(&run, &cfg, &vae, Some(&data))?;
     let request = EvalRequest {
         k: Some(request.k.unwrap_or(cfg.eval_k)),
         ..request.clone()
     };
-    let seed = request.seed.unwrap_or(cfg.params.train.seed);
+    let seed = request.target.seed_or(cfg.params.train.seed);
     let report = evaluate(&vae, &prepared, &request, seed, progress)?;
     record_eval(&run, "eval", &report)?;
     Ok(report)
@@ -344,19 +334,14 @@ pub fn evaluate_run(
 /// `vae encode`: the posterior means `E_q[z | x]` (categorical latents: the most probable
 /// categories, one-hot) of the run's test set (or of `data`, of the same width) as a
 /// `[n, code width]` `.npy` array (default `RUN/codes.npy`).
-pub fn encode_run(
-    dir: &Path,
-    data: Option<DataSource>,
-    device: DeviceKind,
-    out: Option<&Path>,
-) -> Result<CodesSummary> {
-    let (run, cfg, vae) = open_run(dir, device)?;
-    let data = data.map(|source| DataConfig {
+pub fn encode_run(dir: &Path, request: &CodesRequest) -> Result<CodesSummary> {
+    let (run, cfg, vae) = open_run(dir, request.device)?;
+    let data = request.source.clone().map(|source| DataConfig {
         source,
         ..cfg.data.clone()
     });
     let prepared = data_for(&run, &cfg, &vae, data.as_ref())?;
-    let file = out.map_or_else(|| run.file("codes.npy"), Path::to_path_buf);
+    let file = request.out.clone().unwrap_or_else(|| run.file("codes.npy"));
     write_codes(&vae, &prepared.split.test, &file)
 }
 
