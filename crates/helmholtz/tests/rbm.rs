@@ -310,46 +310,52 @@ fn block_gibbs_samples_follow_the_exact_distribution() -> Result<()> {
 #[test]
 fn cpu_engine_and_tensor_ops_take_the_same_steps() -> Result<()> {
     // Same keys, same element numbering: the fused engine and the tensor-op path draw the same
-    // samples, so after several updates the parameters agree to rounding.
-    for negative in [NegativePhase::Cd, NegativePhase::Pcd] {
-        for kind in [VisibleKind::Bernoulli, VisibleKind::Gaussian] {
-            let base = random_rbm(30, 20, kind, 0.1, 31)?;
-            let d = device();
-            d.seed(2);
-            let x = Tensor::<2>::random([64, 30], Distribution::Default, &d);
-            let x = if kind == VisibleKind::Bernoulli {
-                x.lower_elem(0.5).float()
-            } else {
-                x
-            };
-            let cfg = CdConfig {
-                k: 2,
-                negative,
-                chains: 40,
-                weight_decay: 1e-3,
-                ..CdConfig::default()
-            };
-            let (mut a, mut b) = (base.clone(), base.clone());
-            let mut cda = ContrastiveDivergence::new(cfg.clone(), &a)?;
-            let mut cdb = ContrastiveDivergence::new(cfg, &b)?;
-            let (mut ra, mut rb) = (StdRng::seed_from_u64(9), StdRng::seed_from_u64(9));
-            for _ in 0..5 {
-                let ea = cda.step(&mut a, &x, 0.05, 0.5, true, &mut ra);
-                let eb = cdb.step_with_tensor_ops(&mut b, &x, 0.05, 0.5, true, &mut rb);
-                let (ea, eb) = (ea.unwrap_or(f64::NAN), eb.unwrap_or(f64::NAN));
+    // samples, so after several updates the parameters agree to rounding. With momentum and
+    // decay the engine steps through the velocity; without either (plain gradient ascent) it
+    // adds the step to the weights directly.
+    for (decay, momentum) in [(1e-3, 0.5), (0.0, 0.0)] {
+        for negative in [NegativePhase::Cd, NegativePhase::Pcd] {
+            for kind in [VisibleKind::Bernoulli, VisibleKind::Gaussian] {
+                let base = random_rbm(30, 20, kind, 0.1, 31)?;
+                let d = device();
+                d.seed(2);
+                let x = Tensor::<2>::random([64, 30], Distribution::Default, &d);
+                let x = if kind == VisibleKind::Bernoulli {
+                    x.lower_elem(0.5).float()
+                } else {
+                    x
+                };
+                let cfg = CdConfig {
+                    k: 2,
+                    negative,
+                    chains: 40,
+                    weight_decay: decay,
+                    initial_momentum: momentum,
+                    momentum,
+                    ..CdConfig::default()
+                };
+                let (mut a, mut b) = (base.clone(), base.clone());
+                let mut cda = ContrastiveDivergence::new(cfg.clone(), &a)?;
+                let mut cdb = ContrastiveDivergence::new(cfg, &b)?;
+                let (mut ra, mut rb) = (StdRng::seed_from_u64(9), StdRng::seed_from_u64(9));
+                for _ in 0..5 {
+                    let ea = cda.step(&mut a, &x, 0.05, momentum, true, &mut ra);
+                    let eb = cdb.step_with_tensor_ops(&mut b, &x, 0.05, momentum, true, &mut rb);
+                    let (ea, eb) = (ea.unwrap_or(f64::NAN), eb.unwrap_or(f64::NAN));
+                    assert!(
+                        (ea - eb).abs() < 1e-3 * eb.abs().max(1.0),
+                        "{negative:?}/{kind:?}: recon {ea} vs {eb}"
+                    );
+                }
+                let diff = (a.weight().clone() - b.weight().clone())
+                    .abs()
+                    .max()
+                    .into_scalar::<f32>();
                 assert!(
-                    (ea - eb).abs() < 1e-3 * eb.abs().max(1.0),
-                    "{negative:?}/{kind:?}: recon {ea} vs {eb}"
+                    diff < 1e-4,
+                    "{negative:?}/{kind:?}/momentum {momentum}: weights differ by {diff}"
                 );
             }
-            let diff = (a.weight().clone() - b.weight().clone())
-                .abs()
-                .max()
-                .into_scalar::<f32>();
-            assert!(
-                diff < 1e-4,
-                "{negative:?}/{kind:?}: weights differ by {diff}"
-            );
         }
     }
     Ok(())

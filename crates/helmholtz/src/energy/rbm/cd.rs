@@ -205,6 +205,7 @@ impl ContrastiveDivergence {
             lr: lr as f32,
             momentum: momentum as f32,
             decay: self.config.weight_decay as f32,
+            velocity: !self.config.without_velocity(),
         }
     }
 

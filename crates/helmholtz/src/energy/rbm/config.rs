@@ -151,6 +151,17 @@ impl CdConfig {
 
     /// Momentum used in epoch `epoch` (1-based).
     pub fn momentum_at(&self, epoch: usize) -> f64 {
+        self.momentum_schedule(epoch)
+    }
+
+    /// True when no update ever uses a velocity: no momentum in any epoch and no weight decay
+    /// (plain gradient ascent, which the CPU engine then applies straight to the weights).
+    pub fn without_velocity(&self) -> bool {
+        let warm = self.momentum_warmup > 0 && self.initial_momentum != 0.0;
+        self.momentum == 0.0 && !warm && self.weight_decay == 0.0
+    }
+
+    fn momentum_schedule(&self, epoch: usize) -> f64 {
         if epoch <= self.momentum_warmup {
             self.initial_momentum
         } else {

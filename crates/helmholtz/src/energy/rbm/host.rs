@@ -343,6 +343,9 @@ pub(crate) struct Rates {
     pub lr: f32,
     pub momentum: f32,
     pub decay: f32,
+    /// False for plain gradient ascent (no momentum in any epoch, no decay): the step goes
+    /// straight into `W` and the weight velocity stays as it is (zero).
+    pub velocity: bool,
 }
 
 /// The CD/PCD ascent step from `(v0, ph0, vk, phk)`, split over rows of `W`:
@@ -353,6 +356,7 @@ pub(crate) fn cd_update(s: HostState<'_>, v0: &[f32], buf: &CdBuffers, rates: Ra
         lr,
         momentum,
         decay,
+        velocity,
     } = rates;
     let (nv, nh) = (s.nv, s.nh);
     let (nb, nm) = (v0.len() / nv, buf.vk.len() / nv);
@@ -364,23 +368,31 @@ pub(crate) fn cd_update(s: HostState<'_>, v0: &[f32], buf: &CdBuffers, rates: Ra
         .zip(split_rows(s.vw, nh, &blocks))
         .zip(blocks.par_iter())
         .for_each(|((wb, vb), r)| {
-            gemm_single(
-                vb,
-                columns(v0, r, nb, nv),
-                rows_of(&buf.ph0, nh),
-                momentum,
-                lr / nb as f32,
-                true,
-            );
-            gemm_single(
-                vb,
-                columns(&buf.vk, r, nm, nv),
-                rows_of(&buf.phk, nh),
-                1.0,
-                -lr / nm as f32,
-                true,
-            );
-            crate::kernels::rows::decay_block(wb, vb, lr * decay);
+            // The step accumulates in `VW` (then `W <- W + VW` with decay), or straight in `W`.
+            let step = |dst: &mut [f32], keep: f32| {
+                gemm_single(
+                    dst,
+                    columns(v0, r, nb, nv),
+                    rows_of(&buf.ph0, nh),
+                    keep,
+                    lr / nb as f32,
+                    true,
+                );
+                gemm_single(
+                    dst,
+                    columns(&buf.vk, r, nm, nv),
+                    rows_of(&buf.phk, nh),
+                    1.0,
+                    -lr / nm as f32,
+                    true,
+                );
+            };
+            if velocity {
+                step(vb, momentum);
+                crate::kernels::rows::decay_block(wb, vb, lr * decay);
+            } else {
+                step(wb, 1.0);
+            }
         });
     for i in 0..nv {
         s.vb[i] = momentum * s.vb[i] + lr * (mean_v0[i] - mean_vk[i]);
