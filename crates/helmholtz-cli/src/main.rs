@@ -81,16 +81,18 @@ fn main() -> ExitCode {
         eprintln!("error: {}", shown(&e));
         return ExitCode::from(exit_status(&e));
     }
-    let result = match cli.family {
-        Family::Rbm(cmd) => rbm::run(cmd, &cli.global),
-        Family::Hopfield(cmd) => hopfield::run(cmd, &cli.global),
-        Family::Boltzmann(cmd) => boltzmann::run(cmd, &cli.global),
-        Family::Anneal(cmd) => anneal::run(cmd, &cli.global),
-        Family::Ising(cmd) => ising::run(cmd, &cli.global),
-        Family::Vae(cmd) => vae::run(cmd, &cli.global),
-        Family::Gan(cmd) => gan::run(cmd, &cli.global),
-        Family::Bnn(cmd) => bnn::run(cmd, &cli.global),
-    };
+    let Cli { global, family } = cli;
+    // The command runs on a thread of the pool, so its parallel sections wake one thread fewer.
+    let result = helmholtz::kernels::runtime::in_pool(|| match family {
+        Family::Rbm(cmd) => rbm::run(cmd, &global),
+        Family::Hopfield(cmd) => hopfield::run(cmd, &global),
+        Family::Boltzmann(cmd) => boltzmann::run(cmd, &global),
+        Family::Anneal(cmd) => anneal::run(cmd, &global),
+        Family::Ising(cmd) => ising::run(cmd, &global),
+        Family::Vae(cmd) => vae::run(cmd, &global),
+        Family::Gan(cmd) => gan::run(cmd, &global),
+        Family::Bnn(cmd) => bnn::run(cmd, &global),
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

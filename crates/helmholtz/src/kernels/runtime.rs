@@ -34,6 +34,14 @@ pub fn init_threads(threads: Option<usize>) -> Result<usize> {
     Ok(n)
 }
 
+/// Run `work` on a thread of the pool that [`init_threads`] built (the caller waits). Parallel
+/// sections inside it then wake `threads - 1` other threads instead of all of them, which
+/// matters when an epoch is hundreds of short parallel sections; what is computed does not
+/// change.
+pub fn in_pool<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    rayon::join(work, || ()).0
+}
+
 /// Set flush-to-zero and denormals-are-zero on this thread.
 ///
 /// Denormal floats (below 1.2e-38) appear in sigmoids of large negative inputs and in decaying
