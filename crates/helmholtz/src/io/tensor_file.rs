@@ -1,11 +1,11 @@
 //! Named `f32` tensors in safetensors files (readable from Python's `safetensors`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use burn::prelude::*;
 use burn::tensor::TensorData;
-use safetensors::tensor::{Dtype, TensorView};
+use safetensors::tensor::Dtype;
 
 use super::write_atomic;
 use crate::error::{Error, IoContext, Result};
@@ -127,31 +127,49 @@ impl TensorFile {
         blob.to_tensor(name, device)
     }
 
-    /// Write as safetensors (F32, little-endian), atomically.
+    /// The file's bytes in the safetensors format: an 8-byte little-endian header length, the
+    /// JSON header (tensors by name, with `__metadata__`), then the tensors' data in name order.
+    /// Everything is written in sorted order, so equal contents give equal bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut header = serde_json::Map::new();
+        if !self.metadata.is_empty() {
+            header.insert("__metadata__".into(), serde_json::json!(self.metadata));
+        }
+        let mut offset = 0usize;
+        for (name, blob) in &self.tensors {
+            let elements: usize = blob.shape.iter().product();
+            if elements != blob.data.len() {
+                return Err(Error::Internal(format!(
+                    "tensor `{name}`: shape {:?} does not hold {} values",
+                    blob.shape,
+                    blob.data.len()
+                )));
+            }
+            let end = offset + 4 * elements;
+            header.insert(
+                name.clone(),
+                serde_json::json!({"dtype": "F32", "shape": blob.shape, "data_offsets": [offset, end]}),
+            );
+            offset = end;
+        }
+        let mut text =
+            serde_json::to_string(&header).map_err(|e| Error::Internal(e.to_string()))?;
+        // Pad the header with spaces so that the data start on an 8-byte boundary.
+        while text.len() % 8 != 0 {
+            text.push(' ');
+        }
+        let mut out = Vec::with_capacity(8 + text.len() + offset);
+        out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+        out.extend_from_slice(text.as_bytes());
+        for blob in self.tensors.values() {
+            out.extend(blob.data.iter().flat_map(|v| v.to_le_bytes()));
+        }
+        Ok(out)
+    }
+
+    /// Write the file atomically (see [`TensorFile::to_bytes`]).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let bytes: Vec<(String, Vec<u8>, Vec<usize>)> = self
-            .tensors
-            .iter()
-            .map(|(k, b)| {
-                (
-                    k.clone(),
-                    b.data.iter().flat_map(|v| v.to_le_bytes()).collect(),
-                    b.shape.clone(),
-                )
-            })
-            .collect();
-        let views = bytes
-            .iter()
-            .map(|(k, data, shape)| {
-                TensorView::new(Dtype::F32, shape.clone(), data)
-                    .map(|v| (k.clone(), v))
-                    .map_err(|e| Error::Internal(format!("safetensors: {e}")))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let meta: HashMap<String, String> = self.metadata.clone().into_iter().collect();
-        let out = safetensors::serialize(views, Some(meta))
-            .map_err(|e| Error::Internal(format!("safetensors: {e}")))?;
-        write_atomic(path, &out)
+        write_atomic(path, &self.to_bytes()?)
     }
 
     /// Read a safetensors file with F32 tensors.
@@ -216,6 +234,44 @@ mod tests {
         let w2: Tensor<2> = back.get("weight", [2, 3], &device, &path)?;
         assert_eq!(Blob::from_tensor(&w2), Blob::from_tensor(&w));
         assert!(back.get::<2>("weight", [3, 2], &device, &path).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn equal_contents_give_equal_bytes_that_safetensors_reads() -> Result<()> {
+        let make = |order: &[usize]| {
+            let mut f = TensorFile::default();
+            for &i in order {
+                let blob = Blob {
+                    shape: vec![i + 1, 2],
+                    data: (0..2 * (i + 1))
+                        .map(|v| v as f32 * 0.5 - i as f32)
+                        .collect(),
+                };
+                f.put_blob(&format!("t{i}"), blob);
+                f.metadata.insert(format!("key{i}"), format!("value {i}"));
+            }
+            f
+        };
+        let (a, b) = (
+            make(&[0, 1, 2, 3, 4]).to_bytes()?,
+            make(&[4, 2, 0, 3, 1]).to_bytes()?,
+        );
+        assert_eq!(a, b);
+        // The header ends on an 8-byte boundary and the reference reader accepts the file.
+        let header = u64::from_le_bytes(
+            a[..8]
+                .try_into()
+                .map_err(|_| Error::Internal("len".into()))?,
+        );
+        assert_eq!(header % 8, 0);
+        let st = safetensors::SafeTensors::deserialize(&a)
+            .map_err(|e| Error::Internal(format!("safetensors rejects it: {e}")))?;
+        let t3 = st
+            .tensor("t3")
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        assert_eq!(t3.shape(), &[4, 2]);
+        assert_eq!(&t3.data()[4..8], &(-2.5f32).to_le_bytes());
         Ok(())
     }
 }
