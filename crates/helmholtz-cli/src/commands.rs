@@ -23,6 +23,17 @@ pub fn train<F: Family>(
     no_eval: bool,
     config: impl FnOnce() -> anyhow::Result<F::Config>,
 ) -> anyhow::Result<Summary<F::Eval>> {
+    if let (Some(dir), Some(out)) = (resume, &g.out) {
+        return Err(helmholtz::Error::param(
+            "out",
+            format!(
+                "cannot be combined with --resume: the resumed run stays in {} (got {})",
+                dir.display(),
+                out.display()
+            ),
+        )
+        .into());
+    }
     let bar = progress_bar();
     let opts = RunOptions {
         progress: &bar,

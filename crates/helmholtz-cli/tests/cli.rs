@@ -183,3 +183,30 @@ fn divergence_exits_1_and_removes_a_run_that_never_checkpointed() {
         "a run without a checkpoint must not be left behind"
     );
 }
+
+#[test]
+fn outputs_never_overwrite_a_run_and_resume_refuses_another_out() {
+    let (tmp, out) = scratch("run");
+    run_into(
+        &out,
+        &words("rbm train --hidden 8 --epochs 1 --no-eval --sample-steps 2"),
+    );
+    let model = out.join("model.safetensors");
+    let before = std::fs::read(&model).expect("model");
+    // A sample or code file aimed at the run's own model is refused; the model is untouched.
+    for verb in ["sample", "transform"] {
+        assert_usage_error(
+            &output_into(&model, &["rbm", verb, arg(&out)]),
+            &["--out", "model.safetensors"],
+        );
+    }
+    assert_eq!(std::fs::read(&model).expect("model"), before);
+    // A resumed run stays in its own directory: `--out` elsewhere is refused, nothing is made.
+    let other = tmp.path().join("other");
+    refused_into(
+        &other,
+        &["rbm", "train", "--resume", arg(&out), "--epochs", "2"],
+        &["--out", "--resume"],
+    );
+    assert_eq!(std::fs::read(&model).expect("model"), before);
+}

@@ -759,7 +759,7 @@ pub fn predict(
     let (run, cfg, task, posterior) = open_run(dir)?;
     let draws = draws.unwrap_or(cfg.eval_draws);
     check::positive_count("draws", draws)?;
-    let path = out.map_or_else(|| run.file("predictions.csv"), Path::to_path_buf);
+    let path = run.output(out, "predictions.csv")?;
     let mut rng = rng_for(cfg.params.train.seed, &[0x5052_4544]);
     let (text, rows) = match (&task, &posterior) {
         (BnnTask::Regression(d), p) => {

@@ -85,12 +85,19 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray> {
             shape.len()
         )));
     }
-    let count: usize = shape.iter().product();
+    let Some((count, need)) = shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .and_then(|count| Some((count, count.checked_mul(dtype.size())?)))
+    else {
+        return Err(bad(format!(
+            "shape {shape:?} holds more values than memory can address"
+        )));
+    };
     if count == 0 {
         return Err(bad(format!("array is empty (shape {shape:?})")));
     }
     let body = &bytes[end..];
-    let need = count * dtype.size();
     if body.len() != need {
         return Err(bad(format!(
             "shape {shape:?} needs {need} data bytes, file has {}{}",
@@ -227,5 +234,32 @@ mod tests {
             fortran_to_c(&stored, &[2, 3]),
             vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
         );
+    }
+
+    #[test]
+    fn a_shape_whose_product_overflows_is_refused_not_wrapped() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
+        let path = dir.path().join("huge.npy");
+        // 2^33 x 2^33 overflows usize; 2^62 x 4 bytes overflows the byte count.
+        for shape in ["(8589934592, 8589934592)", "(4611686018427387904,)"] {
+            let header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}");
+            let mut padded = header.into_bytes();
+            while (10 + padded.len() + 1) % 64 != 0 {
+                padded.push(b' ');
+            }
+            padded.push(b'\n');
+            let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+            bytes.extend_from_slice(&(padded.len() as u16).to_le_bytes());
+            bytes.extend_from_slice(&padded);
+            bytes.extend_from_slice(&[0u8; 40]);
+            std::fs::write(&path, &bytes).map_err(|e| Error::io(&path, e))?;
+            let e = read_npy(&path).expect_err("an overflowing shape");
+            assert!(
+                e.to_string()
+                    .contains("more values than memory can address"),
+                "{e}"
+            );
+        }
+        Ok(())
     }
 }

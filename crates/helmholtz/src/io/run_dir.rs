@@ -80,6 +80,44 @@ impl RunDir {
         Self::create(candidate)
     }
 
+    /// Where a command on this run writes its output: `out`, or `RUN/<default_name>`. An `out`
+    /// that is one of the run's own files (its model, checkpoint, configuration, metrics,
+    /// evaluation or report) is refused: nothing a user made is overwritten.
+    pub fn output(&self, out: Option<&Path>, default_name: &str) -> Result<PathBuf> {
+        const OWN: [&str; 8] = [
+            "config.json",
+            "checkpoint.json",
+            "model.safetensors",
+            "trainer.safetensors",
+            "metrics.jsonl",
+            "eval.json",
+            "figures.json",
+            "report.html",
+        ];
+        let Some(out) = out else {
+            return Ok(self.file(default_name));
+        };
+        let name = out.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let same_dir = match (parent.canonicalize(), self.path.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        if same_dir && OWN.contains(&name) {
+            return Err(Error::param(
+                "out",
+                format!(
+                    "{} is the run's own {name}; write the output to another file",
+                    out.display()
+                ),
+            ));
+        }
+        Ok(out.to_path_buf())
+    }
+
     /// The family recorded in `config.json`, if it is there.
     pub fn family(&self) -> Option<String> {
         let config: serde_json::Value = self.read_json("config.json").ok()?;

@@ -120,7 +120,7 @@ pub fn save_samples(
     shade: Shade,
     caption: &str,
 ) -> Result<PathBuf> {
-    let file = out.map_or_else(|| run.file(default_name), Path::to_path_buf);
+    let file = run.output(out, default_name)?;
     let grid = GridSpec::for_count(n, image_shape(width));
     save_examples(&file, values, n, grid, shade)?;
     register_picture(run, &file, caption)?;

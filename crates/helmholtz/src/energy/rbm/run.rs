@@ -272,10 +272,7 @@ pub fn transform_run(dir: &Path, request: &CodesRequest) -> Result<CodesSummary>
     let prepared = prepare_data(&mut cfg.clone())?;
     let width = cfg.params.model.visible;
     EvalTarget::check_width(&cfg.data, prepared.split.dim()?, width, &run)?;
-    let file = request
-        .out
-        .clone()
-        .unwrap_or_else(|| run.file("hidden.npy"));
+    let file = run.output(request.out.as_deref(), "hidden.npy")?;
     write_codes(&rbm, &prepared.split.test, &file)
 }
 

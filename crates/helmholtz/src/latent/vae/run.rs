@@ -341,7 +341,7 @@ pub fn encode_run(dir: &Path, request: &CodesRequest) -> Result<CodesSummary> {
         ..cfg.data.clone()
     });
     let prepared = data_for(&run, &cfg, &vae, data.as_ref())?;
-    let file = request.out.clone().unwrap_or_else(|| run.file("codes.npy"));
+    let file = run.output(request.out.as_deref(), "codes.npy")?;
     write_codes(&vae, &prepared.split.test, &file)
 }
 
