@@ -118,7 +118,8 @@ pub fn progress_bar() -> indicatif::ProgressBar {
 pub fn interrupt_flag() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let f = flag.clone();
-    // Failing to install (a handler already exists) only loses the graceful stop.
+    // SIGINT, SIGTERM and SIGHUP (ctrlc's `termination`) all stop gracefully. Failing to
+    // install (a handler already exists) only loses the graceful stop.
     let _ = ctrlc::set_handler(move || {
         if f.swap(true, Ordering::SeqCst) {
             eprintln!("\ninterrupted twice: exiting without saving");

@@ -211,3 +211,33 @@ fn ctrl_c_exits_130_and_resume_matches_an_uninterrupted_run() {
         .collect();
     assert_eq!(evals.len(), 1);
 }
+
+/// SIGTERM (a scheduler's stop) is handled like Ctrl-C: a checkpoint, exit 130, and a run that
+/// `--resume` finishes.
+#[test]
+fn sigterm_saves_a_checkpoint_and_the_run_resumes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cut = dir.path().join("cut");
+    let mut child = helmholtz()
+        .args([
+            "bnn", "train", "--method", "sgld", "--steps", "400000", "--out",
+        ])
+        .arg(&cut)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let t0 = std::time::Instant::now();
+    while !cut.join("config.json").exists() && t0.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(130), "exit status after SIGTERM");
+    assert!(cut.join("checkpoint.json").exists());
+    run_ok(helmholtz().args(["bnn", "train", "--resume"]).arg(&cut));
+    assert!(cut.join("eval.json").exists());
+}
