@@ -210,3 +210,25 @@ fn outputs_never_overwrite_a_run_and_resume_refuses_another_out() {
     );
     assert_eq!(std::fs::read(&model).expect("model"), before);
 }
+
+#[test]
+fn a_model_holding_nan_is_refused_by_eval_and_resume() {
+    let (_tmp, out) = scratch("run");
+    run_into(
+        &out,
+        &words("rbm train --hidden 8 --epochs 1 --no-eval --sample-steps 2"),
+    );
+    let model = out.join("model.safetensors");
+    let mut file = helmholtz::io::TensorFile::load(&model).expect("model");
+    let weight = file.tensors.get_mut("weight").expect("weight");
+    weight.data[3] = f32::NAN;
+    file.save(&model).expect("save");
+    assert_usage_error(
+        &helmholtz(&["rbm", "eval", arg(&out)]),
+        &["model.safetensors", "`weight`", "NaN"],
+    );
+    assert_usage_error(
+        &helmholtz(&["rbm", "train", "--resume", arg(&out), "--epochs", "2"]),
+        &["model.safetensors", "`weight`", "resumed"],
+    );
+}

@@ -228,6 +228,8 @@ pub trait Persist: Sized {
     fn model_config(&self) -> &Self::Config;
     /// The device the parameters are on.
     fn model_device(&self) -> Device;
+    /// Name of the first parameter holding a NaN or infinity, if any.
+    fn non_finite(&self) -> Option<String>;
     /// The parameters as a file (no metadata).
     fn to_file(&self) -> TensorFile;
     /// The parameters for `config` from `file` onto `device`, every name and shape checked;

@@ -228,6 +228,12 @@ pub fn open_model<F: Family, M: Persist>(
     let device = device_kind.device(cfg.params().train_config().seed)?;
     let path = run.file("model.safetensors");
     let model = M::from_file(config(&cfg), &TensorFile::load(&path)?, &device, &path)?;
+    if let Some(p) = model.non_finite() {
+        return Err(Error::bad_file(
+            &path,
+            format!("parameter `{p}` holds NaN or infinity"),
+        ));
+    }
     Ok((run, cfg, model))
 }
 

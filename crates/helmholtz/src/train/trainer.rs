@@ -489,6 +489,12 @@ pub fn resume(model: &mut dyn Fit, run: &RunDir) -> Result<Position> {
         }
     }
     model.load_state(&m, &t, run)?;
+    if let Some(p) = model.non_finite_parameter() {
+        return Err(Error::bad_file(
+            &model_path,
+            format!("parameter `{p}` holds NaN or infinity; the checkpoint cannot be resumed"),
+        ));
+    }
     Ok(pos)
 }
 

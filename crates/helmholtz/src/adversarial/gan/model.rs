@@ -189,6 +189,10 @@ impl Persist for Gan {
         self.device()
     }
 
+    fn non_finite(&self) -> Option<String> {
+        self.non_finite_parameter()
+    }
+
     fn to_file(&self) -> TensorFile {
         let mut file = TensorFile::default();
         put_layers(&mut file, "generator", &self.generator);

@@ -292,6 +292,10 @@ impl Persist for Rbm {
         self.device()
     }
 
+    fn non_finite(&self) -> Option<String> {
+        self.non_finite_parameter()
+    }
+
     fn to_file(&self) -> TensorFile {
         let mut file = TensorFile::default();
         file.put("weight", self.weight());

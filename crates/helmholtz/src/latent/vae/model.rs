@@ -329,6 +329,10 @@ impl Persist for Vae {
         self.device()
     }
 
+    fn non_finite(&self) -> Option<String> {
+        self.non_finite_parameter()
+    }
+
     fn to_file(&self) -> TensorFile {
         let mut file = TensorFile::default();
         for (name, t) in self.params() {
