@@ -175,25 +175,7 @@ fn ctrl_c_exits_130_and_resume_matches_an_uninterrupted_run() {
     let full = dir.path().join("full");
     run_into(&full, &args);
     let cut = dir.path().join("cut");
-    let mut child = helmholtz()
-        .args(args)
-        .arg("--out")
-        .arg(&cut)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let t0 = std::time::Instant::now();
-    while !cut.join("config.json").exists() && t0.elapsed().as_secs() < 60 {
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(sent.success());
-    let status = child.wait().expect("wait");
-    assert_eq!(status.code(), Some(130), "exit status after Ctrl-C");
-    assert!(cut.join("checkpoint.json").exists());
+    stop_with(&args, &cut, "-INT");
     run_ok(helmholtz().args(["bnn", "train", "--resume"]).arg(&cut));
     let bytes = |run: &std::path::Path, f: &str| std::fs::read(run.join(f)).expect(f);
     let draws = |run: &std::path::Path| bytes(run, "samples.csv");
@@ -218,26 +200,35 @@ fn ctrl_c_exits_130_and_resume_matches_an_uninterrupted_run() {
 fn sigterm_saves_a_checkpoint_and_the_run_resumes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cut = dir.path().join("cut");
+    stop_with(
+        &["bnn", "train", "--method", "sgld", "--steps", "400000"],
+        &cut,
+        "-TERM",
+    );
+    run_ok(helmholtz().args(["bnn", "train", "--resume"]).arg(&cut));
+    assert!(cut.join("eval.json").exists());
+}
+
+/// Start `helmholtz ARGS --out OUT`, send `signal` (`-INT`, `-TERM`) once the run directory
+/// exists, and insist on exit 130 with a checkpoint saved.
+fn stop_with(args: &[&str], out: &std::path::Path, signal: &str) {
     let mut child = helmholtz()
-        .args([
-            "bnn", "train", "--method", "sgld", "--steps", "400000", "--out",
-        ])
-        .arg(&cut)
+        .args(args)
+        .arg("--out")
+        .arg(out)
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("spawn");
     let t0 = std::time::Instant::now();
-    while !cut.join("config.json").exists() && t0.elapsed().as_secs() < 60 {
+    while !out.join("config.json").exists() && t0.elapsed().as_secs() < 60 {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     let sent = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .expect("kill");
     assert!(sent.success());
     let status = child.wait().expect("wait");
-    assert_eq!(status.code(), Some(130), "exit status after SIGTERM");
-    assert!(cut.join("checkpoint.json").exists());
-    run_ok(helmholtz().args(["bnn", "train", "--resume"]).arg(&cut));
-    assert!(cut.join("eval.json").exists());
+    assert_eq!(status.code(), Some(130), "exit status after {signal}");
+    assert!(out.join("checkpoint.json").exists());
 }

@@ -184,14 +184,18 @@ fn divergence_exits_1_and_removes_a_run_that_never_checkpointed() {
     );
 }
 
+/// A tiny trained RBM run: the scratch folder, the run directory and its model file.
+fn tiny_rbm_run() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let (tmp, out) = scratch("run");
+    let flags = "rbm train --hidden 8 --epochs 1 --no-eval --sample-steps 2";
+    run_into(&out, &words(flags));
+    let model = out.join("model.safetensors");
+    (tmp, out, model)
+}
+
 #[test]
 fn outputs_never_overwrite_a_run_and_resume_refuses_another_out() {
-    let (tmp, out) = scratch("run");
-    run_into(
-        &out,
-        &words("rbm train --hidden 8 --epochs 1 --no-eval --sample-steps 2"),
-    );
-    let model = out.join("model.safetensors");
+    let (tmp, out, model) = tiny_rbm_run();
     let before = std::fs::read(&model).expect("model");
     // A sample or code file aimed at the run's own model is refused; the model is untouched.
     for verb in ["sample", "transform"] {
@@ -213,12 +217,7 @@ fn outputs_never_overwrite_a_run_and_resume_refuses_another_out() {
 
 #[test]
 fn a_model_holding_nan_is_refused_by_eval_and_resume() {
-    let (_tmp, out) = scratch("run");
-    run_into(
-        &out,
-        &words("rbm train --hidden 8 --epochs 1 --no-eval --sample-steps 2"),
-    );
-    let model = out.join("model.safetensors");
+    let (_tmp, out, model) = tiny_rbm_run();
     let mut file = helmholtz::io::TensorFile::load(&model).expect("model");
     let weight = file.tensors.get_mut("weight").expect("weight");
     weight.data[3] = f32::NAN;
