@@ -231,3 +231,18 @@ fn a_model_holding_nan_is_refused_by_eval_and_resume() {
         &["model.safetensors", "`weight`", "resumed"],
     );
 }
+
+#[test]
+fn an_output_directory_that_cannot_be_made_is_a_usage_error() {
+    let (tmp, _) = scratch("x");
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "keep me").expect("write");
+    let args = words("ising run --size 8 --sweeps 10 --equilibration 5");
+    assert_usage_error(&output_into(&file, &args), &["a-file", "not a directory"]);
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "keep me");
+    let inside = file.join("run");
+    assert_usage_error(
+        &output_into(&inside, &args),
+        &["cannot create the run directory"],
+    );
+}

@@ -54,6 +54,12 @@ impl RunDir {
     /// Create a new, empty run directory (parents included). Fails if `path` exists and is not empty.
     pub fn create(path: impl Into<PathBuf>) -> Result<Self> {
         let path = path.into();
+        if path.exists() && !path.is_dir() {
+            return Err(Error::bad_file(
+                &path,
+                "exists and is not a directory (a run directory is a folder of its own)",
+            ));
+        }
         if path.exists() {
             let empty = std::fs::read_dir(&path).at(&path)?.next().is_none();
             if !empty {
@@ -63,7 +69,9 @@ impl RunDir {
                 ));
             }
         }
-        std::fs::create_dir_all(&path).at(&path)?;
+        std::fs::create_dir_all(&path).map_err(|e| {
+            Error::bad_file(&path, format!("cannot create the run directory here ({e})"))
+        })?;
         Ok(Self { path })
     }
 
