@@ -228,3 +228,21 @@ fn a_random_spin_order_escapes_the_cycle_of_a_ring() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn a_beta_range_that_heats_is_refused() {
+    let cfg = AnnealConfig {
+        beta_range: Some((5.0, 0.1)),
+        ..AnnealConfig::default()
+    };
+    let e = cfg.validate((0.1, 5.0)).expect_err("a heating range");
+    assert!(
+        e.is_usage() && e.to_string().starts_with("beta-range:"),
+        "{e}"
+    );
+    let fine = AnnealConfig {
+        beta_range: Some((0.1, 5.0)),
+        ..AnnealConfig::default()
+    };
+    assert!(fine.validate((0.1, 5.0)).is_ok());
+}

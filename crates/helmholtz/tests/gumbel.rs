@@ -191,6 +191,14 @@ fn tau_schedule_rejects_non_positive_temperatures() {
             },
             "anneal-rate",
         ),
+        (
+            TauSchedule {
+                tau0: 0.1,
+                tau_min: 5.0,
+                ..TauSchedule::default()
+            },
+            "tau-min:",
+        ),
     ] {
         let e = s.validate().expect_err("invalid schedule");
         assert!(e.is_usage() && e.to_string().starts_with(flag), "{e}");

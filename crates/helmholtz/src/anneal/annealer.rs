@@ -143,6 +143,16 @@ impl AnnealConfig {
         let (hot, cold) = self.beta_range.unwrap_or(default_range);
         check::positive("beta-range", hot)?;
         check::positive("beta-range", cold)?;
+        if let Some((hot, cold)) = self.beta_range
+            && hot > cold
+        {
+            return Err(Error::param(
+                "beta-range",
+                format!(
+                    "annealing cools: the first beta must not exceed the last (got {hot}:{cold})"
+                ),
+            ));
+        }
         let schedule = match &self.schedule {
             AnnealSchedule::Geometric => Schedule::Geometric {
                 start: 1.0 / hot,

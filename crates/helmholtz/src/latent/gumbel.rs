@@ -46,7 +46,7 @@ use burn::tensor::activation::{log_softmax, softmax};
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Result, check};
+use crate::error::{Error, Result, check};
 use crate::kernels::argmax;
 
 /// Standard Gumbel noise `-log(-log u)`, `u ~ U(0, 1)`, drawn on the CPU from `rng`.
@@ -137,6 +137,15 @@ impl TauSchedule {
         check::positive("tau", self.tau0)?;
         check::positive("tau-min", self.tau_min)?;
         check::non_negative("anneal-rate", self.rate)?;
+        if self.tau_min > self.tau0 {
+            return Err(Error::param(
+                "tau-min",
+                format!(
+                    "the floor of the annealed temperature must not exceed its start tau {} (got {})",
+                    self.tau0, self.tau_min
+                ),
+            ));
+        }
         Ok(())
     }
 
