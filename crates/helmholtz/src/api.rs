@@ -275,6 +275,27 @@ pub trait Persist: Sized {
     }
 }
 
+/// The accessors of [`Persist`] for a model whose inherent `config()`, `device()` and
+/// `non_finite_parameter()` give them: `persist_accessors!(RbmConfig);` inside the impl.
+macro_rules! persist_accessors {
+    ($config:ty) => {
+        type Config = $config;
+
+        fn model_config(&self) -> &$config {
+            self.config()
+        }
+
+        fn model_device(&self) -> burn::prelude::Device {
+            self.device()
+        }
+
+        fn non_finite(&self) -> Option<String> {
+            self.non_finite_parameter()
+        }
+    };
+}
+pub(crate) use persist_accessors;
+
 /// A model that maps examples to codes (RBM hidden probabilities, VAE posterior means).
 pub trait Transform {
     /// Codes of `data`, row-major `[n, code_dim]`.

@@ -178,21 +178,9 @@ impl Gan {
 }
 
 impl Persist for Gan {
-    type Config = GanConfig;
-
-    fn model_config(&self) -> &GanConfig {
-        self.config()
-    }
+    crate::api::persist_accessors!(GanConfig);
 
     /// The parameters as a safetensors file.
-    fn model_device(&self) -> Device {
-        self.device()
-    }
-
-    fn non_finite(&self) -> Option<String> {
-        self.non_finite_parameter()
-    }
-
     fn to_file(&self) -> TensorFile {
         let mut file = TensorFile::default();
         put_layers(&mut file, "generator", &self.generator);

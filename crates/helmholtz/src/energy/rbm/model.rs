@@ -281,21 +281,9 @@ impl Rbm {
 }
 
 impl Persist for Rbm {
-    type Config = RbmConfig;
-
-    fn model_config(&self) -> &RbmConfig {
-        self.config()
-    }
+    crate::api::persist_accessors!(RbmConfig);
 
     /// `weight` `[visible, hidden]`, `visible_bias` `[visible]`, `hidden_bias` `[hidden]`.
-    fn model_device(&self) -> Device {
-        self.device()
-    }
-
-    fn non_finite(&self) -> Option<String> {
-        self.non_finite_parameter()
-    }
-
     fn to_file(&self) -> TensorFile {
         let mut file = TensorFile::default();
         file.put("weight", self.weight());

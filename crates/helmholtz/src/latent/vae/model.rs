@@ -318,21 +318,9 @@ impl Vae {
 }
 
 impl Persist for Vae {
-    type Config = VaeConfig;
-
-    fn model_config(&self) -> &VaeConfig {
-        self.config()
-    }
+    crate::api::persist_accessors!(VaeConfig);
 
     /// The parameters as a safetensors file (biases and `log_sigma` stored 1-D).
-    fn model_device(&self) -> Device {
-        self.device()
-    }
-
-    fn non_finite(&self) -> Option<String> {
-        self.non_finite_parameter()
-    }
-
     fn to_file(&self) -> TensorFile {
         let mut file = TensorFile::default();
         for (name, t) in self.params() {
