@@ -114,14 +114,25 @@ pub fn progress_bar() -> indicatif::ProgressBar {
     )
 }
 
-/// Install the Ctrl-C handler: the first press asks training to save and stop, the second exits.
-pub fn interrupt_flag() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let f = flag.clone();
-    // SIGINT, SIGTERM and SIGHUP (ctrlc's `termination`) all stop gracefully. Failing to
-    // install (a handler already exists) only loses the graceful stop.
-    let _ = ctrlc::set_handler(move || {
-        if f.swap(true, Ordering::SeqCst) {
+/// Set by the first SIGINT / SIGTERM / SIGHUP once a training command asked for it.
+static STOP: std::sync::LazyLock<Arc<AtomicBool>> =
+    std::sync::LazyLock::new(|| Arc::new(AtomicBool::new(false)));
+/// Whether the running command stops gracefully (training: save a checkpoint first).
+static GRACEFUL: AtomicBool = AtomicBool::new(false);
+
+/// Install the handler of SIGINT, SIGTERM and SIGHUP (ctrlc's `termination`), once, before the
+/// command runs. A training command (see [`interrupt_flag`]) finishes its batch, saves a
+/// checkpoint and exits 130; a second signal exits at once. Any other command exits 130 at
+/// once, removing the one-shot run directory it was filling, so that it leaves nothing half
+/// made. Failing to install (a handler already exists) only loses the graceful stop.
+pub fn install_signal_handler() {
+    let _ = ctrlc::set_handler(|| {
+        if !GRACEFUL.load(Ordering::SeqCst) {
+            helmholtz::io::RunDir::discard_unfinished();
+            eprintln!("\ninterrupted");
+            std::process::exit(130);
+        }
+        if STOP.swap(true, Ordering::SeqCst) {
             eprintln!("\ninterrupted twice: exiting without saving");
             std::process::exit(130);
         }
@@ -129,7 +140,12 @@ pub fn interrupt_flag() -> Arc<AtomicBool> {
             "\ninterrupt: finishing this batch, saving a checkpoint, then exiting (Ctrl-C again to abort)"
         );
     });
-    flag
+}
+
+/// The stop flag of a training command: from now on a signal asks training to save and stop.
+pub fn interrupt_flag() -> Arc<AtomicBool> {
+    GRACEFUL.store(true, Ordering::SeqCst);
+    STOP.clone()
 }
 
 /// Run `work` with a progress bar on stderr, then print what it returns: `line` of it, or with

@@ -82,6 +82,7 @@ fn main() -> ExitCode {
         return ExitCode::from(exit_status(&e));
     }
     let Cli { global, family } = cli;
+    common::install_signal_handler();
     // The command runs on a thread of the pool, so its parallel sections wake one thread fewer.
     let result = helmholtz::kernels::runtime::in_pool(|| match family {
         Family::Rbm(cmd) => rbm::run(cmd, &global),

@@ -121,6 +121,18 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// An evaluation produced NaN or infinity: it is not reported as a result.
+    #[error(
+        "the evaluation of {} gave NaN or infinity for `{what}`; nothing was recorded",
+        run.display()
+    )]
+    NonFiniteResult {
+        /// Which figure (a dotted path into the evaluation).
+        what: String,
+        /// The run evaluated (its model is left as it was).
+        run: PathBuf,
+    },
+
     /// A failure inside a dependency that is not the user's fault.
     #[error("{0}")]
     Internal(String),
@@ -173,6 +185,15 @@ impl Error {
         Error::Io {
             path: path.as_ref().to_path_buf(),
             error: source,
+        }
+    }
+
+    /// The same error told about `path` (the file the user knows) when it is an I/O error on
+    /// another one (a temporary file standing in for it).
+    pub(crate) fn at_path(self, path: &Path) -> Self {
+        match self {
+            Error::Io { error, .. } => Error::io(path, error),
+            other => other,
         }
     }
 }

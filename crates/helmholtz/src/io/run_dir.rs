@@ -9,15 +9,31 @@
 //! figures.json        the pictures, with captions, in the order the report shows them
 //! eval.json           the last evaluation summary
 //! *.png, report.html  pictures and the self-contained report
+//! checkpoints/NNNNNN/ the newest committed checkpoint generation (model, trainer, position)
+//! .lock               held by the one process writing the run
 //! ```
 //! Every file is written to a temporary name and renamed into place.
+//!
+//! A checkpoint is one *generation*: `checkpoints/NNNNNN.partial/` is filled and flushed, then
+//! committed by one rename to `checkpoints/NNNNNN/`; only then are the previous generations
+//! removed and the top-level `model.safetensors`, `trainer.safetensors` and `checkpoint.json`
+//! replaced by links to the new one (each by a rename). A crash or a failed write at any moment
+//! leaves the previous generation whole; opening the run again publishes the newest committed
+//! generation and removes leftovers (partial generations, stale temporary files).
+//!
+//! One process writes a run at a time: creating or opening a run takes an exclusive OS lock on
+//! `.lock` (released when the process ends, however it ends); a second writer is refused,
+//! naming the holder.
 
+use std::fs::{File, OpenOptions};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Weak};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::write_atomic;
+use super::{TensorFile, faults, sync_dir, write_atomic, write_synced};
 use crate::error::{Error, IoContext, Result};
 
 /// A picture in the run directory and what it shows.
@@ -38,11 +54,19 @@ pub struct Position {
     pub batches_done: usize,
 }
 
-/// A run directory on disk.
+/// A run directory on disk, locked for writing while this value (or a clone) lives.
 #[derive(Debug, Clone)]
 pub struct RunDir {
     path: PathBuf,
+    _lock: Option<Arc<File>>,
 }
+
+/// The checkpoint files, in the order a generation is written.
+const CHECKPOINT_FILES: [&str; 3] = [
+    "model.safetensors",
+    "trainer.safetensors",
+    "checkpoint.json",
+];
 
 /// The family-independent part of `config.json`.
 #[derive(Debug, Clone, Deserialize)]
@@ -61,7 +85,16 @@ impl RunDir {
             ));
         }
         if path.exists() {
-            let empty = std::fs::read_dir(&path).at(&path)?.next().is_none();
+            // Left by a process that died while creating the run: a lock, temporary files.
+            let leftover = |e: &std::fs::DirEntry| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                name == ".lock" || (name.starts_with('.') && name.ends_with(".tmp"))
+            };
+            let empty = std::fs::read_dir(&path)
+                .at(&path)?
+                .flatten()
+                .all(|e| leftover(&e));
             if !empty {
                 return Err(Error::bad_file(
                     &path,
@@ -72,7 +105,9 @@ impl RunDir {
         std::fs::create_dir_all(&path).map_err(|e| {
             Error::bad_file(&path, format!("cannot create the run directory here ({e})"))
         })?;
-        Ok(Self { path })
+        let lock = lock_run(&path)?;
+        remove_stale_temporaries(&path);
+        Ok(Self { path, _lock: lock })
     }
 
     /// A fresh directory `root/<family>-<UTC timestamp>` (suffixed `-2`, `-3`, ... if taken).
@@ -157,11 +192,28 @@ impl RunDir {
         fill: impl FnOnce(&RunDir) -> Result<T>,
     ) -> Result<T> {
         let run = Self::create_at(out, family)?;
+        let path = run.path().to_path_buf();
+        unfinished().push(path.clone());
         let result = fill(&run);
+        unfinished().retain(|p| *p != path);
         if result.is_err() {
             let _ = std::fs::remove_dir_all(run.path());
         }
         result
+    }
+
+    /// Remove the one-shot runs that [`RunDir::create_filled`] is filling right now; called by
+    /// a signal handler just before the process exits, so that an interrupted one-shot command
+    /// leaves nothing behind.
+    pub fn discard_unfinished() {
+        for path in unfinished().drain(..) {
+            // The filling thread may still be adding files: try a few times.
+            for _ in 0..5 {
+                if std::fs::remove_dir_all(&path).is_ok() || !path.exists() {
+                    break;
+                }
+            }
+        }
     }
 
     /// Open an existing run of `family`; the error says what is missing or which family it holds.
@@ -190,13 +242,158 @@ impl RunDir {
                 found: env.family,
             });
         }
-        if !path.join("model.safetensors").is_file() {
+        let run = Self {
+            _lock: lock_run(&path)?,
+            path,
+        };
+        run.recover()?;
+        if !run.file("model.safetensors").is_file() {
             return Err(Error::NotARun {
-                path,
+                path: run.path,
                 reason: "model.safetensors is missing (training never finished an epoch)".into(),
             });
         }
-        Ok(Self { path })
+        Ok(run)
+    }
+
+    /// Open a run of `family` to continue it: as [`RunDir::open`], but a run interrupted before
+    /// its first checkpoint (no model yet) is accepted too; it resumes from the start.
+    pub fn open_to_resume(path: impl Into<PathBuf>, family: &str) -> Result<Self> {
+        match Self::open(path, family) {
+            Err(Error::NotARun { path, reason }) if path.join("config.json").is_file() => {
+                let _ = reason;
+                let run = Self {
+                    _lock: lock_run(&path)?,
+                    path,
+                };
+                run.recover()?;
+                Ok(run)
+            }
+            other => other,
+        }
+    }
+
+    /// Whether a checkpoint has been committed (training finished at least one save).
+    pub fn has_checkpoint(&self) -> bool {
+        self.newest_generation().is_some() || self.file("model.safetensors").is_file()
+    }
+
+    /// Commit a checkpoint: the model and trainer state at `pos`, as a new generation (see the
+    /// module documentation), then publish it as the run's top-level files.
+    pub fn commit_checkpoint(
+        &self,
+        model: &TensorFile,
+        trainer: &TensorFile,
+        pos: Position,
+    ) -> Result<()> {
+        let root = self.file("checkpoints");
+        std::fs::create_dir_all(&root).at(&root)?;
+        let next = self.newest_generation().map_or(1, |(g, _)| g + 1);
+        let partial = root.join(format!("{next:06}.partial"));
+        if partial.exists() {
+            std::fs::remove_dir_all(&partial).at(&partial)?;
+        }
+        std::fs::create_dir(&partial).at(&partial)?;
+        let position =
+            serde_json::to_string_pretty(&pos).map_err(|e| Error::Internal(e.to_string()))?;
+        let contents = [
+            model.to_bytes()?,
+            trainer.to_bytes()?,
+            position.into_bytes(),
+        ];
+        let generation = root.join(format!("{next:06}"));
+        let committed = (|| {
+            for (name, bytes) in CHECKPOINT_FILES.iter().zip(&contents) {
+                write_synced(&partial.join(name), bytes)
+                    .map_err(|e| e.at_path(&self.file(name)))?;
+            }
+            sync_dir(&partial);
+            faults::hit()?;
+            std::fs::rename(&partial, &generation).at(&generation)
+        })();
+        if committed.is_err() {
+            // Best effort (a full disk may still refuse); the next open removes it anyway.
+            let _ = std::fs::remove_dir_all(&partial);
+        }
+        committed?;
+        sync_dir(&root);
+        self.publish(&generation)?;
+        self.remove_old_generations(next);
+        Ok(())
+    }
+
+    /// Bring the run to its newest committed checkpoint: publish it as the top-level files if
+    /// they lag behind (a crash between the commit and the publication), and remove partial or
+    /// older generations and stale temporary files. Done on every open.
+    pub fn recover(&self) -> Result<()> {
+        remove_stale_temporaries(&self.path);
+        remove_stale_temporaries(&self.file("evals"));
+        let Some((g, generation)) = self.newest_generation() else {
+            return Ok(());
+        };
+        // The position is published last: when it is the committed one, so are the tensors.
+        let published = std::fs::read(self.file("checkpoint.json")).ok();
+        let committed = std::fs::read(generation.join("checkpoint.json")).ok();
+        let missing = CHECKPOINT_FILES.iter().any(|f| !self.file(f).is_file());
+        if published != committed || missing {
+            self.publish(&generation)?;
+        }
+        self.remove_old_generations(g);
+        Ok(())
+    }
+
+    /// The newest committed generation: its number and folder.
+    fn newest_generation(&self) -> Option<(u64, PathBuf)> {
+        let root = self.file("checkpoints");
+        std::fs::read_dir(&root)
+            .ok()?
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_str()?.to_owned();
+                let g: u64 = (name.len() == 6 && name.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| name.parse().ok())??;
+                let dir = e.path();
+                CHECKPOINT_FILES
+                    .iter()
+                    .all(|f| dir.join(f).is_file())
+                    .then_some((g, dir))
+            })
+            .max_by_key(|(g, _)| *g)
+    }
+
+    /// Replace the top-level checkpoint files by links to (or copies of) `generation`'s, each
+    /// by one rename; the position goes last, so it never runs ahead of the tensors.
+    fn publish(&self, generation: &Path) -> Result<()> {
+        for name in CHECKPOINT_FILES {
+            let target = self.file(name);
+            let tmp = self.file(&format!(".{name}.{}.tmp", std::process::id()));
+            let _ = std::fs::remove_file(&tmp);
+            let source = generation.join(name);
+            let linked = faults::hit().and_then(|()| {
+                std::fs::hard_link(&source, &tmp)
+                    .or_else(|_| std::fs::copy(&source, &tmp).map(|_| ()))
+                    .at(&target)
+            });
+            let renamed = linked.and_then(|()| std::fs::rename(&tmp, &target).at(&target));
+            if renamed.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            renamed?;
+        }
+        sync_dir(&self.path);
+        Ok(())
+    }
+
+    /// Remove every generation but `keep`, and partial ones (best effort: a leftover is
+    /// removed again on the next open).
+    fn remove_old_generations(&self, keep: u64) {
+        let root = self.file("checkpoints");
+        let keep = format!("{keep:06}");
+        for e in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            if e.file_name().to_str() != Some(keep.as_str()) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
     }
 
     /// The directory.
@@ -278,6 +475,90 @@ impl RunDir {
         }
         self.read_json("checkpoint.json")
     }
+}
+
+/// Remove `.<name>.<pid>.tmp` files left in `dir` by a process that died while writing (only
+/// the holder of the run's lock writes there, so any such file is stale).
+fn remove_stale_temporaries(dir: &Path) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name.ends_with(".tmp") && e.path().is_file() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// One-shot runs being filled (see [`RunDir::discard_unfinished`]).
+fn unfinished() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    static UNFINISHED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    UNFINISHED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Run directories this process holds the lock of, so that opening one twice shares the lock.
+static HELD: Mutex<Vec<(PathBuf, Weak<File>)>> = Mutex::new(Vec::new());
+
+/// Take the exclusive lock of the run in `dir` (`dir/.lock`), writing this process's id and
+/// command line into it; refused when another process holds it. A folder where no lock file
+/// can be made (read-only) is opened without one: nothing can be written there anyway.
+fn lock_run(dir: &Path) -> Result<Option<Arc<File>>> {
+    let key = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+    held.retain(|(_, w)| w.strong_count() > 0);
+    if let Some(f) = held
+        .iter()
+        .find(|(p, _)| *p == key)
+        .and_then(|(_, w)| w.upgrade())
+    {
+        return Ok(Some(f));
+    }
+    let path = dir.join(".lock");
+    let mut file = match OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+    {
+        Ok(f) => f,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(Error::io(&path, e)),
+    };
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            let holder = holder.trim();
+            let holder = if holder.is_empty() {
+                "another process".to_owned()
+            } else {
+                holder.to_owned()
+            };
+            return Err(Error::bad_file(
+                dir,
+                format!(
+                    "the run is in use by {holder}; wait for it to finish (one writer at a time)"
+                ),
+            ));
+        }
+        // A file system without locks: go on unlocked rather than refuse every run.
+        Err(std::fs::TryLockError::Error(_)) => {}
+    }
+    let command: Vec<String> = std::env::args().collect();
+    let command: String = command.join(" ").chars().take(120).collect();
+    let holder = format!("process {} ({command})", std::process::id());
+    let _ = file.set_len(0);
+    let _ = file.write_all(holder.as_bytes());
+    let file = Arc::new(file);
+    held.push((key, Arc::downgrade(&file)));
+    Ok(Some(file))
 }
 
 /// `YYYYMMDD-HHMMSS` in UTC.

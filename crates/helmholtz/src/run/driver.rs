@@ -187,7 +187,8 @@ pub fn resume<F: Family>(
     epochs: Option<usize>,
     opts: &RunOptions<'_>,
 ) -> Result<Summary<F::Eval>> {
-    let (run, mut envelope) = open::<F>(dir)?;
+    let run = RunDir::open_to_resume(dir, F::NAME)?;
+    let mut envelope = Envelope::<F::Config>::read(&run)?;
     let done = run.position()?.epochs_done;
     if let Some(e) = epochs {
         if e < done {
@@ -202,7 +203,12 @@ pub fn resume<F: Family>(
     let seed = envelope.config.params().train_config().seed;
     let device = envelope.config.params().device_kind().device(seed)?;
     let mut fit = F::build(&envelope.config, &data, &device)?;
-    let pos = crate::train::resume(&mut fit, &run)?;
+    // A run stopped before its first checkpoint starts again from the beginning.
+    let pos = if run.has_checkpoint() {
+        crate::train::resume(&mut fit, &run)?
+    } else {
+        Position::default()
+    };
     if epochs.is_some() {
         envelope.write(&run)?;
     }
@@ -269,6 +275,7 @@ pub fn eval_stem(run: &RunDir, name: &str) -> Result<PathBuf> {
 
 /// Write `value` as `<stem>.json` (from [`eval_stem`]) and rebuild the report.
 pub fn record_eval_at(run: &RunDir, stem: &Path, value: &impl Serialize) -> Result<PathBuf> {
+    refuse_non_finite(run, value)?;
     let file = stem.with_extension("json");
     let text = serde_json::to_string_pretty(value).map_err(|e| Error::Internal(e.to_string()))?;
     crate::io::write_atomic(&file, text.as_bytes())?;
@@ -340,6 +347,17 @@ pub fn write_codes(
     })
 }
 
+/// An evaluation holding NaN or infinity is an error, never a result.
+fn refuse_non_finite(run: &RunDir, eval: &impl Serialize) -> Result<()> {
+    match super::first_non_finite(eval) {
+        Some(what) => Err(Error::NonFiniteResult {
+            what,
+            run: run.path().to_path_buf(),
+        }),
+        None => Ok(()),
+    }
+}
+
 fn finish<F: Family>(
     cfg: &F::Config,
     run: &RunDir,
@@ -366,6 +384,7 @@ fn finish<F: Family>(
         None
     } else {
         let eval = F::evaluate(cfg, fit, data, run, opts.progress)?;
+        refuse_non_finite(run, &eval)?;
         run.write_json("eval.json", &eval)?;
         Some(eval)
     };
@@ -383,4 +402,100 @@ fn finish<F: Family>(
         eval,
         last_epoch,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::energy::boltzmann::{
+        BoltzmannConfig, BoltzmannMachine, BoltzmannParams, BoltzmannRunConfig, Target,
+        TrainingSource,
+    };
+    use crate::io::faults;
+
+    fn xor_config() -> BoltzmannRunConfig {
+        BoltzmannRunConfig {
+            params: BoltzmannParams {
+                model: BoltzmannConfig {
+                    visible: 0,
+                    hidden: 2,
+                    init_std: 0.5,
+                },
+                ..BoltzmannParams::default()
+            }
+            .epochs(4),
+            source: TrainingSource::Target(Target::Xor),
+        }
+    }
+
+    fn model_bytes(dir: &Path) -> Vec<u8> {
+        std::fs::read(dir.join("model.safetensors")).expect("model.safetensors")
+    }
+
+    /// Fail each file write of a training run in turn (tensors, position, metrics, pictures,
+    /// report, the commit and publication renames): whatever write fails, resuming (or, when
+    /// no checkpoint was ever committed and the run was removed, training again) ends with the
+    /// same model, bit for bit, as a run where nothing failed.
+    #[test]
+    fn every_failed_write_leaves_a_run_that_resumes_to_the_same_model() -> Result<()> {
+        let tmp = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
+        let reference = tmp.path().join("reference");
+        faults::arm(None);
+        train::<BoltzmannMachine>(xor_config(), Some(&reference), &RunOptions::default())?;
+        let writes = faults::count();
+        assert!(writes > 20, "only {writes} writes counted");
+        let expected = model_bytes(&reference);
+        for k in 1..=writes {
+            let dir = tmp.path().join(format!("fail-{k}"));
+            faults::arm(Some(k));
+            let failed =
+                train::<BoltzmannMachine>(xor_config(), Some(&dir), &RunOptions::default());
+            faults::arm(None);
+            assert!(
+                failed.is_err(),
+                "write {k} of {writes} was not made to fail"
+            );
+            if dir.join("config.json").is_file() {
+                resume::<BoltzmannMachine>(&dir, None, &RunOptions::default())?;
+            } else {
+                assert!(
+                    !dir.exists(),
+                    "write {k}: a run without config.json was left behind"
+                );
+                train::<BoltzmannMachine>(xor_config(), Some(&dir), &RunOptions::default())?;
+            }
+            assert!(
+                model_bytes(&dir) == expected,
+                "write {k}: the resumed model differs"
+            );
+            let generations: Vec<_> = std::fs::read_dir(dir.join("checkpoints"))
+                .map_err(|e| Error::io(&dir, e))?
+                .flatten()
+                .map(|e| e.file_name())
+                .collect();
+            assert_eq!(generations.len(), 1, "write {k}: leftovers {generations:?}");
+        }
+        Ok(())
+    }
+
+    /// A second writer of a run is refused while the first holds it, and admitted after.
+    #[test]
+    fn a_run_has_one_writer_at_a_time() -> Result<()> {
+        let tmp = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
+        let dir = tmp.path().join("run");
+        train::<BoltzmannMachine>(xor_config(), Some(&dir), &RunOptions::default())?;
+        // Another open file description of the lock stands for another process.
+        let other = std::fs::OpenOptions::new()
+            .write(true)
+            .open(dir.join(".lock"))
+            .map_err(|e| Error::io(&dir, e))?;
+        other.try_lock().expect("the finished run is unlocked");
+        let err = resume::<BoltzmannMachine>(&dir, Some(5), &RunOptions::default())
+            .expect_err("a second writer");
+        assert!(err.is_usage(), "{err}");
+        assert!(err.to_string().contains("in use"), "{err}");
+        other.unlock().map_err(|e| Error::io(&dir, e))?;
+        resume::<BoltzmannMachine>(&dir, Some(5), &RunOptions::default())?;
+        Ok(())
+    }
 }

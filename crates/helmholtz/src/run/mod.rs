@@ -18,6 +18,7 @@
 
 mod driver;
 mod envelope;
+mod finite;
 mod samples;
 mod summary;
 
@@ -28,5 +29,6 @@ pub use driver::{
 };
 pub(crate) use driver::{family, run_config};
 pub use envelope::Envelope;
+pub use finite::first_non_finite;
 pub use samples::{EvalTarget, SampleRequest, SampleSummary, save_samples};
 pub use summary::Summary;

@@ -10,6 +10,7 @@
 //! run would have done. Checkpoints are written after every epoch (or, for a fit with short
 //! epochs, every few seconds: [`Fit::save_seconds`]), after the last one, and on Ctrl-C.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -450,8 +451,9 @@ impl<'a> Trainer<'a> {
         }
     }
 
-    /// Save model and trainer state, then the position, each file atomically; the position is
-    /// also stamped into both tensor files so that a torn checkpoint is detected on resume.
+    /// Save model and trainer state and the position as one checkpoint generation
+    /// ([`RunDir::commit_checkpoint`]); the position is also stamped into both tensor files, so
+    /// that files from different checkpoints are never resumed together.
     fn checkpoint(&self, model: &dyn Fit, run: &RunDir, pos: Position) -> Result<()> {
         let (mut m, mut t) = model.state()?;
         let family = run.family();
@@ -462,9 +464,7 @@ impl<'a> Trainer<'a> {
             }
             f.metadata.insert("position".into(), stamp.clone());
         }
-        m.save(&run.file("model.safetensors"))?;
-        t.save(&run.file("trainer.safetensors"))?;
-        run.write_json("checkpoint.json", &pos)?;
+        run.commit_checkpoint(&m, &t, pos)?;
         crate::report::write_run_report(run)
     }
 }
@@ -488,6 +488,11 @@ pub fn resume(model: &mut dyn Fit, run: &RunDir) -> Result<Position> {
             ));
         }
     }
+    // Every tensor read back must be one the model has, with its shape, and finite.
+    let (model_now, trainer_now) = model.state()?;
+    check_layout(&model_now, &m, &model_path, false)?;
+    // Trainer state made by the first update (persistent chains, moments) is not there yet.
+    check_layout(&trainer_now, &t, &trainer_path, true)?;
     model.load_state(&m, &t, run)?;
     if let Some(p) = model.non_finite_parameter() {
         return Err(Error::bad_file(
@@ -496,6 +501,61 @@ pub fn resume(model: &mut dyn Fit, run: &RunDir) -> Result<Position> {
         ));
     }
     Ok(pos)
+}
+
+/// `found` (read from `path`) holds the tensors of `expected` with their shapes (any length
+/// where `expected` has none) and no others unless `more` allows them, and only finite values.
+fn check_layout(expected: &TensorFile, found: &TensorFile, path: &Path, more: bool) -> Result<()> {
+    if let Some((name, _)) = found
+        .tensors
+        .iter()
+        .find(|(_, b)| b.data.iter().any(|v| !v.is_finite()))
+    {
+        return Err(Error::bad_file(
+            path,
+            format!("tensor `{name}` holds NaN or infinity; the checkpoint cannot be resumed"),
+        ));
+    }
+    for (name, blob) in &expected.tensors {
+        let Some(got) = found.tensors.get(name) else {
+            return Err(Error::bad_file(
+                path,
+                format!("tensor `{name}` is missing; the checkpoint cannot be resumed"),
+            ));
+        };
+        // An empty dimension is a collection that grows in training (posterior draws).
+        let fits = got.shape.len() == blob.shape.len()
+            && got
+                .shape
+                .iter()
+                .zip(&blob.shape)
+                .all(|(g, e)| g == e || *e == 0);
+        if !fits {
+            return Err(Error::bad_file(
+                path,
+                format!(
+                    "tensor `{name}` has shape {:?}, the run's configuration needs {:?}",
+                    got.shape, blob.shape
+                ),
+            ));
+        }
+    }
+    if more {
+        return Ok(());
+    }
+    if let Some(extra) = found
+        .tensors
+        .keys()
+        .find(|k| !expected.tensors.contains_key(*k))
+    {
+        return Err(Error::bad_file(
+            path,
+            format!(
+                "tensor `{extra}` is not part of this run's model; the checkpoint cannot be resumed"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn metrics_row(epoch: usize, seconds: f64, update_seconds: f64, metrics: &Metrics) -> Value {
@@ -535,7 +595,7 @@ fn epoch_line(epoch: usize, epochs: usize, metrics: &Metrics, seconds: f64) -> S
 /// After a failed first training call: a run that never wrote `model.safetensors` is removed
 /// (nothing half-written is left behind) and a divergence then reports no kept checkpoint.
 pub fn discard_if_unsaved<T>(run: &RunDir, result: Result<T>) -> Result<T> {
-    if result.is_ok() || run.file("model.safetensors").exists() {
+    if result.is_ok() || run.has_checkpoint() {
         return result;
     }
     let _ = std::fs::remove_dir_all(run.path());
