@@ -9,7 +9,7 @@ use helmholtz::anneal::{
     ProblemSource,
 };
 
-use crate::common::{Global, write_run};
+use crate::common::{Global, refuse_unused, write_run};
 
 /// Simulated annealing for optimisation: minimise an Ising energy
 /// E(s) = sum_{i<j} J_ij s_i s_j + sum_i h_i s_i (dwave's SPIN convention) by Metropolis
@@ -115,7 +115,10 @@ pub fn run(cmd: AnnealCommand, g: &Global) -> anyhow::Result<()> {
     let (kind, source, args) = match cmd {
         AnnealCommand::Maxcut(a) => {
             let source = match (&a.file, &a.random) {
-                (_, Some(spec)) => random_graph(spec)?,
+                (_, Some(spec)) => {
+                    refuse_unused(&["format"], "is not used with --random (no file is read)")?;
+                    random_graph(spec)?
+                }
                 (Some(path), None) => file_source(path, &a.format)?,
                 (None, None) => {
                     return Err(Error::param("random", "give a FILE or --random N:DEGREE").into());
@@ -134,6 +137,10 @@ pub fn run(cmd: AnnealCommand, g: &Global) -> anyhow::Result<()> {
             a.anneal,
         ),
         AnnealCommand::Tsp(a) => {
+            refuse_unused(
+                &["order"],
+                "is not used by tsp (2-opt moves visit no spins)",
+            )?;
             let source = match (a.file, a.random) {
                 (_, Some(cities)) => ProblemSource::RandomCities { cities },
                 (Some(path), None) => ProblemSource::File {

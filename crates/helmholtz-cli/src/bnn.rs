@@ -9,7 +9,7 @@ use helmholtz::bayes::run::{self, Bnn, BnnEval, HeldOut};
 use helmholtz::kernels::runtime::DeviceKind;
 
 use crate::commands::{LoopArgs, print_summary};
-use crate::common::{Global, emit};
+use crate::common::{Global, emit, refuse_unused};
 
 /// Bayesian regression and classification: SVI with a mean-field guide, Bayes by Backprop,
 /// SGLD, SGHMC.
@@ -204,6 +204,7 @@ fn config(a: &TrainArgs, g: &Global) -> anyhow::Result<BnnRunConfig> {
         _ => BnnData::Seed,
     };
     let method: Method = a.method.parse()?;
+    refuse_other_methods(method)?;
     let mut cfg = BnnRunConfig::new(data, method);
     let p = &mut cfg.params;
     p.train.seed = g.seed();
@@ -239,7 +240,13 @@ fn config(a: &TrainArgs, g: &Global) -> anyhow::Result<BnnRunConfig> {
         }
     }
     if let Some(prior) = a.bias_prior.as_deref() {
-        p.bbb.bias_prior = prior.parse::<Prior>()?;
+        // The prior parser speaks of `prior`; this is --bias-prior.
+        p.bbb.bias_prior = prior.parse::<Prior>().map_err(|e| match e {
+            helmholtz::Error::InvalidParam { reason, .. } => {
+                helmholtz::Error::param("bias-prior", reason)
+            }
+            e => e,
+        })?;
     }
     p.bbb.local_reparam = !a.no_local_reparam;
     p.engine = a.engine.parse()?;
@@ -267,6 +274,42 @@ fn config(a: &TrainArgs, g: &Global) -> anyhow::Result<BnnRunConfig> {
     p.sync_epochs();
     cfg.validate()?;
     Ok(cfg)
+}
+
+/// Refuse the flags of the other inference methods: each would be silently ignored.
+fn refuse_other_methods(method: Method) -> anyhow::Result<()> {
+    const BBB: &[&str] = &[
+        "activation",
+        "prior",
+        "bias-prior",
+        "no-local-reparam",
+        "engine",
+        "init-std",
+    ];
+    const SVI: &[&str] = &["lr-final", "particles"];
+    const CHAIN: &[&str] = &["step-size", "burn-in", "thin"];
+    const SGLD: &[&str] = &["step-offset", "step-decay"];
+    const SGHMC: &[&str] = &["friction"];
+    let groups: [(&[&'static str], &[Method], &str); 6] = [
+        (BBB, &[Method::Bbb], "bbb"),
+        (SVI, &[Method::Svi], "svi"),
+        (CHAIN, &[Method::Sgld, Method::Sghmc], "sgld and sghmc"),
+        (SGLD, &[Method::Sgld], "sgld"),
+        (SGHMC, &[Method::Sghmc], "sghmc"),
+        (&["lr"], &[Method::Svi, Method::Bbb], "svi and bbb"),
+    ];
+    for (flags, methods, names) in groups {
+        if !methods.contains(&method) {
+            refuse_unused(flags, &format!("is only used by --method {names}"))?;
+        }
+    }
+    if method == Method::Bbb {
+        refuse_unused(
+            &["steps"],
+            "is not used by --method bbb, which counts --epochs",
+        )?;
+    }
+    Ok(())
 }
 
 /// `64,32` -> `[64, 32]`; `none` -> `[]`.

@@ -11,7 +11,7 @@ use helmholtz::energy::boltzmann::{
 use helmholtz::sampling::Schedule;
 
 use crate::commands::{self, print_summary};
-use crate::common::{Global, binary_data, emit, progress_bar};
+use crate::common::{Global, binary_data, emit, progress_bar, refuse_unused};
 
 /// Sweeps per chain of `boltzmann sample --anneal` when --sweeps is not given.
 const ANNEAL_SWEEPS: usize = 1000;
@@ -110,7 +110,7 @@ pub struct SampleArgs {
     #[arg(long, value_name = "N")]
     sweeps: Option<usize>,
 
-    /// Sample at temperature T (ignored with --anneal).
+    /// Sample at temperature T (not with --anneal).
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     temperature: f64,
 
@@ -156,6 +156,12 @@ fn train(a: TrainArgs, g: &Global) -> anyhow::Result<()> {
 }
 
 fn config(a: &TrainArgs, epochs: usize, g: &Global) -> anyhow::Result<BoltzmannRunConfig> {
+    if a.expectations == "exact" {
+        refuse_unused(
+            &["chains", "sweeps", "batch-size"],
+            "is only used by sampled expectations, not --expectations exact",
+        )?;
+    }
     let (source, default_hidden) = match &a.data {
         Some(d) => (TrainingSource::Data(binary_data(d)?), 0),
         None => {
@@ -216,13 +222,27 @@ fn eval_line(e: &BoltzmannEval) -> String {
 }
 
 fn sample(a: SampleArgs, g: &Global) -> anyhow::Result<()> {
+    if a.anneal.is_some() {
+        refuse_unused(
+            &["temperature"],
+            "is not used with --anneal (the schedule sets the temperatures)",
+        )?;
+    }
+    // The schedule parser speaks of `schedule` (anneal's flag); here the flags are --anneal
+    // and --temperature.
+    let named = |name: &'static str| {
+        move |e: helmholtz::Error| match e {
+            helmholtz::Error::InvalidParam { reason, .. } => helmholtz::Error::param(name, reason),
+            e => e,
+        }
+    };
     let schedule = match &a.anneal {
-        Some(s) => s.parse::<Schedule>()?,
+        Some(s) => s.parse::<Schedule>().map_err(named("anneal"))?,
         None => {
             let s = Schedule::Constant {
                 temperature: a.temperature,
             };
-            s.validate()?;
+            s.validate().map_err(named("temperature"))?;
             s
         }
     };

@@ -2,9 +2,11 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Args;
+use clap::parser::ValueSource;
 use helmholtz::data::{Binarize, DataConfig, DataSource, TableOptions};
 use helmholtz::kernels::runtime::{DeviceKind, init_threads};
 
@@ -51,6 +53,43 @@ impl Global {
     /// The `--device` choice.
     pub fn device_kind(&self) -> anyhow::Result<DeviceKind> {
         Ok(self.device.parse()?)
+    }
+}
+
+/// The arguments typed on the command line (clap ids: field names), defaults excluded.
+static GIVEN: OnceLock<Vec<String>> = OnceLock::new();
+
+/// Remember which arguments the command line gave (from the program down to the leaf
+/// command), so that a command can refuse a flag its mode does not use.
+pub fn record_given(matches: &clap::ArgMatches) {
+    let mut given = Vec::new();
+    let mut m = matches;
+    loop {
+        given.extend(
+            m.ids()
+                .filter(|id| m.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+                .map(|id| id.as_str().to_owned()),
+        );
+        match m.subcommand() {
+            Some((_, sub)) => m = sub,
+            None => break,
+        }
+    }
+    let _ = GIVEN.set(given);
+}
+
+/// Whether `--flag` (kebab case) was typed.
+pub fn given(flag: &str) -> bool {
+    let id = flag.replace('-', "_");
+    GIVEN.get().is_some_and(|g| g.contains(&id))
+}
+
+/// Refuse the first of `flags` that was typed: `why` says which mode does not use it. A flag
+/// that would be silently ignored is an error (exit 2), never a surprise.
+pub fn refuse_unused(flags: &[&'static str], why: &str) -> anyhow::Result<()> {
+    match flags.iter().find(|f| given(f)) {
+        Some(flag) => Err(helmholtz::Error::param(flag, format!("{why}; drop it")).into()),
+        None => Ok(()),
     }
 }
 

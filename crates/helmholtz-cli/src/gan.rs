@@ -141,16 +141,26 @@ fn run_config(a: &TrainArgs, g: &Global) -> anyhow::Result<GanRunConfig> {
         Arch::Mlp => GanConfig::new(0),
         Arch::Conv => GanConfig::conv(0),
     };
-    let hidden = |flag: &Option<String>, default: &[usize]| -> anyhow::Result<Vec<usize>> {
-        Ok(match flag {
-            Some(h) => parse_hidden(h)?,
-            None => default.to_vec(),
-        })
+    // The widths parser speaks of `hidden`; here each network has its own flag.
+    let hidden = |name: &'static str, flag: &Option<String>, default: &[usize]| match flag {
+        Some(h) => parse_hidden(h).map_err(|e| match e {
+            helmholtz::Error::InvalidParam { reason, .. } => helmholtz::Error::param(name, reason),
+            e => e,
+        }),
+        None => Ok(default.to_vec()),
     };
     let model = GanConfig {
         noise_dim: a.noise_dim,
-        generator_hidden: hidden(&a.generator_hidden, &base.generator_hidden)?,
-        discriminator_hidden: hidden(&a.discriminator_hidden, &base.discriminator_hidden)?,
+        generator_hidden: hidden(
+            "generator-hidden",
+            &a.generator_hidden,
+            &base.generator_hidden,
+        )?,
+        discriminator_hidden: hidden(
+            "discriminator-hidden",
+            &a.discriminator_hidden,
+            &base.discriminator_hidden,
+        )?,
         dropout: a.dropout,
         leaky_slope: a.leaky_slope,
         ..base

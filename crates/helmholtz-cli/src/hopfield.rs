@@ -8,7 +8,7 @@ use helmholtz::energy::hopfield::{
     RecallRequest, StoreConfig,
 };
 
-use crate::common::{Global, binary_data, emit, write_run};
+use crate::common::{Global, binary_data, emit, refuse_unused, write_run};
 
 /// Hopfield networks: store patterns, recall them from corrupted cues, measure capacity.
 #[derive(Debug, Subcommand)]
@@ -58,7 +58,8 @@ pub struct StoreArgs {
 /// Flags of `hopfield recall`.
 #[derive(Debug, Args)]
 pub struct RecallArgs {
-    /// Run directory of a stored network (not needed with --modern).
+    /// Run directory of a stored network (not with --modern).
+    #[arg(required_unless_present = "modern")]
     run: Option<PathBuf>,
 
     /// Start from stored pattern K.
@@ -170,7 +171,26 @@ fn store(a: StoreArgs, g: &Global) -> anyhow::Result<()> {
     emit(g.json, &human, &s)
 }
 
+/// Flags only recall from a stored network uses, and flags only `--modern` uses.
+const CLASSICAL_ONLY: [&str; 4] = ["pattern", "new", "order", "max-sweeps"];
+const MODERN_ONLY: [&str; 5] = ["stored", "queries", "beta", "steps", "data"];
+
 fn recall(a: RecallArgs, g: &Global) -> anyhow::Result<()> {
+    if a.modern {
+        if a.run.is_some() {
+            return Err(helmholtz::Error::param(
+                "modern",
+                "stores its own patterns and takes no run directory; drop RUN or --modern",
+            )
+            .into());
+        }
+        refuse_unused(
+            &CLASSICAL_ONLY,
+            "is for recall from a stored network, not --modern",
+        )?;
+    } else {
+        refuse_unused(&MODERN_ONLY, "is only used with --modern")?;
+    }
     let default = if a.modern {
         "occlude:bottom:0.5"
     } else {
@@ -246,7 +266,15 @@ fn capacity(a: CapacityArgs, g: &Global) -> anyhow::Result<()> {
     let rules = a
         .rules
         .iter()
-        .map(|r| r.parse::<LearningRule>())
+        .map(|r| {
+            // The rule parser speaks of --rule (store's flag); this is --rules.
+            r.parse::<LearningRule>().map_err(|e| match e {
+                helmholtz::Error::InvalidParam { reason, .. } => {
+                    helmholtz::Error::param("rules", reason)
+                }
+                e => e,
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let cfg = CapacityConfig {
         sizes: a.sizes,

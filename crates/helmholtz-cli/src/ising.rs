@@ -222,6 +222,10 @@ fn bench(a: BenchArgs, g: &Global) -> anyhow::Result<()> {
         temperature: a.temperature.unwrap_or(base.temperature),
         ..base
     };
+    // Every count is checked before the first is timed: a bad one prints nothing.
+    for &threads in &a.thread_counts {
+        helmholtz::kernels::runtime::check_thread_count("thread-counts", threads)?;
+    }
     for &threads in &a.thread_counts {
         let r = ising::benchmark(&BenchConfig {
             threads,

@@ -17,7 +17,7 @@ mod vae;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Probabilistic generative models fitted by minimising a free energy.
 ///
@@ -64,8 +64,14 @@ enum Family {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = command()
+        .try_get_matches()
+        .and_then(|m| Ok((Cli::from_arg_matches(&m)?, m)));
+    let cli = match parsed {
+        Ok((cli, matches)) => {
+            common::record_given(&matches);
+            cli
+        }
         Err(e) if e.use_stderr() => {
             // A usage error: one line on stderr (clap's message and its hints joined), exit 2.
             eprintln!("{}", one_line(&e.render().to_string()));
@@ -103,6 +109,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// The command line's grammar. A family or the program named without a command is an error
+/// like any other (one line naming the commands), not a page of help on stderr.
+fn command() -> clap::Command {
+    let cli = Cli::command().arg_required_else_help(false);
+    let families: Vec<String> = cli
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    families.iter().fold(cli, |cli, name| {
+        cli.mut_subcommand(name, |s| s.arg_required_else_help(false))
+    })
+}
+
 /// Thread pool and device checks that hold for every command.
 fn check_global(cli: &Cli) -> anyhow::Result<()> {
     cli.global.init()?;
@@ -121,14 +140,23 @@ fn check_global(cli: &Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// clap's multi-line usage error as one line, without the `--help` reminder.
+/// clap's multi-line usage error as one line: its message, the lists and tips under it, and
+/// neither the usage nor the `--help` reminder that follow.
 fn one_line(rendered: &str) -> String {
-    rendered
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = String::new();
+    for line in rendered.lines().map(str::trim) {
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if line.starts_with("tip:") { "; " } else { " " });
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// The error as the command line words it: the library names parameters (`lr: must be

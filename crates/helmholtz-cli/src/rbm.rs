@@ -10,7 +10,7 @@ use helmholtz::energy::rbm::{
 };
 
 use crate::commands::{CodesArgs, DataTrainArgs, EvalDataArgs, print_summary};
-use crate::common::{Global, emit, with_progress};
+use crate::common::{Global, emit, refuse_unused, with_progress};
 
 /// Restricted Boltzmann machines: Bernoulli or Gaussian visibles, CD-k or PCD.
 #[derive(Debug, Subcommand)]
@@ -153,6 +153,12 @@ fn train(a: TrainArgs, g: &Global) -> anyhow::Result<()> {
 }
 
 fn run_config(a: &TrainArgs, g: &Global) -> anyhow::Result<RbmRunConfig> {
+    if a.cd {
+        refuse_unused(
+            &["chains"],
+            "is not used with --cd (only PCD keeps persistent chains)",
+        )?;
+    }
     let kind: VisibleKind = a.visible.parse()?;
     let binarize: Binarize = match (&a.binarize, kind) {
         (Some(b), _) => b.parse()?,

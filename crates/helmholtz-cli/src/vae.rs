@@ -14,7 +14,9 @@ use helmholtz::latent::vae::{
 use helmholtz::run::RunOptions;
 
 use crate::commands::{self, CodesArgs, DataTrainArgs, EvalDataArgs, print_summary};
-use crate::common::{Global, emit, interrupt_flag, progress_bar, with_progress};
+use crate::common::{
+    Global, emit, given, interrupt_flag, progress_bar, refuse_unused, with_progress,
+};
 
 /// Variational autoencoders: Gaussian or Gumbel-Softmax categorical latents.
 #[derive(Debug, Subcommand)]
@@ -204,6 +206,12 @@ fn parse_class(s: &str) -> Result<u32, Error> {
 fn run_config(a: &TrainArgs, holdout: Option<u32>, g: &Global) -> anyhow::Result<VaeRunConfig> {
     let likelihood: Likelihood = a.likelihood.parse()?;
     let latent: Latent = a.latent.parse()?;
+    if matches!(latent, Latent::Gaussian { .. }) {
+        refuse_unused(
+            &["tau", "tau-min", "anneal-rate", "straight-through"],
+            "is only used with categorical latents (Gumbel-Softmax), not gaussian ones",
+        )?;
+    }
     let (binarize, dynamic) = match (a.binarize.as_deref(), likelihood) {
         (Some("dynamic"), _) => (Binarize::None, true),
         (Some(b), _) => (
@@ -300,6 +308,7 @@ fn anomaly(a: AnomalyArgs, g: &Global) -> anyhow::Result<()> {
         )
         .into()),
         (Some(dir), None) => {
+            refuse_training_flags()?;
             let report = vae::score_run(dir, &request, &bar)?;
             emit(json, &anomaly_line(&report), &report)
         }
@@ -323,6 +332,29 @@ fn anomaly(a: AnomalyArgs, g: &Global) -> anyhow::Result<()> {
                 .with_context(|| format!("scoring {}", summary.run_dir.display()))?;
             emit(json, &anomaly_line(&report), &report)
         }
+    }
+}
+
+/// Scoring an existing run trains nothing: a training flag typed beside RUN (other than
+/// --eval-k, the importance samples of `--score iw`) would be ignored, so it is refused.
+fn refuse_training_flags() -> anyhow::Result<()> {
+    let train = <TrainArgs as clap::Args>::augment_args(clap::Command::new("train"));
+    let typed = train
+        .get_arguments()
+        .filter(|arg| arg.get_id() != "eval_k")
+        .filter_map(|arg| arg.get_long())
+        .find(|long| given(long));
+    match typed {
+        Some(long) => {
+            // An error names its parameter for the life of the program, which ends here.
+            let name: &'static str = Box::leak(long.to_owned().into_boxed_str());
+            Err(Error::param(
+                name,
+                "is not used when scoring an existing RUN (nothing is trained); drop it",
+            )
+            .into())
+        }
+        None => Ok(()),
     }
 }
 

@@ -198,6 +198,21 @@ impl Error {
     }
 }
 
+/// `text` from a file, as a message quotes it: in backticks, control characters escaped (a
+/// message stays on one line) and cut after 40 characters.
+pub(crate) fn quoted(text: &str) -> String {
+    const MAX: usize = 40;
+    let mut out: String = text
+        .chars()
+        .take(MAX)
+        .flat_map(char::escape_debug)
+        .collect();
+    if text.chars().nth(MAX).is_some() {
+        out.push('…');
+    }
+    format!("`{out}`")
+}
+
 /// Attach a path to an `io::Result`.
 pub(crate) trait IoContext<T> {
     fn at(self, path: impl AsRef<Path>) -> Result<T>;

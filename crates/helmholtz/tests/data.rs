@@ -134,7 +134,7 @@ fn csv_reads_numbers_and_rejects_bad_cells() -> R {
     assert_names(
         &read_csv(&p, Some("y")).expect_err("must fail"),
         "d.csv",
-        "row 3, column `y`: `abc` is not a number",
+        "line 3, column `y`: `abc` is not a number",
     );
     std::fs::write(&p, "x1,y\n1,2\nnan,3\n")?;
     assert_names(

@@ -141,17 +141,40 @@ impl AnnealConfig {
             ));
         }
         let (hot, cold) = self.beta_range.unwrap_or(default_range);
-        check::positive("beta-range", hot)?;
-        check::positive("beta-range", cold)?;
-        if let Some((hot, cold)) = self.beta_range
-            && hot > cold
-        {
-            return Err(Error::param(
-                "beta-range",
-                format!(
-                    "annealing cools: the first beta must not exceed the last (got {hot}:{cold})"
-                ),
-            ));
+        // Both ends become temperatures 1 / beta, which must be finite too.
+        let usable = |b: f64| b.is_finite() && b > 0.0 && (1.0 / b).is_finite();
+        match self.beta_range {
+            Some((hot, cold)) => {
+                if !(usable(hot) && usable(cold)) {
+                    return Err(Error::param(
+                        "beta-range",
+                        format!(
+                            "needs two positive inverse temperatures whose reciprocals are finite (got {hot}:{cold})"
+                        ),
+                    ));
+                }
+                if hot > cold {
+                    return Err(Error::param(
+                        "beta-range",
+                        format!(
+                            "annealing cools: the first beta must not exceed the last (got {hot}:{cold})"
+                        ),
+                    ));
+                }
+            }
+            // The problem's own range: its weights are to blame, not a setting nobody gave.
+            None if !(matches!(self.schedule, AnnealSchedule::Given { .. })
+                || usable(hot) && usable(cold)) =>
+            {
+                return Err(Error::data(
+                    "the problem",
+                    format!(
+                        "its weights give no usable temperature range (derived beta range {hot:.3e}:{cold:.3e}; \
+                         weights near the limits of floating point); rescale them, or set `beta-range` to `B0:B1`"
+                    ),
+                ));
+            }
+            None => {}
         }
         let schedule = match &self.schedule {
             AnnealSchedule::Geometric => Schedule::Geometric {

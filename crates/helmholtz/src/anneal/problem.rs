@@ -55,6 +55,15 @@ impl IsingProblem {
             ));
         }
         let edges = merge_pairs(n, couplings, "Ising problem")?;
+        // Every energy and local field is a sum of these; it must not overflow.
+        let total: f64 = fields.iter().map(|h| h.abs()).sum::<f64>()
+            + 2.0 * edges.iter().map(|e| e.2.abs()).sum::<f64>();
+        if !total.is_finite() {
+            return Err(Error::data(
+                "Ising problem",
+                "the weights add up to more than floating point can hold; rescale them",
+            ));
+        }
         let (offsets, neighbours, couplings) = csr(n, &edges);
         Ok(Self {
             fields,
@@ -238,6 +247,12 @@ pub(crate) fn merge_pairs(
         }
         let key = (i.min(j) as u32, i.max(j) as u32);
         *sums.entry(key).or_insert(0.0) += w;
+    }
+    if let Some(((i, j), _)) = sums.iter().find(|(_, w)| !w.is_finite()) {
+        return Err(Error::data(
+            what,
+            format!("coupling ({i}, {j}) given more than once adds up to infinity"),
+        ));
     }
     let mut edges: Vec<(u32, u32, f64)> = sums
         .into_iter()

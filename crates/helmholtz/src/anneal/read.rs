@@ -14,7 +14,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::problem::MAX_SPINS;
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result, quoted};
 
 /// How a problem file is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -56,9 +56,19 @@ pub(crate) struct Entries {
     pub row_lines: Vec<usize>,
 }
 
+/// The text of `path`; a binary file is a bad file, not an I/O failure.
+fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidData => {
+            Error::bad_file(path, "not a text file (it is not UTF-8)")
+        }
+        _ => Error::io(path, e),
+    })
+}
+
 /// Read `path` as an edge list or matrix (per `format`).
 pub(crate) fn read_entries(path: &Path, format: FileFormat) -> Result<Entries> {
-    let text = std::fs::read_to_string(path).at(path)?;
+    let text = read_text(path)?;
     let lines = data_lines(&text);
     if lines.is_empty() {
         return Err(Error::bad_file(
@@ -80,7 +90,7 @@ pub(crate) fn read_entries(path: &Path, format: FileFormat) -> Result<Entries> {
 
 /// Read a city file: `(x, y)` per city.
 pub(crate) fn read_cities(path: &Path) -> Result<Vec<[f64; 2]>> {
-    let text = std::fs::read_to_string(path).at(path)?;
+    let text = read_text(path)?;
     let lines = data_lines(&text);
     if lines.is_empty() {
         return Err(Error::bad_file(
@@ -96,8 +106,9 @@ pub(crate) fn read_cities(path: &Path) -> Result<Vec<[f64; 2]>> {
                 return Err(Error::bad_file(
                     path,
                     format!(
-                        "line {line}: expected `x y`, found {} fields in `{content}`",
-                        fields.len()
+                        "line {line}: expected `x y`, found {} fields in {}",
+                        fields.len(),
+                        quoted(content)
                     ),
                 ));
             }
@@ -137,13 +148,16 @@ fn looks_dense(path: &Path, first: &str) -> bool {
 }
 
 fn number(path: &Path, line: usize, field: &str) -> Result<f64> {
-    let x: f64 = field
-        .parse()
-        .map_err(|_| Error::bad_file(path, format!("line {line}: `{field}` is not a number")))?;
+    let x: f64 = field.parse().map_err(|_| {
+        Error::bad_file(
+            path,
+            format!("line {line}: {} is not a number", quoted(field)),
+        )
+    })?;
     if !x.is_finite() {
         return Err(Error::bad_file(
             path,
-            format!("line {line}: `{field}` is not a finite number"),
+            format!("line {line}: {} is not a finite number", quoted(field)),
         ));
     }
     Ok(x)
@@ -153,7 +167,10 @@ fn count(path: &Path, line: usize, field: &str, what: &str) -> Result<usize> {
     field.parse::<usize>().map_err(|_| {
         Error::bad_file(
             path,
-            format!("line {line}: `{field}` is not a {what} (a non-negative integer)"),
+            format!(
+                "line {line}: {} is not a {what} (a non-negative integer)",
+                quoted(field)
+            ),
         )
     })
 }
@@ -175,8 +192,9 @@ fn read_edge_list(path: &Path, lines: &[(usize, &str)]) -> Result<Entries> {
             return Err(Error::bad_file(
                 path,
                 format!(
-                    "line {line}: expected `i j w`, found {} fields in `{content}`",
-                    fields.len()
+                    "line {line}: expected `i j w`, found {} fields in {}",
+                    fields.len(),
+                    quoted(content)
                 ),
             ));
         };
@@ -273,6 +291,7 @@ fn read_matrix(path: &Path, lines: &[(usize, &str)]) -> Result<Entries> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::IoContext;
 
     #[test]
     fn comments_headers_and_commas() -> Result<()> {

@@ -45,6 +45,18 @@ pub enum ProblemKind {
     Tsp,
 }
 
+impl ProblemKind {
+    /// The command that solves it: `maxcut`, `qubo`, `ising` or `tsp`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::MaxCut => "maxcut",
+            Self::Qubo => "qubo",
+            Self::Ising => "ising",
+            Self::Tsp => "tsp",
+        }
+    }
+}
+
 /// Where the problem comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -136,9 +148,14 @@ impl Problem {
                 Self::Tsp(Cities::random(cities, seed)?)
             }
             (kind, source) => {
+                let what = match source {
+                    ProblemSource::File { .. } => "a file",
+                    ProblemSource::RandomGraph { .. } => "a random graph",
+                    ProblemSource::RandomCities { .. } => "random cities",
+                };
                 return Err(Error::param(
                     "random",
-                    format!("{source:?} is not a source of {kind:?} problems"),
+                    format!("{what} is not a source of {} problems", kind.name()),
                 ));
             }
         })
@@ -214,7 +231,16 @@ pub fn solve(
 ) -> Result<AnnealSummary> {
     let problem = Problem::load(cfg.problem, &cfg.source, cfg.anneal.seed)?;
     let default_range = problem.default_beta_range();
-    let annealer = cfg.anneal.validate(default_range)?;
+    let annealer = cfg
+        .anneal
+        .validate(default_range)
+        .map_err(|e| match (e, &cfg.source) {
+            // What is wrong with a problem read from a file is said of the file.
+            (Error::BadData { reason, .. }, ProblemSource::File { path, .. }) => {
+                Error::bad_file(path, reason)
+            }
+            (e, _) => e,
+        })?;
     RunDir::create_filled(out, FAMILY, |run| {
         anneal_into(cfg, &problem, &annealer, default_range, run, progress)
     })

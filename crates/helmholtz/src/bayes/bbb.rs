@@ -80,15 +80,33 @@ impl Prior {
         }
     }
 
-    /// Check the values.
+    /// Check the values of the weights' prior.
     pub fn validate(&self) -> Result<()> {
+        self.validate_as("prior")
+    }
+
+    /// Check the values; `name` is the parameter holding this prior (`prior`, `bias-prior`).
+    pub fn validate_as(&self, name: &'static str) -> Result<()> {
+        let bad = |what: &str, v: f64, range: &str| {
+            Err(Error::param(
+                name,
+                format!("{what} must be {range} (got {v})"),
+            ))
+        };
         match *self {
-            Prior::Gaussian { sigma } => check::positive("prior sigma", sigma),
-            Prior::ScaleMixture { pi, sigma1, sigma2 } => {
-                check::unit_interval_open("prior pi", pi)?;
-                check::positive("prior sigma1", sigma1)?;
-                check::positive("prior sigma2", sigma2)
+            Prior::Gaussian { sigma } if !(sigma.is_finite() && sigma > 0.0) => {
+                bad("sigma", sigma, "positive")
             }
+            Prior::ScaleMixture { pi, .. } if !(pi.is_finite() && (0.0..1.0).contains(&pi)) => {
+                bad("pi", pi, "in [0, 1)")
+            }
+            Prior::ScaleMixture { sigma1, .. } if !(sigma1.is_finite() && sigma1 > 0.0) => {
+                bad("sigma1", sigma1, "positive")
+            }
+            Prior::ScaleMixture { sigma2, .. } if !(sigma2.is_finite() && sigma2 > 0.0) => {
+                bad("sigma2", sigma2, "positive")
+            }
+            _ => Ok(()),
         }
     }
 
@@ -266,8 +284,8 @@ impl BbbConfig {
             }
             Likelihood::Categorical { .. } => {}
         }
-        self.weight_prior.validate()?;
-        self.bias_prior.validate()?;
+        self.weight_prior.validate_as("prior")?;
+        self.bias_prior.validate_as("bias-prior")?;
         check::positive("init-std", self.init_std)
     }
 

@@ -339,18 +339,20 @@ impl BnnRunConfig {
 
     /// Check every part.
     pub fn validate(&self) -> Result<()> {
+        // First what the data ask of the method: the digits' default widths would otherwise
+        // be blamed on a --hidden nobody gave.
+        if self.data.is_classification() && self.params.method != Method::Bbb {
+            return Err(Error::param(
+                "method",
+                "svi, sgld and sghmc fit the linear regression; classifying digits needs bbb",
+            ));
+        }
         self.params.validate()?;
         check::positive_count("eval-draws", self.eval_draws)?;
         if !(0.0..1.0).contains(&self.test_fraction) {
             return Err(Error::param(
                 "test-fraction",
                 format!("must lie in [0, 1) (got {})", self.test_fraction),
-            ));
-        }
-        if self.data.is_classification() && self.params.method != Method::Bbb {
-            return Err(Error::param(
-                "method",
-                "svi, sgld and sghmc fit the linear regression; classifying digits needs bbb",
             ));
         }
         Ok(())

@@ -758,7 +758,7 @@ pub fn predict(
 ) -> Result<PredictSummary> {
     let (run, cfg, task, posterior) = open_run(dir)?;
     let draws = draws.unwrap_or(cfg.eval_draws);
-    check::positive_count("draws", draws)?;
+    check::positive_count("n", draws)?;
     let path = run.output(out, "predictions.csv")?;
     let mut rng = rng_for(cfg.params.train.seed, &[0x5052_4544]);
     let (text, rows) = match (&task, &posterior) {

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, IoContext, Result, quoted};
 
 /// A numeric array read from a `.npy` file.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,7 +70,8 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray> {
         "|u1" | "<u1" | "u1" => Dtype::U8,
         other => {
             return Err(bad(format!(
-                "dtype {other} is not supported (use little-endian float32 <f4, float64 <f8 or uint8 |u1)"
+                "dtype {} is not supported (use little-endian float32 <f4, float64 <f8 or uint8 |u1)",
+                quoted(other)
             )));
         }
     };

@@ -8,7 +8,7 @@ use super::dataset::{DataSplit, Dataset};
 use super::idx::{IdxArray, parse_idx, read_idx};
 use super::npy::read_npy;
 use super::table::read_csv;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 
 /// The embedded digits: 8,000 training and 2,000 test MNIST digits (IDX, gzipped).
 mod embedded {
@@ -190,7 +190,8 @@ fn images_with_labels(
             ),
         ));
     }
-    let labels = labels.data.iter().map(|&b| b as u32).collect();
+    let labels: Vec<u32> = labels.data.iter().map(|&b| u32::from(b)).collect();
+    check_classes(&labels).map_err(|reason| Error::bad_file(paths.1, reason))?;
     let ds = images_only(images, name)?;
     let shape = ds.image_shape();
     let ds = Dataset::new(name, ds.features().to_vec(), ds.dim(), Some(labels))?;
@@ -198,6 +199,46 @@ fn images_with_labels(
         Some([r, c]) => ds.with_image_shape(r, c),
         None => Ok(ds),
     }
+}
+
+/// Labels number classes `0..K`: `K` is 10 (the digit and Fashion-MNIST classes) or, where
+/// more distinct labels occur, their number. A label beyond (a 255 in a damaged label file)
+/// would otherwise become a class of its own, silently.
+fn check_classes(labels: &[u32]) -> std::result::Result<(), String> {
+    let distinct = labels
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let classes = distinct.max(10);
+    match labels.iter().position(|&l| l as usize >= classes) {
+        Some(k) => Err(format!(
+            "item {k} has label {}; labels number the classes 0 to {} ({distinct} distinct labels here)",
+            labels[k],
+            classes - 1
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The target column of a table as class labels: whole numbers from 0 (see [`check_classes`]).
+fn table_labels(path: &Path, name: &str, values: &[f64]) -> Result<Vec<u32>> {
+    let mut labels = Vec::with_capacity(values.len());
+    for (k, &v) in values.iter().enumerate() {
+        if !(v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX)) {
+            return Err(Error::bad_file(
+                path,
+                format!(
+                    "data row {}: target {} = {v} is not a class label (a whole number from 0)",
+                    k + 1,
+                    quoted(name)
+                ),
+            ));
+        }
+        labels.push(v as u32);
+    }
+    check_classes(&labels)
+        .map_err(|reason| Error::bad_file(path, format!("target {}: {reason}", quoted(name))))?;
+    Ok(labels)
 }
 
 fn load_table(path: &Path, opts: &TableOptions, split_seed: u64) -> Result<DataSplit> {
@@ -210,14 +251,13 @@ fn load_table(path: &Path, opts: &TableOptions, split_seed: u64) -> Result<DataS
     let name = path.display().to_string();
     let all = match ext.as_str() {
         "csv" => {
-            if !path.exists() {
-                return Err(Error::io(path, std::io::ErrorKind::NotFound.into()));
-            }
+            // The operating system's own words for a missing file ("No such file ...").
+            std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
             let t = read_csv(path, opts.target.as_deref())?;
-            let labels = t
-                .target
-                .as_ref()
-                .map(|y| y.iter().map(|&v| v as u32).collect());
+            let labels = match (&t.target, &t.target_name) {
+                (Some(y), Some(name)) => Some(table_labels(path, name, y)?),
+                _ => None,
+            };
             let dim = t.columns.len();
             if dim == 0 {
                 return Err(Error::bad_file(
@@ -241,7 +281,10 @@ fn load_table(path: &Path, opts: &TableOptions, split_seed: u64) -> Result<DataS
             }
             .map_err(|e| rename_data_error(e, path))?
         }
-        _ if !path.exists() => return Err(Error::io(path, std::io::ErrorKind::NotFound.into())),
+        _ if !path.exists() => {
+            std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+            return Err(Error::io(path, std::io::ErrorKind::NotFound.into()));
+        }
         _ => {
             return Err(Error::bad_file(
                 path,

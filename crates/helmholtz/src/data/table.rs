@@ -1,11 +1,11 @@
 //! CSV tables: a header row, numeric columns, optionally one named target column.
 //!
 //! Every cell must parse as a finite number; the first one that does not is reported with
-//! its row (1-based, counting the header as row 1) and column name.
+//! its line in the file (1-based, the header is line 1) and its column name.
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 
 /// A numeric table read from CSV.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,7 +52,11 @@ pub fn read_csv(path: impl AsRef<Path>, target: Option<&str>) -> Result<Table> {
         Some(name) => Some(header.iter().position(|h| h == name).ok_or_else(|| {
             Error::bad_file(
                 path,
-                format!("no column named `{name}` (columns: {})", header.join(", ")),
+                format!(
+                    "no column named {} (columns: {})",
+                    quoted(name),
+                    column_list(&header)
+                ),
             )
         })?),
         None => None,
@@ -67,24 +71,19 @@ pub fn read_csv(path: impl AsRef<Path>, target: Option<&str>) -> Result<Table> {
     let mut target_values = target_idx.map(|_| Vec::new());
     for (row_no, record) in reader.records().enumerate() {
         let record = record.map_err(|e| csv_error(path, e))?;
-        let line = row_no + 2;
+        // The file's line (quoted cells may span lines); the row count when unknown.
+        let line = record.position().map_or(row_no as u64 + 2, |p| p.line());
         if record.len() != header.len() {
-            return Err(Error::bad_file(
-                path,
-                format!(
-                    "row {line} has {} cells, the header has {}",
-                    record.len(),
-                    header.len()
-                ),
-            ));
+            return Err(short_row(path, line, record.len(), header.len()));
         }
         for (col, cell) in record.iter().enumerate() {
             let value = parse_cell(cell).ok_or_else(|| {
                 Error::bad_file(
                     path,
                     format!(
-                        "row {line}, column `{}`: `{cell}` is not a number",
-                        header[col]
+                        "line {line}, column {}: {} is not a number",
+                        quoted(&header[col]),
+                        quoted(cell)
                     ),
                 )
             })?;
@@ -92,8 +91,9 @@ pub fn read_csv(path: impl AsRef<Path>, target: Option<&str>) -> Result<Table> {
                 return Err(Error::bad_file(
                     path,
                     format!(
-                        "row {line}, column `{}`: {cell} is not a finite number",
-                        header[col]
+                        "line {line}, column {}: {} is not a finite number",
+                        quoted(&header[col]),
+                        quoted(cell)
                     ),
                 ));
             }
@@ -125,17 +125,49 @@ fn parse_cell(cell: &str) -> Option<f64> {
     cell.parse::<f64>().ok()
 }
 
+/// The first columns of `header`, quoted, for a message.
+fn column_list(header: &[String]) -> String {
+    const SHOWN: usize = 12;
+    let mut names: Vec<String> = header.iter().take(SHOWN).map(|h| quoted(h)).collect();
+    if header.len() > SHOWN {
+        names.push(format!("... {} in all", header.len()));
+    }
+    names.join(", ")
+}
+
+fn short_row(path: &Path, line: u64, cells: usize, header: usize) -> Error {
+    Error::bad_file(
+        path,
+        format!("line {line} has {cells} cells, the header has {header}"),
+    )
+}
+
+/// The csv crate's error as one line about `path` (its `Debug` form never reaches a user).
 fn csv_error(path: &Path, e: csv::Error) -> Error {
+    let line = |pos: Option<&csv::Position>| pos.map(|p| format!(" (line {})", p.line()));
     match e.into_kind() {
         csv::ErrorKind::Io(io) => Error::io(path, io),
         csv::ErrorKind::Utf8 { pos, .. } => Error::bad_file(
             path,
+            format!("not UTF-8 text{}", line(pos.as_ref()).unwrap_or_default()),
+        ),
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => short_row(
+            path,
+            pos.map_or(0, |p| p.line()),
+            len as usize,
+            expected_len as usize,
+        ),
+        csv::ErrorKind::Deserialize { pos, err } => Error::bad_file(
+            path,
             format!(
-                "not UTF-8 text{}",
-                pos.map(|p| format!(" (line {})", p.line()))
-                    .unwrap_or_default()
+                "malformed CSV{}: {err}",
+                line(pos.as_ref()).unwrap_or_default()
             ),
         ),
-        other => Error::bad_file(path, format!("malformed CSV: {other:?}")),
+        _ => Error::bad_file(path, "malformed CSV"),
     }
 }

@@ -24,6 +24,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    // Every failure is reported against `path`: the temporary name is ours, not the user's.
     let result = (|| {
         write_synced(&tmp, bytes).map_err(|e| e.at_path(path))?;
         faults::hit()?;

@@ -8,7 +8,7 @@ use burn::tensor::TensorData;
 use safetensors::tensor::Dtype;
 
 use super::write_atomic;
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, IoContext, Result, quoted};
 
 /// A host copy of one tensor.
 #[derive(Debug, Clone, PartialEq)]
@@ -192,7 +192,11 @@ impl TensorFile {
             if view.dtype() != Dtype::F32 {
                 return Err(Error::bad_file(
                     path,
-                    format!("tensor `{name}` is {:?}, expected F32", view.dtype()),
+                    format!(
+                        "tensor {} is {:?}, expected F32",
+                        quoted(&name),
+                        view.dtype()
+                    ),
                 ));
             }
             let data = view

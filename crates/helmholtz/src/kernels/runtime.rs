@@ -10,14 +10,42 @@ use crate::error::{Error, Result};
 
 static THREADS: OnceLock<usize> = OnceLock::new();
 
+/// The most worker threads ever asked for: beyond, threads only wait on one another (and a
+/// typo such as `--threads 1000` would start a thousand).
+pub const MAX_THREADS: usize = 256;
+
+/// The most worker threads this machine takes: 4 per core, at most [`MAX_THREADS`].
+pub fn max_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    (4 * cores).min(MAX_THREADS)
+}
+
+/// A thread count `n` asked for with parameter `name`: at least 1, at most [`max_threads`].
+pub fn check_thread_count(name: &'static str, n: usize) -> Result<()> {
+    if n == 0 {
+        return Err(Error::param(name, "must be at least 1 (got 0)"));
+    }
+    if n > max_threads() {
+        return Err(Error::param(
+            name,
+            format!(
+                "{n} is more than the {} this machine can use (4 per core, at most {MAX_THREADS})",
+                max_threads()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Size the global rayon pool (used by burn's flex backend, gemm and our kernels) once per
 /// process, and flush denormals to zero on every pool thread and the calling thread.
 ///
-/// `None` keeps rayon's default (one thread per core). Returns the number of threads in use;
+/// `None` keeps rayon's default (one thread per core); more than [`max_threads`] is refused.
+/// Returns the number of threads in use;
 /// a second call with a different request keeps the first pool.
 pub fn init_threads(threads: Option<usize>) -> Result<usize> {
-    if threads == Some(0) {
-        return Err(Error::param("threads", "must be at least 1 (got 0)"));
+    if let Some(t) = threads {
+        check_thread_count("threads", t)?;
     }
     let n = *THREADS.get_or_init(|| {
         let mut builder = rayon::ThreadPoolBuilder::new().start_handler(|_| flush_denormals_here());

@@ -222,10 +222,8 @@ impl GanObjective {
     pub fn validate(&self) -> Result<()> {
         check::positive_count("d-steps", self.d_steps)?;
         check::positive("lr", self.lr)?;
-        for (name, b) in [
-            ("adam-beta1", self.adam_beta1),
-            ("adam-beta2", self.adam_beta2),
-        ] {
+        // Named as the command line's flag (`--beta1`); beta2 has no flag of its own.
+        for (name, b) in [("beta1", self.adam_beta1), ("beta2", self.adam_beta2)] {
             if !(b.is_finite() && (0.0..1.0).contains(&b)) {
                 return Err(Error::param(name, format!("must be in [0, 1) (got {b})")));
             }

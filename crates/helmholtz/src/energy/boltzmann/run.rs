@@ -397,7 +397,7 @@ pub fn sample_states(
 /// `boltzmann sample`: sample the visible units and compare with the exact model probabilities
 /// (`progress` counts finished chains).
 pub fn sample(dir: &Path, req: &SampleRequest, progress: &dyn Progress) -> Result<SampleSummary> {
-    check::positive_count("chains", req.chains)?;
+    check::positive_count("n", req.chains)?;
     check::positive_count("sweeps", req.sweeps)?;
     req.schedule.validate()?;
     let (run, cfg, bm) = open(dir)?;

@@ -107,7 +107,7 @@ pub fn store(mut cfg: StoreConfig, out: Option<&Path>) -> Result<StoreSummary> {
     let train = &split.train;
     train.require_unit_interval("Hopfield units are 0/1 (set `binarize` to `threshold`)")?;
     cfg.image_shape = square_shape(train, "data")?;
-    cfg.indices = choose_patterns(train, cfg.patterns, cfg.choose, cfg.seed)?;
+    cfg.indices = choose_patterns(train, cfg.patterns, cfg.choose, cfg.seed, "patterns")?;
     cfg.family = FAMILY.into();
     let n = train.dim();
     let patterns: Vec<f32> = cfg
@@ -147,10 +147,17 @@ pub fn store(mut cfg: StoreConfig, out: Option<&Path>) -> Result<StoreSummary> {
     })
 }
 
-fn choose_patterns(data: &Dataset, p: usize, how: PatternChoice, seed: u64) -> Result<Vec<usize>> {
+/// `p` training examples picked `how`; `name` is the parameter that asked for `p`.
+fn choose_patterns(
+    data: &Dataset,
+    p: usize,
+    how: PatternChoice,
+    seed: u64,
+    name: &'static str,
+) -> Result<Vec<usize>> {
     if p > data.len() {
         return Err(Error::param(
-            "patterns",
+            name,
             format!(
                 "{p} patterns asked for, the data have {} examples",
                 data.len()
@@ -688,7 +695,7 @@ pub fn recall_modern(req: &ModernRequest, out: Option<&Path>) -> Result<ModernSu
     train.require_unit_interval("Hopfield units are 0/1 (set `binarize` to `threshold`)")?;
     let shape = square_shape(train, "data")?;
     let n = train.dim();
-    let idx = choose_patterns(train, req.stored, PatternChoice::Random, req.seed)?;
+    let idx = choose_patterns(train, req.stored, PatternChoice::Random, req.seed, "stored")?;
     let q = req.queries.min(req.stored);
     let stored01: Vec<f32> = idx
         .iter()

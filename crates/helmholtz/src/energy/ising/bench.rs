@@ -72,7 +72,7 @@ pub struct BenchReport {
 /// Time `cfg.sweeps` sweeps.
 pub fn benchmark(cfg: &BenchConfig) -> Result<BenchReport> {
     check::positive_count("sweeps", cfg.sweeps)?;
-    check::positive_count("threads", cfg.threads)?;
+    crate::kernels::runtime::check_thread_count("thread-counts", cfg.threads)?;
     let model = IsingModel {
         size: cfg.size,
         coupling: 1.0,

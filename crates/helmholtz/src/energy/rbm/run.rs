@@ -324,7 +324,7 @@ pub struct SampleRequest {
 /// `rbm sample`: run Gibbs chains and write a grid of `E[v | h]` (default `RUN/samples-<steps>-steps.png`).
 pub fn sample_run(dir: &Path, request: &SampleRequest) -> Result<SampleSummary> {
     let (chains, steps) = (request.chains, request.steps);
-    check::positive_count("chains", chains)?;
+    check::positive_count("n", chains)?;
     check::positive_count("steps", steps)?;
     let (run, cfg, rbm) = open_run(dir, request.device)?;
     let mut rng = rng_for(request.seed, &[0x5341_4d50]);
