@@ -222,6 +222,14 @@ fn bench(a: BenchArgs, g: &Global) -> anyhow::Result<()> {
         temperature: a.temperature.unwrap_or(base.temperature),
         ..base
     };
+    // Every count is checked before the first is timed.
+    for &threads in &a.thread_counts {
+        BenchConfig {
+            threads,
+            ..base.clone()
+        }
+        .validate()?;
+    }
     for &threads in &a.thread_counts {
         let r = ising::benchmark(&BenchConfig {
             threads,

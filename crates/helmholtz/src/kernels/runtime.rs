@@ -19,6 +19,9 @@ pub fn init_threads(threads: Option<usize>) -> Result<usize> {
     if threads == Some(0) {
         return Err(Error::param("threads", "must be at least 1 (got 0)"));
     }
+    if let Some(t) = threads {
+        check_threads("threads", t)?;
+    }
     let n = *THREADS.get_or_init(|| {
         let mut builder = rayon::ThreadPoolBuilder::new().start_handler(|_| flush_denormals_here());
         if let Some(t) = threads {
@@ -32,6 +35,14 @@ pub fn init_threads(threads: Option<usize>) -> Result<usize> {
     });
     flush_denormals_here();
     Ok(n)
+}
+
+/// What a worker thread costs in the memory budget: its stack and per-thread buffers.
+pub(crate) const THREAD_BYTES: usize = 8 << 20;
+
+/// Refuse `threads` threads (the parameter `name`) when their stacks do not fit the budget.
+pub(crate) fn check_threads(name: &'static str, threads: usize) -> Result<()> {
+    crate::budget::check(name, crate::budget::bytes(&[threads, THREAD_BYTES]))
 }
 
 /// Run `work` on a thread of the pool that [`init_threads`] built (the caller waits). Parallel
