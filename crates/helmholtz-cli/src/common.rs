@@ -36,11 +36,28 @@ pub struct Global {
     /// Print the result as one JSON object on the last line of stdout.
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// Memory budget: sizes from flags and files whose estimate exceeds it are refused before
+    /// anything is allocated. Bytes, or with a unit: 512M, 4G, 2GiB [default: half the
+    /// physical memory, or of a lower cgroup or `ulimit -v` limit].
+    #[arg(long, global = true, value_name = "SIZE", value_parser = memory_size)]
+    pub max_memory: Option<u64>,
+}
+
+/// `--max-memory`'s value: the library's parser, its reason as clap's.
+fn memory_size(s: &str) -> Result<u64, String> {
+    helmholtz::budget::parse_size(s).map_err(|e| match e {
+        helmholtz::Error::InvalidParam { reason, .. } => reason,
+        other => other.to_string(),
+    })
 }
 
 impl Global {
     /// Size the thread pool (and flush denormals) before any work.
     pub fn init(&self) -> anyhow::Result<()> {
+        if let Some(bytes) = self.max_memory {
+            helmholtz::budget::set_limit(bytes);
+        }
         init_threads(self.threads)?;
         Ok(())
     }

@@ -222,9 +222,13 @@ fn bench(a: BenchArgs, g: &Global) -> anyhow::Result<()> {
         temperature: a.temperature.unwrap_or(base.temperature),
         ..base
     };
-    // Every count is checked before the first is timed: a bad one prints nothing.
+    // Every count is checked before the first is timed.
     for &threads in &a.thread_counts {
-        helmholtz::kernels::runtime::check_thread_count("thread-counts", threads)?;
+        BenchConfig {
+            threads,
+            ..base.clone()
+        }
+        .validate()?;
     }
     for &threads in &a.thread_counts {
         let r = ising::benchmark(&BenchConfig {

@@ -122,7 +122,7 @@ fn command() -> clap::Command {
     })
 }
 
-/// Thread pool and device checks that hold for every command.
+/// Memory budget, thread pool and device checks that hold for every command.
 fn check_global(cli: &Cli) -> anyhow::Result<()> {
     cli.global.init()?;
     let device = cli.global.device_kind()?;

@@ -39,6 +39,7 @@ pub mod adversarial;
 pub mod anneal;
 pub mod api;
 pub mod bayes;
+pub mod budget;
 pub mod data;
 pub mod energy;
 mod error;

@@ -95,6 +95,40 @@ fn truncated_idx_is_reported_with_its_size() -> R {
 }
 
 #[test]
+fn idx_reading_stops_at_the_declared_size() -> R {
+    use std::io::Write;
+    let dir = tempfile::tempdir()?;
+    let p = dir.path().join("big-idx3-ubyte.gz");
+    let gzip = |header: &[u8], zeros: usize| -> R {
+        let mut gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&p)?,
+            flate2::Compression::default(),
+        );
+        gz.write_all(header)?;
+        gz.write_all(&vec![0u8; zeros])?;
+        gz.finish()?;
+        Ok(())
+    };
+    // A header declaring 2.8e14 bytes is refused before any data are read.
+    let mut header = vec![0, 0, 8, 3];
+    for _ in 0..3 {
+        header.extend_from_slice(&65_535u32.to_be_bytes());
+    }
+    gzip(&header, 0)?;
+    assert_idx_fails(&p, "big-idx3-ubyte.gz", "budget");
+    // A header declaring 12 bytes before a flood of them: trailing data.
+    let mut header = vec![0, 0, 8, 3];
+    for d in [2u32, 3, 2] {
+        header.extend_from_slice(&d.to_be_bytes());
+    }
+    gzip(&header, 1 << 20)?;
+    assert_idx_fails(&p, "big-idx3-ubyte.gz", "unexpected bytes");
+    gzip(&header, 12)?;
+    assert_eq!(read_idx(&p, 3)?.dims, vec![2, 3, 2]);
+    Ok(())
+}
+
+#[test]
 fn wrong_magic_number_is_reported() -> R {
     let dir = tempfile::tempdir()?;
     let p = dir.path().join("m-idx3-ubyte");

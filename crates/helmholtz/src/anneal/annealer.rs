@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::lanes::{LANES, Lane, LaneRng, lane_fields, random_spins, sweep};
 use super::problem::IsingProblem;
+use crate::budget;
 use crate::error::{Error, Result, check};
 use crate::keywords::keywords;
 use crate::rng::derive_seed;
@@ -32,6 +33,12 @@ use crate::train::Progress;
 
 /// `53 ln 2`: above this `beta dE` a Metropolis flip is less likely than `2^-53`.
 const MAX_EXPONENT: f64 = 36.736_800_569_677_1;
+
+/// Bytes per sweep: its beta and the energy trace of the best read.
+pub(crate) const SWEEP_BYTES: usize = 16;
+/// Bytes per read: its final energy, the sorted copy and the histogram of the reads picture, and
+/// its line in solution.json.
+pub(crate) const READ_BYTES: usize = 64;
 
 /// Stream id of the reads under the user seed.
 const READ_STREAM: u64 = 0x7265_6164;
@@ -134,6 +141,10 @@ impl AnnealConfig {
     pub fn validate(&self, default_range: (f64, f64)) -> Result<Annealer> {
         check::positive_count("sweeps", self.sweeps)?;
         check::positive_count("reads", self.reads)?;
+        budget::check_parts(&[
+            ("sweeps", budget::bytes(&[self.sweeps, SWEEP_BYTES])),
+            ("reads", budget::bytes(&[self.reads, READ_BYTES])),
+        ])?;
         if let (Some(_), AnnealSchedule::Given { .. }) = (self.beta_range, &self.schedule) {
             return Err(Error::param(
                 "beta-range",
@@ -260,25 +271,20 @@ impl Annealer {
         batch: impl Fn(usize, usize) -> (Vec<f64>, usize, S) + Sync,
     ) -> AnnealOutcome<S> {
         progress.start("anneal", self.reads as u64);
-        let batches: Vec<(Vec<f64>, usize, S)> = (0..self.reads.div_ceil(width))
-            .into_par_iter()
-            .map(|b| {
-                let count = width.min(self.reads - b * width);
-                let out = batch(b * width, count);
-                progress.advance(count as u64);
-                out
+        // Only the best state is kept: a state per batch would cost `reads / width` states.
+        let mut energies = vec![0.0; self.reads];
+        let best = energies
+            .par_chunks_mut(width)
+            .enumerate()
+            .map(|(b, slot)| {
+                let (e, k, state) = batch(b * width, slot.len());
+                slot.copy_from_slice(&e);
+                progress.advance(slot.len() as u64);
+                (e[k], b * width + k, state)
             })
-            .collect();
+            // The lowest energy; on ties the earliest read, whatever the batching.
+            .reduce_with(|a, b| if (b.0, b.1) < (a.0, a.1) { b } else { a });
         progress.finish();
-        let mut energies = Vec::with_capacity(self.reads);
-        let mut best: Option<(f64, usize, S)> = None;
-        for (b, (e, k, state)) in batches.into_iter().enumerate() {
-            // Strictly lower only: ties go to the earliest read, whatever the batching.
-            if best.as_ref().is_none_or(|(low, _, _)| e[k] < *low) {
-                best = Some((e[k], b * width + k, state));
-            }
-            energies.extend(e);
-        }
         let (_, best_read, best_state) =
             best.expect("reads >= 1 is checked by AnnealConfig::validate");
         AnnealOutcome {
@@ -286,6 +292,18 @@ impl Annealer {
             best_read,
             best_state,
         }
+    }
+
+    /// The live memory of annealing `n` spins (or cities, with `tour`): the states of the
+    /// batches running at once, and the best one kept.
+    pub(crate) fn state_bytes(&self, n: usize, tour: bool) -> u128 {
+        let (width, per) = if tour {
+            (1, 8)
+        } else {
+            (LANES, LANE_STATE_BYTES)
+        };
+        let live = self.reads.div_ceil(width).min(rayon::current_num_threads()) + 1;
+        budget::bytes(&[live, n, per])
     }
 
     /// Anneal `problem` from `reads` random starts.
@@ -351,6 +369,10 @@ impl Annealer {
         s
     }
 }
+
+/// Bytes per spin of a batch of lanes: spins and fields (a [`Lane`] each), the visiting order
+/// and the lanes' final states.
+const LANE_STATE_BYTES: usize = 2 * std::mem::size_of::<Lane>() + 4 + LANES;
 
 /// No fields, the same degree at every spin and the same coupling magnitude on every edge.
 fn is_uniform(p: &IsingProblem) -> bool {

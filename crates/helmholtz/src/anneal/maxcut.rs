@@ -13,7 +13,8 @@ use std::path::Path;
 use rand::Rng;
 
 use super::problem::{IsingProblem, MAX_SPINS, check_spins};
-use super::read::{Entries, Entry, FileFormat, read_entries};
+use super::read::{BYTES_PER_NODE, Entries, Entry, FileFormat, read_entries};
+use crate::budget;
 use crate::error::{Error, Result};
 
 /// A weighted graph whose maximum cut is sought.
@@ -91,6 +92,14 @@ impl MaxCut {
                 ),
             ));
         }
+        // Per edge: the set of drawn pairs, the edge list and the problem's adjacency.
+        budget::check(
+            "random",
+            budget::total(&[
+                budget::bytes(&[n, BYTES_PER_NODE]),
+                budget::bytes(&[m as usize, 128]),
+            ]),
+        )?;
         let mut rng = crate::rng::rng_for(seed, &[RANDOM_GRAPH_STREAM]);
         let mut chosen = std::collections::HashSet::with_capacity(m as usize);
         let mut edges = Vec::with_capacity(m as usize);

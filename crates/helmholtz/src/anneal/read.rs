@@ -3,6 +3,9 @@
 //! * Edge list: one `i j w` per line (0-based node ids, a real weight), `#` starts a comment,
 //!   blank lines are skipped. An optional first line `n m` declares the number of nodes and
 //!   of edge lines; node ids must then be below `n` and exactly `m` edge lines must follow.
+//!   Without it the nodes are `0 ..= largest id`, and the ids must stay below `2m + 2` for `m`
+//!   edge lines (at most `2m` nodes touch an edge; one more allows 1-based ids): a larger id
+//!   would make a problem of mostly isolated nodes, sized by a typo.
 //! * Dense matrix: `n` rows of `n` numbers separated by whitespace or commas.
 //! * Cities: one `x y` per line (whitespace or comma).
 //!
@@ -14,7 +17,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::problem::MAX_SPINS;
-use crate::error::{Error, Result, quoted};
+use crate::budget;
+use crate::error::{Error, IoContext, Result, quoted};
 
 /// How a problem file is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -56,8 +60,23 @@ pub(crate) struct Entries {
     pub row_lines: Vec<usize>,
 }
 
-/// The text of `path`; a binary file is a bad file, not an I/O failure.
+/// Bytes held per byte of a problem file while it is read: the text, its lines and the
+/// entries parsed from them (an entry of 32 bytes comes from a line of at least 6).
+const BYTES_PER_FILE_BYTE: usize = 16;
+
+/// Bytes held per node of a problem: fields, CSR offsets and degrees.
+pub(crate) const BYTES_PER_NODE: usize = 32;
+
+/// The text of `path`, once its size is checked against the memory budget; a binary file is a
+/// bad file, not an I/O failure.
 fn read_text(path: &Path) -> Result<String> {
+    let len = std::fs::metadata(path).at(path)?.len();
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    budget::check_file(
+        path,
+        &format!("reading this {len}-byte file"),
+        budget::bytes(&[len, BYTES_PER_FILE_BYTE]),
+    )?;
     std::fs::read_to_string(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::InvalidData => {
             Error::bad_file(path, "not a text file (it is not UTF-8)")
@@ -183,8 +202,12 @@ fn read_edge_list(path: &Path, lines: &[(usize, &str)]) -> Result<Entries> {
         )),
         _ => None,
     };
+    if let Some((n, _)) = header {
+        check_nodes(path, lines[0].0, n)?;
+    }
     let body = if header.is_some() { &lines[1..] } else { lines };
-    let limit = header.map_or(MAX_SPINS, |(n, _)| n);
+    // Without a header, `m` edge lines name at most `2m` nodes (one more for 1-based ids).
+    let limit = header.map_or(MAX_SPINS.min(2 * body.len() + 2), |(n, _)| n);
     let mut entries = Vec::with_capacity(body.len());
     for &(line, content) in body {
         let fields = split_fields(content);
@@ -205,6 +228,10 @@ fn read_edge_list(path: &Path, lines: &[(usize, &str)]) -> Result<Entries> {
         if i.max(j) >= limit {
             let why = match header {
                 Some((n, _)) => format!("the header declares {n} nodes (ids 0..{n})"),
+                None if limit < MAX_SPINS => format!(
+                    "{} edge lines touch at most {limit} nodes (ids 0..{limit}); declare more on a first line `n m`",
+                    body.len()
+                ),
                 None => format!("at most {MAX_SPINS} nodes are supported"),
             };
             return Err(Error::bad_file(
@@ -250,6 +277,23 @@ fn read_edge_list(path: &Path, lines: &[(usize, &str)]) -> Result<Entries> {
         dense: false,
         row_lines: Vec::new(),
     })
+}
+
+/// A declared node count: at most [`MAX_SPINS`], and its per-node arrays within the budget.
+fn check_nodes(path: &Path, line: usize, n: usize) -> Result<()> {
+    if n > MAX_SPINS {
+        return Err(Error::bad_file(
+            path,
+            format!(
+                "line {line}: the header declares {n} nodes, more than the {MAX_SPINS} supported"
+            ),
+        ));
+    }
+    budget::check_file(
+        path,
+        &format!("line {line}: a problem of {n} nodes"),
+        budget::bytes(&[n, BYTES_PER_NODE]),
+    )
 }
 
 fn read_matrix(path: &Path, lines: &[(usize, &str)]) -> Result<Entries> {

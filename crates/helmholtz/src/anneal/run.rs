@@ -16,13 +16,16 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::annealer::{AnnealConfig, AnnealOutcome, AnnealSchedule, Annealer};
+use super::annealer::{
+    AnnealConfig, AnnealOutcome, AnnealSchedule, Annealer, READ_BYTES, SWEEP_BYTES,
+};
 use super::maxcut::MaxCut;
 use super::output::{Solution, write_outputs};
 use super::problem::IsingProblem;
 use super::qubo::{Qubo, spins_to_bits};
 use super::read::FileFormat;
 use super::tsp::Cities;
+use crate::budget::{self, Subject};
 use crate::error::{Error, Result};
 use crate::io::RunDir;
 use crate::sampling::Schedule;
@@ -241,9 +244,31 @@ pub fn solve(
             }
             (e, _) => e,
         })?;
+    check_memory(cfg, &problem, &annealer)?;
     RunDir::create_filled(out, FAMILY, |run| {
         anneal_into(cfg, &problem, &annealer, default_range, run, progress)
     })
+}
+
+/// The reads' states, energies and traces against the memory budget; the states are blamed
+/// on the problem (its file, or `random`).
+fn check_memory(cfg: &AnnealRunConfig, problem: &Problem, annealer: &Annealer) -> Result<()> {
+    let states = annealer.state_bytes(problem.size(), matches!(problem, Problem::Tsp(_)));
+    let source = match &cfg.source {
+        ProblemSource::File { path, .. } => Subject::File(path, "annealing this problem"),
+        _ => Subject::Param("random"),
+    };
+    budget::check_costs(&[
+        (source, states),
+        (
+            Subject::Param("reads"),
+            budget::bytes(&[annealer.reads(), READ_BYTES]),
+        ),
+        (
+            Subject::Param("sweeps"),
+            budget::bytes(&[annealer.betas().len(), SWEEP_BYTES]),
+        ),
+    ])
 }
 
 fn anneal_into(

@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use super::annealer::{AnnealOutcome, Annealer, accept, cutoff};
 use super::maxcut::below;
 use super::read::read_cities;
+use crate::budget;
 use crate::error::{Error, Result};
 use crate::train::Progress;
 
@@ -28,6 +29,10 @@ use crate::train::Progress;
 pub struct Cities {
     xy: Vec<[f64; 2]>,
 }
+
+/// Bytes held per city besides the tours: coordinates, the nearest-neighbour tree and
+/// distances.
+pub(crate) const CITY_BYTES: usize = 32;
 
 /// Stream id of the random-cities generator under the user seed.
 const RANDOM_CITIES_STREAM: u64 = 0x6369_7479;
@@ -66,6 +71,7 @@ impl Cities {
                 format!("needs at least 4 cities (got {n})"),
             ));
         }
+        budget::check("random", budget::bytes(&[n, CITY_BYTES]))?;
         let mut rng = crate::rng::rng_for(seed, &[RANDOM_CITIES_STREAM]);
         let unit = |r: &mut rand::rngs::StdRng| (r.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         Self::new((0..n).map(|_| [unit(&mut rng), unit(&mut rng)]).collect())
@@ -131,15 +137,13 @@ impl Cities {
             },
         );
         let diagonal = (hi[0] - lo[0]).hypot(hi[1] - lo[1]);
+        if diagonal == 0.0 {
+            return (0.1, 1.0);
+        }
+        let tree = KdTree::new(&self.xy);
         let nearest: Vec<f64> = (0..self.len() as u32)
             .into_par_iter()
-            .filter_map(|a| {
-                (0..self.len() as u32)
-                    .filter(|&b| b != a)
-                    .map(|b| self.distance(a, b))
-                    .filter(|&d| d > 0.0)
-                    .reduce(f64::min)
-            })
+            .filter_map(|a| tree.nearest(self, a))
             .collect();
         if diagonal == 0.0 || nearest.is_empty() {
             return (0.1, 1.0);
@@ -148,6 +152,67 @@ impl Cities {
         let hot = std::f64::consts::LN_2 / (2.0 * diagonal);
         let cold = (100.0 * self.len() as f64).ln() / (0.01 * mean_nearest);
         (hot, cold)
+    }
+}
+
+/// A 2-d tree over the cities, for nearest-neighbour distances in `O(n log n)` instead of
+/// comparing every pair: the cities of a subtree are a range of `order`, its root the middle
+/// one, split on `x` at even depths and `y` at odd ones (smaller or equal values first).
+struct KdTree {
+    order: Vec<u32>,
+}
+
+impl KdTree {
+    fn new(xy: &[[f64; 2]]) -> Self {
+        let mut order: Vec<u32> = (0..xy.len() as u32).collect();
+        Self::build(xy, &mut order, 0);
+        Self { order }
+    }
+
+    fn build(xy: &[[f64; 2]], range: &mut [u32], depth: usize) {
+        if range.len() <= 1 {
+            return;
+        }
+        let (axis, mid) = (depth % 2, range.len() / 2);
+        range.select_nth_unstable_by(mid, |&a, &b| {
+            xy[a as usize][axis].total_cmp(&xy[b as usize][axis])
+        });
+        let (left, right) = range.split_at_mut(mid);
+        Self::build(xy, left, depth + 1);
+        Self::build(xy, &mut right[1..], depth + 1);
+    }
+
+    /// The distance from city `a` to the nearest city at a positive distance (`None` when all
+    /// coincide with it): the same value as the minimum over all pairs.
+    fn nearest(&self, cities: &Cities, a: u32) -> Option<f64> {
+        let mut best = f64::INFINITY;
+        self.search(cities, a, &self.order, 0, &mut best);
+        best.is_finite().then_some(best)
+    }
+
+    fn search(&self, cities: &Cities, a: u32, range: &[u32], depth: usize, best: &mut f64) {
+        if range.is_empty() {
+            return;
+        }
+        let mid = range.len() / 2;
+        let b = range[mid];
+        let d = cities.distance(a, b);
+        if d > 0.0 && d < *best {
+            *best = d;
+        }
+        let axis = depth % 2;
+        let diff = cities.xy[a as usize][axis] - cities.xy[b as usize][axis];
+        let (left, right) = (&range[..mid], &range[mid + 1..]);
+        let (near, far) = if diff < 0.0 {
+            (left, right)
+        } else {
+            (right, left)
+        };
+        self.search(cities, a, near, depth + 1, best);
+        // Every city of the far side is at least |diff| away along the split axis.
+        if diff.abs() < *best {
+            self.search(cities, a, far, depth + 1, best);
+        }
     }
 }
 
@@ -229,6 +294,31 @@ fn reverse_cyclic(tour: &mut [u32], from: usize, to: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nearest_distances_match_all_pairs() -> Result<()> {
+        // Random cities with duplicates and shared coordinates, against the O(n^2) minimum.
+        let mut rng = crate::rng::rng_for(7, &[1]);
+        let mut xy: Vec<[f64; 2]> = (0..300)
+            .map(|_| {
+                [
+                    (below(&mut rng, 40) as f64) / 8.0,
+                    (below(&mut rng, 25) as f64) / 5.0,
+                ]
+            })
+            .collect();
+        xy.extend_from_within(..20);
+        let cities = Cities::new(xy)?;
+        let tree = KdTree::new(cities.coordinates());
+        for a in 0..cities.len() as u32 {
+            let brute = (0..cities.len() as u32)
+                .map(|b| cities.distance(a, b))
+                .filter(|&d| d > 0.0)
+                .reduce(f64::min);
+            assert_eq!(tree.nearest(&cities, a), brute, "city {a}");
+        }
+        Ok(())
+    }
 
     #[test]
     fn reversal_either_way_gives_the_same_cycle() {

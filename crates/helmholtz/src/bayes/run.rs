@@ -25,7 +25,7 @@ use super::fit::BnnFit;
 use super::linear::BayesLinear;
 use super::mlp::MlpRegression;
 use super::model::{LogJoint, Samples, Summary};
-use super::params::{BnnData, BnnParams, BnnRunConfig};
+use super::params::{BnnData, BnnParams, BnnRunConfig, Method};
 use super::predictive::{BandPoint, RegressionDraws, band_csv, class_metrics};
 use crate::data::{DataConfig, DataSource, Dataset, read_csv};
 use crate::error::{Error, Result, check};
@@ -141,6 +141,25 @@ impl BnnTask {
         match self {
             BnnTask::Regression(d) => d.d(),
             BnnTask::Classification { train, .. } => train.dim(),
+        }
+    }
+
+    /// Held-out rows.
+    pub fn held_out_rows(&self) -> usize {
+        match self {
+            BnnTask::Regression(d) => d.test_y.len(),
+            BnnTask::Classification { test, .. } => test.len(),
+        }
+    }
+
+    /// Outputs per row: 1 for a regression, one per class (the largest label + 1).
+    pub fn outputs(&self) -> usize {
+        match self {
+            BnnTask::Regression(_) => 1,
+            BnnTask::Classification { train, .. } => train
+                .labels()
+                .and_then(|l| l.iter().max())
+                .map_or(1, |&k| k as usize + 1),
         }
     }
 
@@ -398,6 +417,7 @@ impl Family for Bnn {
         cfg.params.sync_epochs();
         cfg.validate()?;
         let task = load_task(cfg)?;
+        check_memory(cfg, &task, "eval-draws", cfg.eval_draws)?;
         // Build the model once here: bad data fail before a run directory exists.
         BnnFit::new(
             &cfg.params,
@@ -450,6 +470,51 @@ impl Family for Bnn {
             held_out,
         })
     }
+}
+
+/// Bytes per predictive value: a draw of `f` and of `y` at one row and output.
+const DRAW_BYTES: usize = 16;
+/// Rows of the predictive band in the pictures, besides the held-out rows.
+const BAND_ROWS: usize = 200;
+
+/// The network, the predictive draws (`draws`, the parameter `name`), the posterior draws and
+/// the chain's kept states of `cfg` on `task`, against the memory budget.
+fn check_memory(
+    cfg: &BnnRunConfig,
+    task: &BnnTask,
+    name: &'static str,
+    draws: usize,
+) -> Result<()> {
+    use crate::budget::{PARAM_BYTES, bytes, layers, network};
+    let p = &cfg.params;
+    let mut widths = vec![("data", task.input_width())];
+    widths.extend(p.hidden.iter().map(|&h| ("hidden", h)));
+    widths.push(("data", task.outputs()));
+    let weights = layers(&widths.iter().map(|w| w.1).collect::<Vec<_>>());
+    // Draws of every weight: the guide's (SVI), the chain's kept states, a linear network's.
+    let (samples, kept, particles) = match p.method {
+        Method::Svi => (p.posterior_samples, 0, p.svi.particles),
+        Method::Sgld | Method::Sghmc => {
+            let kept =
+                (p.chain.steps.saturating_sub(p.chain.burn_in)).div_ceil(p.chain.thin.max(1));
+            (0, kept, 0)
+        }
+        Method::Bbb if p.hidden.is_empty() => (p.posterior_samples, 0, 0),
+        Method::Bbb => (0, 0, 0),
+    };
+    let rows = task.held_out_rows().saturating_add(BAND_ROWS);
+    let per = |count: usize| weights.saturating_mul(bytes(&[count, 8]));
+    // A mean and a scale per weight (Bayes by Backprop), each trained; the network alone first,
+    // so that a network too large is blamed on its widths, not on the draws of it.
+    let mut costs = network(&widths, 2 * PARAM_BYTES);
+    crate::budget::check_parts(&costs)?;
+    costs.extend([
+        (name, bytes(&[draws, rows, task.outputs(), DRAW_BYTES])),
+        ("samples", per(samples)),
+        ("steps", per(kept)),
+        ("particles", per(particles)),
+    ]);
+    crate::budget::check_parts(&costs)
 }
 
 /// The posterior draws behind the summaries: a log-joint model's draws, or for a linear
@@ -723,6 +788,7 @@ pub fn eval(dir: &Path, draws: Option<usize>) -> Result<HeldOut> {
     let (run, mut cfg, task, posterior) = open_run(dir)?;
     if let Some(d) = draws {
         check::positive_count("n", d)?;
+        check_memory(&cfg, &task, "n", d)?;
         cfg.eval_draws = d;
     }
     let metrics = held_out(&cfg, &task, &posterior)?.0.ok_or_else(|| {
@@ -759,6 +825,7 @@ pub fn predict(
     let (run, cfg, task, posterior) = open_run(dir)?;
     let draws = draws.unwrap_or(cfg.eval_draws);
     check::positive_count("n", draws)?;
+    check_memory(&cfg, &task, "n", draws)?;
     let path = run.output(out, "predictions.csv")?;
     let mut rng = rng_for(cfg.params.train.seed, &[0x5052_4544]);
     let (text, rows) = match (&task, &posterior) {

@@ -10,6 +10,7 @@
 use std::io::Read;
 use std::path::Path;
 
+use crate::budget;
 use crate::error::{Error, IoContext, Result};
 
 /// Type byte of unsigned-byte IDX data.
@@ -36,42 +37,76 @@ impl IdxArray {
     }
 }
 
-/// Decompress `bytes` if they start with the gzip magic number; otherwise return them as is.
-pub(crate) fn maybe_gunzip(bytes: Vec<u8>, path: &Path) -> Result<Vec<u8>> {
-    if bytes.len() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b {
-        let mut out = Vec::with_capacity(bytes.len() * 4);
-        flate2::read::GzDecoder::new(bytes.as_slice())
-            .read_to_end(&mut out)
-            .map_err(|e| {
-                Error::bad_file(path, format!("corrupt or truncated gzip stream ({e})"))
-            })?;
-        Ok(out)
-    } else {
-        Ok(bytes)
-    }
-}
+/// Bytes held per value of an IDX file while it becomes a data set: the byte itself and the
+/// `f32` feature, copied once more when labels are attached.
+const BYTES_PER_VALUE: usize = 9;
 
 /// Read an IDX file (raw or `.gz`) that must have `expected_rank` dimensions.
+///
+/// The header is read from the (decompressed) stream first; the size it declares is checked
+/// against the memory budget, and then at most that many bytes are read (one more tells
+/// trailing data), so that a small gzip file that inflates to gigabytes is refused after
+/// reading its header.
 pub fn read_idx(path: impl AsRef<Path>, expected_rank: usize) -> Result<IdxArray> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).at(path)?;
-    parse_idx(bytes, expected_rank, path)
+    let file = std::fs::File::open(path).at(path)?;
+    read_idx_from(std::io::BufReader::new(file), expected_rank, path)
 }
 
 /// Parse IDX bytes (possibly gzipped); `path` is only used in error messages.
 pub fn parse_idx(bytes: Vec<u8>, expected_rank: usize, path: &Path) -> Result<IdxArray> {
-    let bytes = maybe_gunzip(bytes, path)?;
-    if bytes.len() < 4 {
+    read_idx_from(bytes.as_slice(), expected_rank, path)
+}
+
+/// Read an IDX array from `input`, gunzipping it when it starts with the gzip magic number.
+fn read_idx_from(
+    mut input: impl std::io::BufRead,
+    expected_rank: usize,
+    path: &Path,
+) -> Result<IdxArray> {
+    let gzipped = input.fill_buf().at(path)?.starts_with(&[0x1f, 0x8b]);
+    if gzipped {
+        read_raw(flate2::bufread::GzDecoder::new(input), expected_rank, path)
+    } else {
+        read_raw(input, expected_rank, path)
+    }
+}
+
+/// Read up to `buf.len()` bytes; fewer only at the end of the stream.
+fn read_full(input: &mut impl Read, buf: &mut [u8], path: &Path) -> Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match input.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(stream_error(path, e)),
+        }
+    }
+    Ok(got)
+}
+
+/// A read error: a corrupt gzip stream is bad input, anything else an I/O failure.
+fn stream_error(path: &Path, e: std::io::Error) -> Error {
+    match e.kind() {
+        std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => {
+            Error::bad_file(path, format!("corrupt or truncated gzip stream ({e})"))
+        }
+        _ => Error::io(path, e),
+    }
+}
+
+fn read_raw(mut input: impl Read, expected_rank: usize, path: &Path) -> Result<IdxArray> {
+    let mut magic = [0u8; 4];
+    let got = read_full(&mut input, &mut magic, path)?;
+    if got < 4 {
         return Err(Error::bad_file(
             path,
-            format!(
-                "truncated IDX file: {} bytes, the header alone needs 4",
-                bytes.len()
-            ),
+            format!("truncated IDX file: {got} bytes, the header alone needs 4"),
         ));
     }
-    if bytes[0] != 0 || bytes[1] != 0 {
-        let magic = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    if magic[0] != 0 || magic[1] != 0 {
+        let magic = u32::from_be_bytes(magic);
         return Err(Error::bad_file(
             path,
             format!(
@@ -79,16 +114,16 @@ pub fn parse_idx(bytes: Vec<u8>, expected_rank: usize, path: &Path) -> Result<Id
             ),
         ));
     }
-    if bytes[2] != IDX_UBYTE {
+    if magic[2] != IDX_UBYTE {
         return Err(Error::bad_file(
             path,
             format!(
                 "IDX data type 0x{:02x} is not supported (helmholtz reads unsigned-byte IDX, type 0x08)",
-                bytes[2]
+                magic[2]
             ),
         ));
     }
-    let rank = bytes[3] as usize;
+    let rank = magic[3] as usize;
     if rank != expected_rank {
         return Err(Error::bad_file(
             path,
@@ -97,21 +132,21 @@ pub fn parse_idx(bytes: Vec<u8>, expected_rank: usize, path: &Path) -> Result<Id
             ),
         ));
     }
-    let header_len = 4 + 4 * rank;
-    if bytes.len() < header_len {
+    let mut sizes = vec![0u8; 4 * rank];
+    let got = read_full(&mut input, &mut sizes, path)?;
+    if got < sizes.len() {
         return Err(Error::bad_file(
             path,
             format!(
-                "truncated IDX file: header needs {header_len} bytes, file has {}",
-                bytes.len()
+                "truncated IDX file: header needs {} bytes, file has {}",
+                4 + 4 * rank,
+                4 + got
             ),
         ));
     }
-    let dims: Vec<usize> = (0..rank)
-        .map(|i| {
-            let o = 4 + 4 * i;
-            u32::from_be_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]) as usize
-        })
+    let dims: Vec<usize> = sizes
+        .chunks_exact(4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
         .collect();
     let count = dims
         .iter()
@@ -123,7 +158,17 @@ pub fn parse_idx(bytes: Vec<u8>, expected_rank: usize, path: &Path) -> Result<Id
             format!("IDX array is empty (dimensions {dims:?})"),
         ));
     }
-    let have = bytes.len() - header_len;
+    budget::check_file(
+        path,
+        &format!("an IDX array of dimensions {dims:?}"),
+        budget::bytes(&[count, BYTES_PER_VALUE]),
+    )?;
+    let mut data = Vec::with_capacity(count + 1);
+    input
+        .take(count as u64 + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| stream_error(path, e))?;
+    let have = data.len();
     if have < count {
         return Err(Error::bad_file(
             path,
@@ -135,14 +180,9 @@ pub fn parse_idx(bytes: Vec<u8>, expected_rank: usize, path: &Path) -> Result<Id
     if have > count {
         return Err(Error::bad_file(
             path,
-            format!(
-                "{} unexpected bytes after the {count} data bytes of dimensions {dims:?}",
-                have - count
-            ),
+            format!("unexpected bytes after the {count} data bytes of dimensions {dims:?}"),
         ));
     }
-    let mut data = bytes;
-    data.drain(..header_len);
     Ok(IdxArray { dims, data })
 }
 

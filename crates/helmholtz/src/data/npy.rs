@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use crate::budget;
 use crate::error::{Error, IoContext, Result, quoted};
 
 /// A numeric array read from a `.npy` file.
@@ -36,9 +37,20 @@ impl Dtype {
     }
 }
 
+/// Bytes of `f32` per byte of a `u1` array (the widest conversion).
+const BYTES_PER_F32_FROM_U8: usize = 4;
+
 /// Read a `.npy` file.
 pub fn read_npy(path: impl AsRef<Path>) -> Result<NpyArray> {
     let path = path.as_ref();
+    // The bytes, and the values as `f32` (as many bytes as a float32 array, at most).
+    let len = std::fs::metadata(path).at(path)?.len();
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    budget::check_file(
+        path,
+        &format!("reading this {len}-byte array"),
+        budget::bytes(&[len, 2 + BYTES_PER_F32_FROM_U8]),
+    )?;
     let bytes = std::fs::read(path).at(path)?;
     parse_npy(&bytes, path)
 }

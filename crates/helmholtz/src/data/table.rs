@@ -34,6 +34,15 @@ impl Table {
 /// Read a CSV file; `target` names a column to split off as the target.
 pub fn read_csv(path: impl AsRef<Path>, target: Option<&str>) -> Result<Table> {
     let path = path.as_ref();
+    // A value takes at least two bytes of text (`0,`) and four as `f32`, held with the rows.
+    if let Ok(meta) = std::fs::metadata(path) {
+        let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+        crate::budget::check_file(
+            path,
+            &format!("reading this {len}-byte table"),
+            crate::budget::bytes(&[len, 4]),
+        )?;
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)

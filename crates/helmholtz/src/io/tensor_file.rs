@@ -174,6 +174,14 @@ impl TensorFile {
 
     /// Read a safetensors file with F32 tensors.
     pub fn load(path: &Path) -> Result<Self> {
+        // The bytes, the tensors copied out of them, and the model built from those.
+        let len = std::fs::metadata(path).at(path)?.len();
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        crate::budget::check_file(
+            path,
+            &format!("loading this {len}-byte file"),
+            crate::budget::bytes(&[len, 3]),
+        )?;
         let bytes = std::fs::read(path).at(path)?;
         let st = safetensors::SafeTensors::deserialize(&bytes)
             .map_err(|e| Error::bad_file(path, format!("not a safetensors file ({e})")))?;

@@ -45,7 +45,7 @@ pub fn check_thread_count(name: &'static str, n: usize) -> Result<()> {
 /// a second call with a different request keeps the first pool.
 pub fn init_threads(threads: Option<usize>) -> Result<usize> {
     if let Some(t) = threads {
-        check_thread_count("threads", t)?;
+        check_threads("threads", t)?;
     }
     let n = *THREADS.get_or_init(|| {
         let mut builder = rayon::ThreadPoolBuilder::new().start_handler(|_| flush_denormals_here());
@@ -60,6 +60,16 @@ pub fn init_threads(threads: Option<usize>) -> Result<usize> {
     });
     flush_denormals_here();
     Ok(n)
+}
+
+/// What a worker thread costs in the memory budget: its stack and per-thread buffers.
+pub(crate) const THREAD_BYTES: usize = 8 << 20;
+
+/// Refuse `threads` threads (the parameter `name`) beyond [`max_threads`] or when their stacks
+/// do not fit the budget.
+pub(crate) fn check_threads(name: &'static str, threads: usize) -> Result<()> {
+    check_thread_count(name, threads)?;
+    crate::budget::check(name, crate::budget::bytes(&[threads, THREAD_BYTES]))
 }
 
 /// Run `work` on a thread of the pool that [`init_threads`] built (the caller waits). Parallel

@@ -45,20 +45,72 @@ impl GridSpec {
     }
 }
 
-/// Render `values` (`n` tiles of `tile[0] * tile[1]` values each, row-major) as a grid image.
+/// Most pixels in one picture (4096 x 4096): a grid that would be larger is drawn at scale 1,
+/// and if that is still too large, shows only its first tiles.
+pub const MAX_PIXELS: u128 = 1 << 24;
+
+/// Pixels of a grid of `n` tiles `tile` in `cols` columns at `scale` (1-pixel gaps).
+fn grid_pixels(n: usize, cols: usize, [h, w]: [usize; 2], scale: usize) -> u128 {
+    let cols = cols.clamp(1, n.max(1));
+    let rows = n.div_ceil(cols) as u128;
+    let (h, w, s) = (h as u128, w as u128, scale as u128);
+    (cols as u128 * (w * s + 1) + 1).saturating_mul(rows * (h * s + 1) + 1)
+}
+
+/// The most tiles `tile` a square-ish grid (as [`GridSpec::for_count`]) shows within
+/// [`MAX_PIXELS`] at scale 1 (0 when not even one fits).
+pub fn max_tiles(tile: [usize; 2]) -> usize {
+    let fits = |k: usize| grid_pixels(k, square_cols(k), tile, 1) <= MAX_PIXELS;
+    // The pixels grow with the tiles, so the largest count that fits is found by bisection.
+    let (mut lo, mut hi) = (0usize, 1usize << 24);
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if fits(mid) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    lo
+}
+
+fn square_cols(n: usize) -> usize {
+    (n as f64).sqrt().ceil().max(1.0) as usize
+}
+
+/// Render `values` (`n` tiles of `tile[0] * tile[1]` values each, row-major) as a grid image;
+/// within [`MAX_PIXELS`], by drawing at scale 1 and then only the first tiles that fit.
 pub fn render_grid(values: &[f32], spec: GridSpec, shade: Shade) -> Result<GrayImage> {
     let [h, w] = spec.tile;
-    let per = h * w;
+    let per = h.saturating_mul(w);
     if per == 0 || values.is_empty() || !values.len().is_multiple_of(per) {
         return Err(Error::data(
             "image grid",
             format!("{} values do not form tiles of {h}x{w}", values.len()),
         ));
     }
-    let n = values.len() / per;
-    let cols = spec.cols.max(1).min(n);
+    let mut n = values.len() / per;
+    let mut s = spec.scale.max(1);
+    if grid_pixels(n, spec.cols.max(1), spec.tile, s) > MAX_PIXELS {
+        s = 1;
+    }
+    let mut cols = spec.cols.max(1);
+    if grid_pixels(n, cols, spec.tile, s) > MAX_PIXELS {
+        n = max_tiles(spec.tile).min(n);
+        cols = cols.min(square_cols(n));
+        while n > 1 && grid_pixels(n, cols, spec.tile, s) > MAX_PIXELS {
+            n -= n.div_ceil(10);
+        }
+        if n == 0 {
+            return Err(Error::data(
+                "image grid",
+                format!("one {h}x{w} tile is larger than a picture may be ({MAX_PIXELS} pixels)"),
+            ));
+        }
+    }
+    let values = &values[..n * per];
+    let cols = cols.min(n);
     let rows = n.div_ceil(cols);
-    let s = spec.scale.max(1);
     let gap = 1;
     let width = cols * (w * s + gap) + gap;
     let height = rows * (h * s + gap) + gap;
@@ -178,6 +230,19 @@ mod tests {
         assert_eq!(signed.get_pixel(1, 1).0[0], 0);
         assert_eq!(signed.get_pixel(2, 1).0[0], 128);
         assert_eq!(signed.get_pixel(2, 2).0[0], 255);
+        Ok(())
+    }
+
+    #[test]
+    fn large_grids_are_capped() -> Result<()> {
+        // 10,000 tiles of 64 x 64 at scale 2 would be 1.7e8 pixels: drawn at scale 1, and only
+        // the first that fit.
+        let k = max_tiles([64, 64]);
+        assert!(k > 1000 && k < 10_000, "{k}");
+        let vals = vec![0.5; 10_000 * 64 * 64];
+        let img = render_grid(&vals, GridSpec::for_count(10_000, [64, 64]), Shade::Unit)?;
+        assert!(u128::from(img.width()) * u128::from(img.height()) <= MAX_PIXELS);
+        assert_eq!(max_tiles([1, 1 << 30]), 0);
         Ok(())
     }
 }

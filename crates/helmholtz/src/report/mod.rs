@@ -11,7 +11,8 @@ mod plot;
 mod scatter;
 
 pub use grid::{
-    GridSpec, Shade, image_shape, is_npy, png_bytes, render_grid, save_examples, save_grid,
+    GridSpec, MAX_PIXELS, Shade, image_shape, is_npy, max_tiles, png_bytes, render_grid,
+    save_examples, save_grid,
 };
 pub use histogram::{Bars, Histogram, save_bars, save_histogram};
 pub use html::{base64, escape, write_run_report};

@@ -30,5 +30,7 @@ pub use driver::{
 pub(crate) use driver::{family, run_config};
 pub use envelope::Envelope;
 pub use finite::first_non_finite;
-pub use samples::{EvalTarget, SampleRequest, SampleSummary, save_samples};
+pub use samples::{
+    EvalTarget, SAMPLE_BYTES, SampleRequest, SampleSummary, check_samples, save_samples,
+};
 pub use summary::Summary;

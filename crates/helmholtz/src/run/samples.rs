@@ -10,7 +10,7 @@ use crate::data::{DataConfig, DataSource};
 use crate::error::{Error, Result};
 use crate::io::RunDir;
 use crate::kernels::runtime::DeviceKind;
-use crate::report::{GridSpec, Shade, image_shape, save_examples};
+use crate::report::{GridSpec, Shade, image_shape, is_npy, max_tiles, save_examples};
 
 /// What `<family> sample` runs.
 #[derive(Debug, Clone)]
@@ -50,6 +50,37 @@ impl SampleRequest {
             &caption,
         )?;
         Ok(SampleSummary { file, n })
+    }
+}
+
+/// Bytes per sample value while drawing: the value and the network's activations behind it.
+pub const SAMPLE_BYTES: usize = 16;
+
+/// Refuse `n` samples `width` values wide (the parameter `name`) that do not fit the memory
+/// budget, or, unless `out` is a `.npy` file, one picture.
+pub fn check_samples(name: &'static str, n: usize, width: usize, out: Option<&Path>) -> Result<()> {
+    crate::budget::check(name, crate::budget::bytes(&[n, width, SAMPLE_BYTES]))?;
+    if out.is_some_and(is_npy) {
+        return Ok(());
+    }
+    let tile = image_shape(width);
+    let most = max_tiles(tile);
+    if n > most {
+        return Err(Error::param(
+            name,
+            format!(
+                "{n} samples do not fit in one picture (at most {most} of {}x{}); to keep them all, set `out` to `samples.npy`",
+                tile[0], tile[1]
+            ),
+        ));
+    }
+    Ok(())
+}
+
+impl SampleRequest {
+    /// [`check_samples`] of this request's `n` samples `width` values wide.
+    pub fn check(&self, width: usize) -> Result<()> {
+        check_samples("n", self.n, width, self.out.as_deref())
     }
 }
 

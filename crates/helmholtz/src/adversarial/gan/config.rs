@@ -132,7 +132,34 @@ impl GanConfig {
                 format!("must be in [0, 1) (got {})", self.dropout),
             ));
         }
+        if self.arch == Arch::Mlp {
+            crate::budget::check_parts(&self.costs())?;
+        }
         Ok(())
+    }
+
+    /// The parameters of the two MLPs by parameter (`noise-dim`, `generator-hidden`, `data`,
+    /// `discriminator-hidden`; see [`crate::budget::network`]), for
+    /// [`crate::budget::check_parts`].
+    pub fn costs(&self) -> Vec<(&'static str, u128)> {
+        use crate::budget::{PARAM_BYTES, network};
+        let mut generator = vec![("noise-dim", self.noise_dim)];
+        generator.extend(
+            self.generator_hidden
+                .iter()
+                .map(|&h| ("generator-hidden", h)),
+        );
+        generator.push(("data", self.input));
+        let mut discriminator = vec![("data", self.input)];
+        discriminator.extend(
+            self.discriminator_hidden
+                .iter()
+                .map(|&h| ("discriminator-hidden", h)),
+        );
+        discriminator.push(("discriminator-hidden", 1));
+        let mut costs = network(&generator, PARAM_BYTES);
+        costs.extend(network(&discriminator, PARAM_BYTES));
+        costs
     }
 }
 
@@ -157,7 +184,7 @@ impl GanConfig {
                 "`conv` needs at least one hidden layer in each network",
             ));
         }
-        let depth = g.max(d) as u32;
+        let depth = g.max(d).min(usize::BITS as usize - 1) as u32;
         if self.input > 1 && (side * side != self.input || !side.is_multiple_of(1 << depth)) {
             return Err(Error::param(
                 "arch",

@@ -19,7 +19,8 @@ use crate::kernels::runtime::DeviceKind;
 use crate::report::{Bars, Shade, image_shape, save_bars};
 use crate::rng::rng_for;
 use crate::run::{
-    EvalTarget, Family, SampleRequest, SampleSummary, eval_stem, family, open_model, record_eval_at,
+    EvalTarget, Family, SAMPLE_BYTES, SampleRequest, SampleSummary, eval_stem, family, open_model,
+    record_eval_at,
 };
 use crate::train::Progress;
 
@@ -79,8 +80,43 @@ pub fn prepare_data(cfg: &mut GanRunConfig) -> Result<PreparedData> {
     prepared.require_unit_interval("the generator's output range")?;
     cfg.params.model.input = prepared.split.dim()?;
     cfg.params.model.validate()?;
+    check_eval_samples("eval-samples", cfg.eval_samples, cfg.params.model.input)?;
+    check_batch(cfg, prepared.split.train.len())?;
     Ok(prepared)
 }
+
+/// The networks and a training batch (of at most `examples` rows) against the memory budget:
+/// per row the generator's and the discriminator's activations, on generated and real rows.
+fn check_batch(cfg: &GanRunConfig, examples: usize) -> Result<()> {
+    use crate::budget::{ACTIVATION_BYTES, bytes, units};
+    let m = &cfg.params.model;
+    if m.arch != crate::adversarial::gan::Arch::Mlp {
+        return Ok(());
+    }
+    let rows = cfg.params.train.batch_size.min(examples);
+    let per_row = units(&[
+        m.noise_dim,
+        units(&m.generator_hidden),
+        m.input.saturating_mul(2),
+        units(&m.discriminator_hidden).saturating_mul(2),
+    ]);
+    let mut costs = m.costs();
+    costs.push(("batch-size", bytes(&[rows, per_row, ACTIVATION_BYTES])));
+    crate::budget::check_parts(&costs)
+}
+
+/// The generated samples of an evaluation, `width` values each, and the classifier features
+/// and Parzen terms computed from them, against the memory budget.
+fn check_eval_samples(name: &'static str, n: usize, width: usize) -> Result<()> {
+    crate::budget::check(
+        name,
+        crate::budget::bytes(&[n, width.saturating_add(EVAL_FEATURES), SAMPLE_BYTES]),
+    )
+}
+
+/// Per-sample values of an evaluation besides the sample: classifier features and Parzen
+/// terms.
+const EVAL_FEATURES: usize = 256;
 
 family!(Gan: FAMILY, GanRunConfig[GanParams], PreparedData, GanFit, EvalReport);
 
@@ -289,14 +325,17 @@ pub fn open_run(dir: &Path, device_kind: DeviceKind) -> Result<(RunDir, GanRunCo
 /// recorded beside the training's own evaluation (`evals/eval-<UTC timestamp>.json`, with its
 /// pictures `…-nearest.png` and `…-classes.png`).
 pub fn evaluate_run(dir: &Path, request: &EvalRequest) -> Result<EvalReport> {
+    // The command line asks for the samples as `n`.
     if request.samples == Some(0) {
-        return Err(Error::param("samples", "must be at least 1 (got 0)"));
+        return Err(Error::param("n", "must be at least 1 (got 0)"));
     }
     let (run, mut cfg, gan) = open_run(dir, request.target.device)?;
     cfg.data = request.target.data_or(&cfg.data);
     let prepared = prepare_data(&mut cfg.clone())?;
     let width = cfg.params.model.input;
     EvalTarget::check_width(&cfg.data, prepared.split.dim()?, width, &run)?;
+    let samples = request.samples.unwrap_or(cfg.eval_samples);
+    check_eval_samples("n", samples, width)?;
     let stem = eval_stem(&run, "eval")?;
     let report = evaluate_in(
         &run,
@@ -314,6 +353,7 @@ pub fn evaluate_run(dir: &Path, request: &EvalRequest) -> Result<EvalReport> {
 pub fn sample_run(dir: &Path, request: &SampleRequest) -> Result<SampleSummary> {
     check::positive_count("n", request.n)?;
     let (run, cfg, gan) = open_run(dir, request.device)?;
+    request.check(cfg.params.model.input)?;
     let values = gan.sample_values(request.n, &mut rng_for(request.seed, &[0x5341_4d50]));
     let caption = ["`gan sample`: G(z)", "z ~ N(0, I)"];
     let width = cfg.params.model.input;

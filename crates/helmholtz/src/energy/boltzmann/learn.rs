@@ -174,6 +174,16 @@ impl BoltzmannParams {
         config.validate()?;
         self.learn.validate()?;
         self.train.validate()?;
+        crate::budget::check_parts(&[
+            (
+                "chains",
+                crate::budget::bytes(&[self.learn.chains, super::run::STATE_BYTES]),
+            ),
+            (
+                "batch-size",
+                crate::budget::bytes(&[self.train.batch_size, super::run::STATE_BYTES]),
+            ),
+        ])?;
         let seed = self.train.seed;
         let bm = BoltzmannMachine::new(config, &mut rng_for(seed, &[0x424d_494e]))?;
         let exact = self.learn.exact_for(&bm)?;

@@ -30,7 +30,7 @@ pub struct BoltzmannConfig {
 impl BoltzmannConfig {
     /// Units in total.
     pub fn units(&self) -> usize {
-        self.visible + self.hidden
+        self.visible.saturating_add(self.hidden)
     }
 
     /// Check the values (names are CLI flags).

@@ -369,6 +369,10 @@ pub fn gelman_rubin(chains: &[&[f64]]) -> f64 {
     (((n - 1) as f64 / n as f64 * w + b_over_n) / w).sqrt()
 }
 
+/// Bytes per chain or clamped example: its state (at most 63 units, a byte each, in a vector of
+/// its own) and its seeds.
+pub(crate) const STATE_BYTES: usize = 128;
+
 /// Run independent Gibbs chains along `schedule`; return the final states. `progress` counts
 /// finished chains.
 pub fn sample_states(
@@ -399,6 +403,7 @@ pub fn sample_states(
 pub fn sample(dir: &Path, req: &SampleRequest, progress: &dyn Progress) -> Result<SampleSummary> {
     check::positive_count("n", req.chains)?;
     check::positive_count("sweeps", req.sweeps)?;
+    crate::budget::check("n", crate::budget::bytes(&[req.chains, STATE_BYTES]))?;
     req.schedule.validate()?;
     let (run, cfg, bm) = open(dir)?;
     let v = cfg.params.model.visible;

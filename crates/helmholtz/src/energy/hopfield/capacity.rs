@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::network::{Hopfield, Threshold, overlap};
-use super::rules::LearningRule;
+use super::rules::{LearningRule, memory};
 use crate::error::{Error, Result, check};
 use crate::rng::{derive_seed, rng_for};
 use crate::train::Progress;
@@ -71,7 +71,23 @@ impl CapacityConfig {
         check::positive_count("trials", self.trials)?;
         check::positive_count("probes", self.probes)?;
         check::positive_count("max-sweeps", self.max_sweeps)?;
-        Ok(())
+        // The largest network at the highest load (below N patterns), one per running trial.
+        let live = self.trials.min(rayon::current_num_threads()) as u128;
+        let largest = self.sizes.iter().copied().max().unwrap_or(0);
+        let most = self
+            .rules
+            .iter()
+            .map(|&r| memory(r, largest, largest))
+            .max()
+            .unwrap_or(0);
+        crate::budget::check_parts(&[
+            ("n", most.saturating_mul(live)),
+            // The overlaps of every probe of every trial, kept until the load is summarised.
+            (
+                "trials",
+                crate::budget::bytes(&[self.trials, self.probes.min(largest), 8]),
+            ),
+        ])
     }
 }
 

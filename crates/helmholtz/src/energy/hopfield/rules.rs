@@ -96,6 +96,18 @@ pub(crate) fn check_patterns(patterns: &[f32], n: usize) -> Result<()> {
     Ok(())
 }
 
+/// Bytes held while `rule` learns `p` patterns of `n` units: the patterns (0/1 and ±1),
+/// the weights and their product, and for the pseudo-inverse the `p x p` Gram matrix and the
+/// `f64` copies of the patterns.
+pub fn memory(rule: LearningRule, n: usize, p: usize) -> u128 {
+    use crate::budget::{bytes, total};
+    let common = total(&[bytes(&[p, n, 8]), bytes(&[n, n, 8])]);
+    match rule {
+        LearningRule::PseudoInverse => total(&[common, bytes(&[p, p, 8]), bytes(&[p, n, 20])]),
+        LearningRule::Hebbian | LearningRule::Storkey => common,
+    }
+}
+
 /// Weights for `patterns` (`[p, n]`, 0/1) under `rule`.
 pub fn learn(rule: LearningRule, patterns: &[f32], n: usize) -> Result<Vec<f32>> {
     check_patterns(patterns, n)?;

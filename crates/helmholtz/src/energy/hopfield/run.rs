@@ -14,7 +14,7 @@ use super::capacity::{
 };
 use super::modern::ModernHopfield;
 use super::network::{Hopfield, Threshold, UpdateOrder, overlap};
-use super::rules::LearningRule;
+use super::rules::{LearningRule, memory};
 use crate::data::{DataConfig, Dataset};
 use crate::error::{Error, Result, check};
 use crate::io::{Blob, RunDir, TensorFile};
@@ -107,9 +107,20 @@ pub fn store(mut cfg: StoreConfig, out: Option<&Path>) -> Result<StoreSummary> {
     let train = &split.train;
     train.require_unit_interval("Hopfield units are 0/1 (set `binarize` to `threshold`)")?;
     cfg.image_shape = square_shape(train, "data")?;
+    let n = train.dim();
+    if cfg.rule == LearningRule::PseudoInverse && cfg.patterns > n {
+        // More patterns than units are linearly dependent: X X^T is singular.
+        return Err(Error::param(
+            "patterns",
+            format!(
+                "the pseudo-inverse rule stores at most N = {n} independent patterns (got {})",
+                cfg.patterns
+            ),
+        ));
+    }
+    crate::budget::check("patterns", memory(cfg.rule, n, cfg.patterns))?;
     cfg.indices = choose_patterns(train, cfg.patterns, cfg.choose, cfg.seed, "patterns")?;
     cfg.family = FAMILY.into();
-    let n = train.dim();
     let patterns: Vec<f32> = cfg
         .indices
         .iter()
@@ -695,6 +706,14 @@ pub fn recall_modern(req: &ModernRequest, out: Option<&Path>) -> Result<ModernSu
     train.require_unit_interval("Hopfield units are 0/1 (set `binarize` to `threshold`)")?;
     let shape = square_shape(train, "data")?;
     let n = train.dim();
+    // The classical network compared with, and the queries' similarities to every pattern.
+    crate::budget::check(
+        "stored",
+        crate::budget::total(&[
+            memory(LearningRule::Hebbian, n, req.stored),
+            crate::budget::bytes(&[req.queries.min(req.stored), req.stored, 8]),
+        ]),
+    )?;
     let idx = choose_patterns(train, req.stored, PatternChoice::Random, req.seed, "stored")?;
     let q = req.queries.min(req.stored);
     let stored01: Vec<f32> = idx

@@ -69,10 +69,17 @@ pub struct BenchReport {
     pub abs_magnetization: f64,
 }
 
+impl BenchConfig {
+    /// Check the counts: sweeps, and threads (whose stacks must fit the memory budget).
+    pub fn validate(&self) -> Result<()> {
+        check::positive_count("sweeps", self.sweeps)?;
+        crate::kernels::runtime::check_threads("thread-counts", self.threads)
+    }
+}
+
 /// Time `cfg.sweeps` sweeps.
 pub fn benchmark(cfg: &BenchConfig) -> Result<BenchReport> {
-    check::positive_count("sweeps", cfg.sweeps)?;
-    crate::kernels::runtime::check_thread_count("thread-counts", cfg.threads)?;
+    cfg.validate()?;
     let model = IsingModel {
         size: cfg.size,
         coupling: 1.0,

@@ -53,6 +53,7 @@ impl IsingModel {
                 ),
             ));
         }
+        crate::budget::check("size", self.memory())?;
         if !self.coupling.is_finite() {
             return Err(Error::param(
                 "coupling",
@@ -66,6 +67,12 @@ impl IsingModel {
             ));
         }
         Ok(())
+    }
+
+    /// Bytes a chain holds: per spin the lattice, the engine's copy (a byte, or a bit), the
+    /// Wolff cluster stack (a `u32`) and a snapshot's copy.
+    pub fn memory(&self) -> u128 {
+        crate::budget::bytes(&[self.size, self.size, 8])
     }
 
     /// Number of spins `N = L^2`.
@@ -162,6 +169,34 @@ impl Lattice {
         model.energy_of(self.bond_sum(), self.magnetization_sum())
     }
 
+    /// The lattice as a picture at most `max_side` pixels wide: `(side, intensities)`, each
+    /// pixel the fraction of up spins in its `k x k` block (`k = ceil(L / max_side)`; the last
+    /// blocks are cut by the edge), so up = 1 (white), down = 0 (black). `k = 1` gives
+    /// [`Lattice::unit_values`].
+    pub fn unit_picture(&self, max_side: usize) -> (usize, Vec<f32>) {
+        let l = self.size;
+        let k = l.div_ceil(max_side.max(1));
+        if k == 1 {
+            return (l, self.unit_values());
+        }
+        let side = l.div_ceil(k);
+        let mut up = vec![0u32; side * side];
+        let mut count = vec![0u32; side * side];
+        for (y, row) in self.spins.chunks_exact(l).enumerate() {
+            for (x, &s) in row.iter().enumerate() {
+                let p = (y / k) * side + x / k;
+                up[p] += u32::from(s > 0);
+                count[p] += 1;
+            }
+        }
+        let values = up
+            .iter()
+            .zip(&count)
+            .map(|(&u, &c)| u as f32 / c.max(1) as f32)
+            .collect();
+        (side, values)
+    }
+
     /// Spins as picture intensities: up = 1 (white), down = 0 (black).
     pub fn unit_values(&self) -> Vec<f32> {
         self.spins
@@ -174,6 +209,19 @@ impl Lattice {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_lattices_are_pictured_by_block_means() -> Result<()> {
+        // A 6 x 6 lattice whose left half is up, drawn at most 4 wide: 2 x 2 blocks, 3 x 3
+        // pixels; the middle column of blocks straddles the halves.
+        let spins = (0..36).map(|i| if i % 6 < 3 { 1 } else { -1 }).collect();
+        let lat = Lattice::from_spins(6, spins)?;
+        let (side, values) = lat.unit_picture(4);
+        assert_eq!(side, 3);
+        assert_eq!(&values[..3], &[1.0, 0.5, 0.0]);
+        assert_eq!(lat.unit_picture(6), (6, lat.unit_values()));
+        Ok(())
+    }
 
     #[test]
     fn ground_state_and_checkerboard_energies() -> Result<()> {

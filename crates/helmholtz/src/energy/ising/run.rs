@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::chain::{Algorithm, Engine, IsingChain, check_pair, default_engine};
-use super::lattice::{IsingModel, Lattice};
+use super::lattice::IsingModel;
 use super::observables::{Measurement, Observables, observables};
 use super::onsager;
 use crate::error::{Error, Result, check};
@@ -82,6 +82,18 @@ impl IsingRunConfig {
                 ),
             ));
         }
+        let side = self.model.size.min(SNAPSHOT_SIDE);
+        crate::budget::check_parts(&[
+            ("size", self.model.memory()),
+            (
+                "sweeps",
+                crate::budget::bytes(&[self.sweeps, MEASUREMENT_BYTES]),
+            ),
+            (
+                "snapshots",
+                crate::budget::bytes(&[self.snapshots, side, side, 8]),
+            ),
+        ])?;
         check_pair(
             &self.model,
             self.algorithm,
@@ -89,6 +101,9 @@ impl IsingRunConfig {
         )
     }
 }
+
+/// Bytes per measured sweep: the measurement and the columns its analysis copies.
+pub(crate) const MEASUREMENT_BYTES: usize = 64;
 
 /// What `ising run` reports (also eval.json).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,10 +193,14 @@ impl From<&Observables> for FlatObservables {
     }
 }
 
-/// The series of one chain and the snapshots taken along it.
+/// Largest side of a snapshot in pixels: larger lattices are drawn by block means, so that
+/// snapshots.png (and report.html, which embeds it) stays a few megabytes at any size.
+pub const SNAPSHOT_SIDE: usize = 1024;
+
+/// The series of one chain and the snapshots taken along it: `(sweep, side, intensities)`.
 pub(crate) struct Sampled {
     pub(crate) series: Vec<Measurement>,
-    pub(crate) snapshots: Vec<(usize, Lattice)>,
+    pub(crate) snapshots: Vec<(usize, usize, Vec<f32>)>,
     pub(crate) seconds: f64,
 }
 
@@ -210,7 +229,8 @@ pub(crate) fn sample(
         chain.sweep();
         out.series.push(chain.measure());
         if shots.contains(&k) {
-            out.snapshots.push((k, chain.lattice()));
+            let (side, values) = chain.lattice().unit_picture(SNAPSHOT_SIDE);
+            out.snapshots.push((k, side, values));
         }
         progress.advance(1);
     }
@@ -269,7 +289,7 @@ fn write_outputs(
             / s.seconds.max(1e-9),
     };
     run.write_metrics(&metric_rows(&s.series, cfg.equilibration))?;
-    save_snapshots(run, &s.snapshots, cfg.temperature)?;
+    save_snapshots(run, &s.snapshots, m.size, cfg.temperature)?;
     run.write_json("eval.json", &summary)?;
     write_run_report(run)?;
     Ok(summary)
@@ -296,29 +316,35 @@ fn metric_rows(series: &[Measurement], equilibration: usize) -> Vec<serde_json::
 /// The snapshots side by side (white = up), enlarged so that small lattices stay visible.
 pub(crate) fn save_snapshots(
     run: &RunDir,
-    shots: &[(usize, Lattice)],
+    shots: &[(usize, usize, Vec<f32>)],
+    size: usize,
     temperature: f64,
 ) -> Result<()> {
-    let Some((_, first)) = shots.first() else {
+    let Some(&(_, side, _)) = shots.first() else {
         return Ok(());
     };
-    let l = first.size();
-    let values: Vec<f32> = shots
-        .iter()
-        .flat_map(|(_, lat)| lat.unit_values())
-        .collect();
+    let values: Vec<f32> = shots.iter().flat_map(|s| s.2.iter().copied()).collect();
     let spec = GridSpec {
-        tile: [l, l],
+        tile: [side, side],
         cols: shots.len().min(4),
-        scale: (256 / l).clamp(1, 8),
+        scale: (256 / side).clamp(1, 8),
         border: 128,
     };
     save_grid(&run.file("snapshots.png"), &values, spec, Shade::Unit)?;
-    let at: Vec<String> = shots.iter().map(|(k, _)| k.to_string()).collect();
+    let at: Vec<String> = shots.iter().map(|(k, ..)| k.to_string()).collect();
+    let l = size;
+    let blocks = if side < l {
+        format!(
+            ", each pixel the mean of a {0} x {0} block",
+            l.div_ceil(side)
+        )
+    } else {
+        String::new()
+    };
     run.add_figure(
         "snapshots.png",
         &format!(
-            "{l} x {l} lattice at T = {temperature} after measured sweeps {} (white = spin up)",
+            "{l} x {l} lattice at T = {temperature} after measured sweeps {} (white = spin up{blocks})",
             at.join(", ")
         ),
     )

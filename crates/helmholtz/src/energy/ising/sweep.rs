@@ -28,7 +28,7 @@ use super::lattice::IsingModel;
 use super::observables::{Observables, observables};
 use super::onsager;
 use super::plots::{save_sweep_figures, sweep_rows};
-use super::run::{FAMILY, sample};
+use super::run::{FAMILY, MEASUREMENT_BYTES, sample};
 use crate::error::{Error, Result, check};
 use crate::io::RunDir;
 use crate::rng::derive_seed;
@@ -107,7 +107,21 @@ impl IsingSweepConfig {
                 format!("must lie in 2..=1000 (got {})", self.points),
             ));
         }
-        check::positive_count("sweeps", self.sweeps)
+        check::positive_count("sweeps", self.sweeps)?;
+        // The chains running at once, each with its lattice and its measured series.
+        let live = (2 * self.points).min(rayon::current_num_threads());
+        let model = IsingModel {
+            size: l,
+            coupling: self.coupling,
+            field: 0.0,
+        };
+        crate::budget::check_parts(&[
+            ("size", model.memory().saturating_mul(live as u128)),
+            (
+                "sweeps",
+                crate::budget::bytes(&[live, self.sweeps, MEASUREMENT_BYTES]),
+            ),
+        ])
     }
 
     /// The temperatures.

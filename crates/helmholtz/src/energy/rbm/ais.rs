@@ -63,6 +63,25 @@ impl AisConfig {
     }
 }
 
+/// Bytes per run and unit of the annealed states: visible and hidden values, their
+/// pre-activations and probabilities.
+const RUN_BYTES_PER_UNIT: usize = 16;
+/// Bytes per inverse temperature: the beta and the two keys of its Gibbs step.
+const BETA_BYTES: usize = 24;
+
+impl AisConfig {
+    /// The memory of the runs and the temperatures on an RBM of `visible` and `hidden` units,
+    /// by parameter, for [`crate::budget::check_parts`].
+    pub fn costs(&self, visible: usize, hidden: usize) -> [(&'static str, u128); 2] {
+        use crate::budget::bytes;
+        let units = visible.saturating_add(hidden);
+        [
+            ("ais-runs", bytes(&[self.runs, units, RUN_BYTES_PER_UNIT])),
+            ("ais-betas", bytes(&[self.betas, BETA_BYTES])),
+        ]
+    }
+}
+
 /// An AIS estimate of `log Z`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AisEstimate {
@@ -92,6 +111,7 @@ pub fn ais_log_z(
 ) -> Result<AisEstimate> {
     config.validate()?;
     let cfg = rbm.config();
+    crate::budget::check_parts(&config.costs(cfg.visible, cfg.hidden))?;
     if base_bias.len() != cfg.visible {
         return Err(Error::ShapeMismatch {
             what: "AIS base-rate biases".into(),

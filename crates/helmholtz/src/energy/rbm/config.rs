@@ -51,6 +51,11 @@ impl RbmConfig {
         if self.visible == 0 {
             return Err(Error::param("data", "the data have zero columns"));
         }
+        // The weights, their gradient and velocity, and the copies the engines keep.
+        crate::budget::check(
+            "hidden",
+            crate::budget::bytes(&[self.visible, self.hidden, 24]),
+        )?;
         check::positive("init-std", self.init_std)?;
         Ok(())
     }

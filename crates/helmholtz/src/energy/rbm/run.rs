@@ -7,7 +7,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::ais::{AisConfig, ais_log_z};
-use super::config::VisibleKind;
+use super::config::{NegativePhase, VisibleKind};
 use super::exact::{exact_possible, log_z_exact};
 use super::fit::{RbmFit, noise, shade_for};
 use super::model::{Rbm, logit};
@@ -60,6 +60,9 @@ impl RbmRunConfig {
         self.params.validate(self.params.model.visible.max(1))?;
         self.ais.validate()?;
         check::positive_count("sample-steps", self.sample_steps)?;
+        if self.params.model.visible > 0 {
+            self.check_memory(0)?;
+        }
         if self.params.model.visible_kind == VisibleKind::Gaussian
             && self.data.binarize != crate::data::Binarize::None
         {
@@ -69,6 +72,39 @@ impl RbmRunConfig {
             ));
         }
         Ok(())
+    }
+}
+
+/// Bytes per weight: the weights, their gradient and velocity, and the copies the engines keep.
+const WEIGHT_BYTES: usize = 24;
+/// Bytes per unit of a persistent chain: values, probabilities and pre-activations, visible and
+/// hidden.
+const CHAIN_BYTES_PER_UNIT: usize = 16;
+
+impl RbmRunConfig {
+    /// The weights, the persistent chains, a batch of `batch_rows` and the final AIS against the
+    /// memory budget (with the data width once the data are read).
+    fn check_memory(&self, batch_rows: usize) -> Result<()> {
+        let (m, cd) = (&self.params.model, &self.params.cd);
+        let (v, h) = (m.visible.max(1), m.hidden);
+        let chains = match cd.negative {
+            NegativePhase::Pcd => cd.chains,
+            NegativePhase::Cd => 0,
+        };
+        let [runs, betas] = self.ais.costs(v, h);
+        crate::budget::check_parts(&[
+            ("hidden", crate::budget::bytes(&[v, h, WEIGHT_BYTES])),
+            (
+                "chains",
+                crate::budget::bytes(&[chains, v.saturating_add(h), CHAIN_BYTES_PER_UNIT]),
+            ),
+            (
+                "batch-size",
+                crate::budget::bytes(&[batch_rows, v.saturating_add(h), CHAIN_BYTES_PER_UNIT]),
+            ),
+            runs,
+            betas,
+        ])
     }
 }
 
@@ -95,6 +131,7 @@ pub fn prepare_data(cfg: &mut RbmRunConfig) -> Result<PreparedData> {
     }
     cfg.params.model.visible = prepared.split.dim()?;
     cfg.validate()?;
+    cfg.check_memory(cfg.params.train.batch_size.min(prepared.split.train.len()))?;
     Ok(prepared)
 }
 
@@ -253,6 +290,8 @@ pub fn evaluate_run(
     cfg.data = request.target.data_or(&cfg.data);
     let ais = request.ais.clone().unwrap_or(cfg.ais.clone());
     ais.validate()?;
+    let m = &cfg.params.model;
+    crate::budget::check_parts(&ais.costs(m.visible, m.hidden))?;
     let prepared = prepare_data(&mut cfg.clone())?;
     let width = cfg.params.model.visible;
     EvalTarget::check_width(&cfg.data, prepared.split.dim()?, width, &run)?;
@@ -327,6 +366,16 @@ pub fn sample_run(dir: &Path, request: &SampleRequest) -> Result<SampleSummary> 
     check::positive_count("n", chains)?;
     check::positive_count("steps", steps)?;
     let (run, cfg, rbm) = open_run(dir, request.device)?;
+    let m = &cfg.params.model;
+    crate::budget::check(
+        "n",
+        crate::budget::bytes(&[
+            chains,
+            m.visible.saturating_add(m.hidden),
+            CHAIN_BYTES_PER_UNIT,
+        ]),
+    )?;
+    crate::run::check_samples("n", chains, m.visible, request.out.as_deref())?;
     let mut rng = rng_for(request.seed, &[0x5341_4d50]);
     // Data are needed to start from them and, for Gaussian units, to undo standardisation.
     let prepared = match (request.from, cfg.params.model.visible_kind) {

@@ -74,7 +74,7 @@ pub fn iw_bound(
     let host_x = ops::to_f32_vec(x.clone());
     let per_pass_examples = (ROWS_PER_PASS / k).clamp(1, n.max(1));
     let per_pass_samples = k.min(ROWS_PER_PASS);
-    progress.start("iw bound", (n * k) as u64);
+    progress.start("iw bound", (n as u64).saturating_mul(k as u64));
     let mut out = Vec::with_capacity(n);
     for start in (0..n).step_by(per_pass_examples) {
         let end = (start + per_pass_examples).min(n);

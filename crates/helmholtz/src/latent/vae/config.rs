@@ -174,7 +174,25 @@ impl VaeConfig {
         }
         self.latent.validate()?;
         check::positive("min-sigma", self.min_sigma)?;
-        Ok(())
+        crate::budget::check_parts(&self.costs())
+    }
+
+    /// The parameters of the encoder and the mirrored decoder by parameter (`data`, `hidden`,
+    /// `latent`; see [`crate::budget::network`]), for [`crate::budget::check_parts`].
+    pub fn costs(&self) -> Vec<(&'static str, u128)> {
+        let mut widths = vec![("data", self.input)];
+        widths.extend(self.hidden.iter().map(|&h| ("hidden", h)));
+        widths.push(("latent", self.latent_width()));
+        crate::budget::network(&widths, 2 * crate::budget::PARAM_BYTES)
+    }
+
+    /// Units of the latent layer: mean and log-variance per Gaussian dimension, or the logits
+    /// of every categorical group.
+    pub fn latent_width(&self) -> usize {
+        match self.latent {
+            Latent::Gaussian { dim } => dim.saturating_mul(2),
+            Latent::Categorical { groups, classes } => groups.saturating_mul(classes),
+        }
     }
 }
 

@@ -127,6 +127,7 @@ pub fn prepare_data(cfg: &mut VaeRunConfig) -> Result<PreparedData> {
     }
     cfg.params.model.input = prepared.split.dim()?;
     cfg.params.model.validate()?;
+    check_batch(cfg, prepared.split.train.len())?;
     Ok(prepared)
 }
 
@@ -349,6 +350,7 @@ pub fn encode_run(dir: &Path, request: &CodesRequest) -> Result<CodesSummary> {
 pub fn sample_run(dir: &Path, request: &SampleRequest) -> Result<SampleSummary> {
     check::positive_count("n", request.n)?;
     let (run, cfg, vae) = open_run(dir, request.device)?;
+    request.check(cfg.params.model.input)?;
     let standardize = match cfg.params.model.likelihood {
         Likelihood::Gaussian => prepare_data(&mut cfg.clone())?.standardize,
         Likelihood::Bernoulli => None,
@@ -371,6 +373,18 @@ pub fn sample_run(dir: &Path, request: &SampleRequest) -> Result<SampleSummary> 
         shade,
         ["`vae sample`: E[x | z]", "z ~ p(z)"],
     )
+}
+
+/// The model and a training batch (of at most `examples` rows) against the memory budget:
+/// per row the encoder's and the decoder's activations.
+fn check_batch(cfg: &VaeRunConfig, examples: usize) -> Result<()> {
+    use crate::budget::{ACTIVATION_BYTES, bytes, units};
+    let m = &cfg.params.model;
+    let rows = cfg.params.train.batch_size.min(examples);
+    let per_row = units(&[units(&m.hidden), m.input, m.latent_width()]).saturating_mul(2);
+    let mut costs = m.costs();
+    costs.push(("batch-size", bytes(&[rows, per_row, ACTIVATION_BYTES])));
+    crate::budget::check_parts(&costs)
 }
 
 /// Default number of samples of `vae sample`.
