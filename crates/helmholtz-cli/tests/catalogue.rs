@@ -705,6 +705,15 @@ fn every_bad_input_exits_2_with_one_clean_line_and_leaves_nothing() {
     fixtures(dir);
     let next = Mutex::new(0usize);
     let failures = Mutex::new(Vec::new());
+    // One process writes a run at a time (a second is refused, by design): rows on the same
+    // fixture run take turns.
+    let run_of = |w: &'static str| w.split('/').next().filter(|w| w.starts_with('@'));
+    let runs: std::collections::BTreeMap<&str, Mutex<()>> = ROWS
+        .iter()
+        .flat_map(|r| r.args.split_whitespace().filter_map(run_of))
+        .filter(|w| dir.join(&w[1..]).is_dir())
+        .map(|w| (w, Mutex::new(())))
+        .collect();
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
     std::thread::scope(|s| {
         for _ in 0..workers {
@@ -717,6 +726,16 @@ fn every_bad_input_exits_2_with_one_clean_line_and_leaves_nothing() {
                     };
                     let Some(r) = ROWS.get(k) else { break };
                     let (args, out_path) = arguments(dir, k, r);
+                    let _turns: Vec<_> = runs
+                        .iter()
+                        .filter(|(w, _)| {
+                            r.args
+                                .split_whitespace()
+                                .filter_map(run_of)
+                                .any(|a| a == **w)
+                        })
+                        .map(|(_, m)| m.lock().expect("lock"))
+                        .collect();
                     let bad = match run_row(&args) {
                         Ok(out) => {
                             if std::env::var_os("CATALOGUE_SHOW").is_some() {
