@@ -10,6 +10,9 @@
 //!
 //! Randomness here is counter-based: element `i` of a call keyed by `key` draws
 //! `splitmix64(key + i * gamma)`, so results do not depend on how rows are split over threads.
+//! The splits themselves, and the order of every sum over them, depend on the problem's shape
+//! only, never on the number of threads ([`split`]): the same seed gives the same bits on one
+//! thread and on many.
 
 pub(crate) mod gemm;
 pub mod math;
@@ -17,6 +20,7 @@ pub(crate) mod noise;
 pub mod ops;
 pub(crate) mod rows;
 pub mod runtime;
+pub(crate) mod split;
 pub(crate) mod xoshiro;
 
 /// Define `fn $name` that runs its body compiled for AVX-512 (x86-64-v4) or AVX2+FMA when the

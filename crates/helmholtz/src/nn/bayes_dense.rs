@@ -35,6 +35,7 @@ use super::mlp::{Activation, activate_block, derivative_block};
 use crate::kernels::gemm::gemm_into;
 use crate::kernels::math::{exp, ln, log1p};
 use crate::kernels::multiversion;
+use crate::kernels::split::ordered_sum;
 use crate::rng::{GOLDEN_GAMMA, splitmix64};
 
 /// `½ ln 2π`.
@@ -341,16 +342,18 @@ fn update_posterior(
             &eps[k * CHUNK..((k + 1) * CHUNK).min(eps.len())]
         }
     };
-    mu.par_chunks_mut(CHUNK)
-        .zip(rho.par_chunks_mut(CHUNK))
-        .zip(gm.par_chunks(CHUNK))
-        .zip(gs.par_chunks(CHUNK))
-        .zip(moments.data.par_chunks_mut(4 * CHUNK))
-        .enumerate()
-        .map(|(b, ((((mu, rho), gm), gs), mo))| {
-            posterior_block(mu, rho, gm, gs, eps_block(b), mo, k)
-        })
-        .sum()
+    // Blocks' KLs added in order (rayon's `sum` adds in an order that follows the threads).
+    ordered_sum(
+        mu.par_chunks_mut(CHUNK)
+            .zip(rho.par_chunks_mut(CHUNK))
+            .zip(gm.par_chunks(CHUNK))
+            .zip(gs.par_chunks(CHUNK))
+            .zip(moments.data.par_chunks_mut(4 * CHUNK))
+            .enumerate()
+            .map(|(b, ((((mu, rho), gm), gs), mo))| {
+                posterior_block(mu, rho, gm, gs, eps_block(b), mo, k)
+            }),
+    )
 }
 
 /// One Bayesian dense layer: posterior means and softplus-scales of `W` (`[inp, out]`) and `b`.

@@ -180,7 +180,7 @@ fn ais_host(
     let keys: Vec<(u64, u64)> = (1..betas.len())
         .map(|_| (rng.next_u64(), rng.next_u64()))
         .collect();
-    let blocks = host::row_blocks(runs);
+    let blocks = host::row_blocks(runs, 2 * keys.len() * nv * nh);
     let mut log_w = vec![0f64; runs];
     progress.start("AIS", (betas.len() - 1) as u64);
     rbm.with_host(|hr| {

@@ -2,11 +2,13 @@
 //!
 //! The tensor-op versions in [`super::model`], [`super::cd`] and [`super::ais`] run anywhere
 //! (they are what a GPU runs) but, on the CPU, pay for a dozen thread wake-ups and buffer
-//! passes per Gibbs half-step. Here independent chains are split into row blocks, one per
-//! thread, and each block runs every sweep with single-threaded products and fused
-//! sigmoid/draw kernels: a sampling job is one parallel region, a CD update two (the chains,
-//! then the weight update split by rows of `W`).
+//! passes per Gibbs half-step. Here independent chains are split into row blocks, and each
+//! block runs every sweep with single-threaded products and fused sigmoid/draw kernels: a
+//! sampling job is one parallel region, a CD update two (the chains, then the weight update
+//! split by rows of `W`).
 //!
+//! The row blocks depend on the row count only, never on the number of threads (see
+//! [`crate::kernels::split`]), so the same seed gives the same bits on any number of threads.
 //! Random draws use the same keys, in the same order, and the same element numbering
 //! (`row * cols + col` of the whole matrix) as the tensor-op versions, so both paths draw the
 //! same samples; tests check that they agree.
@@ -18,6 +20,7 @@ use rayon::prelude::*;
 use super::config::VisibleKind;
 use crate::kernels::gemm::{MatRef, gemm_single};
 use crate::kernels::rows::{Stream, ais_hidden_block, gaussian_block, sigmoid_bernoulli_block};
+use crate::kernels::split;
 
 /// The affine map `alpha * x + shift` applied to pre-activations before the nonlinearity.
 #[derive(Clone, Copy)]
@@ -25,9 +28,6 @@ pub(crate) struct Affine<'a> {
     pub alpha: f32,
     pub shift: &'a [f32],
 }
-
-/// Fewest rows a thread takes: smaller blocks waste the gemm micro-kernel.
-const MIN_BLOCK_ROWS: usize = 16;
 
 /// Borrowed RBM parameters, row-major.
 #[derive(Clone, Copy)]
@@ -134,15 +134,13 @@ pub(crate) fn rows_of(x: &[f32], cols: usize) -> MatRef<'_> {
     }
 }
 
-/// Split `0..rows` into at most one block per thread, each at least `MIN_BLOCK_ROWS` rows.
-pub(crate) fn row_blocks(rows: usize) -> Vec<Range<usize>> {
-    let threads = rayon::current_num_threads().max(1);
-    let n = (rows / MIN_BLOCK_ROWS).clamp(1, threads);
-    let per = rows.div_ceil(n);
-    (0..rows)
-        .step_by(per.max(1))
-        .map(|s| s..(s + per).min(rows))
-        .collect()
+/// Split `0..rows`, each row costing `row_work` multiply-adds, into balanced blocks by the
+/// shape alone ([`split::block_count`]): a block's products, and so their rounding, depend on
+/// its size, so a split by thread count would change the bits. Every block packs `W` (or, in
+/// [`cd_update`], the batch) once more, so a 100-row batch is two blocks of 50.
+pub(crate) fn row_blocks(rows: usize, row_work: usize) -> Vec<Range<usize>> {
+    let count = split::block_count(rows, rows.saturating_mul(row_work));
+    split::blocks(rows, count, 1)
 }
 
 /// Disjoint mutable row blocks of a row-major buffer.
@@ -168,7 +166,7 @@ pub(crate) type SweepKeys = (u64, u64);
 /// receives `E[v | h]` of the last sweep.
 pub(crate) fn gibbs(rbm: &HostRbm<'_>, v: &mut [f32], mean: &mut [f32], keys: &[SweepKeys]) {
     let rows = v.len() / rbm.nv;
-    let blocks = row_blocks(rows);
+    let blocks = row_blocks(rows, 2 * keys.len() * rbm.nv * rbm.nh);
     let vs = split_rows(v, rbm.nv, &blocks);
     let ms = split_rows(mean, rbm.nv, &blocks);
     vs.into_par_iter()
@@ -226,7 +224,11 @@ pub(crate) fn cd_chains(
 ) -> CdBuffers {
     let (nv, nh) = (rbm.nv, rbm.nh);
     let batch = v0.len() / nv;
-    let blocks = row_blocks(batch);
+    let sweeps = keys.sweeps.len();
+    // CD: the positive phase and the k sweeps per row; PCD: the positive phase only (the
+    // sweeps run on the chains, below).
+    let row_work = if chains.is_none() { 1 + 2 * sweeps } else { 1 } * nv * nh;
+    let blocks = row_blocks(batch, row_work);
     let mut ph0 = vec![0f32; batch * nh];
     match chains {
         None => {
@@ -272,7 +274,7 @@ pub(crate) fn cd_chains(
                     );
                 });
             let m = chains.len() / nh;
-            let cblocks = row_blocks(m);
+            let cblocks = row_blocks(m, 2 * sweeps * nv * nh);
             let mut vk = vec![0f32; m * nv];
             let mut phk = vec![0f32; m * nh];
             split_rows(chains, nh, &cblocks)
@@ -360,7 +362,7 @@ pub(crate) fn cd_update(s: HostState<'_>, v0: &[f32], buf: &CdBuffers, rates: Ra
     } = rates;
     let (nv, nh) = (s.nv, s.nh);
     let (nb, nm) = (v0.len() / nv, buf.vk.len() / nv);
-    let blocks = row_blocks(nv);
+    let blocks = row_blocks(nv, (nb + nm) * nh);
     let mean_v0 = column_means(v0, nv);
     let mean_vk = column_means(&buf.vk, nv);
     split_rows(s.w, nh, &blocks)

@@ -29,6 +29,7 @@ use rayon::prelude::*;
 use super::config::{Latent, Likelihood};
 use super::model::Vae;
 use crate::kernels::gemm::gemm_into;
+use crate::kernels::split::ordered_sum;
 use crate::kernels::{noise, ops};
 use crate::nn::bridge::HostParams;
 pub use crate::nn::dense::{AdamSettings, Dense, LayerGrad};
@@ -280,23 +281,24 @@ impl HostVae {
         }
         // -log p(x | z) per row, and d loss / d logits for the backward pass.
         let bernoulli = self.bernoulli;
-        let recon: f64 = w.dec[last_dec]
-            .par_chunks(d)
-            .zip(x.par_chunks(d))
-            .zip(w.delta_dec[last_dec].par_chunks_mut(d))
-            .map(|((a, x), delta)| {
-                if bernoulli {
-                    bernoulli_row(a, x, delta)
-                } else {
-                    gaussian_row(a, x, delta)
-                }
-            })
-            .sum::<f64>()
-            + if bernoulli {
-                0.0
-            } else {
-                (batch * d) as f64 * 0.5 * (2.0 * std::f64::consts::PI).ln()
-            };
+        // Rows added in order (rayon's `sum` adds in an order that follows the thread count).
+        let recon: f64 = ordered_sum(
+            w.dec[last_dec]
+                .par_chunks(d)
+                .zip(x.par_chunks(d))
+                .zip(w.delta_dec[last_dec].par_chunks_mut(d))
+                .map(|((a, x), delta)| {
+                    if bernoulli {
+                        bernoulli_row(a, x, delta)
+                    } else {
+                        gaussian_row(a, x, delta)
+                    }
+                }),
+        ) + if bernoulli {
+            0.0
+        } else {
+            (batch * d) as f64 * 0.5 * (2.0 * std::f64::consts::PI).ln()
+        };
         BatchLoss {
             recon,
             kl,

@@ -23,6 +23,7 @@ use crate::kernels::argmax;
 use crate::kernels::math::{exp, ln};
 use crate::kernels::multiversion;
 use crate::kernels::rows::lane_sum;
+use crate::kernels::split::ordered_sum;
 
 /// The relaxation of one training step.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -66,14 +67,16 @@ pub(crate) fn sample(
     relax: Relaxation,
 ) -> f64 {
     let task = classes * GROUPS_PER_TASK;
-    logits
-        .par_chunks(task)
-        .zip(noise.par_chunks(task))
-        .zip(soft.par_chunks_mut(task))
-        .zip(code.par_chunks_mut(task))
-        .zip(dkl.par_chunks_mut(task))
-        .map(|((((l, g), y), c), d)| sample_block(l, g, y, c, d, classes, relax))
-        .sum()
+    // Added in task order: rayon's `sum` would add in an order that follows the thread count.
+    ordered_sum(
+        logits
+            .par_chunks(task)
+            .zip(noise.par_chunks(task))
+            .zip(soft.par_chunks_mut(task))
+            .zip(code.par_chunks_mut(task))
+            .zip(dkl.par_chunks_mut(task))
+            .map(|((((l, g), y), c), d)| sample_block(l, g, y, c, d, classes, relax)),
+    )
 }
 
 multiversion! {
