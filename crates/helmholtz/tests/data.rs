@@ -1,28 +1,17 @@
 //! Data readers: round trips and every kind of bad input named in the foundation issue.
 
+mod common;
+
 use std::path::Path;
 
+use common::{images, labels};
 use helmholtz::Error;
 use helmholtz::data::{
-    Binarize, DataConfig, DataSource, IdxArray, TableOptions, load_idx_dir, read_csv, read_idx,
-    read_npy, write_idx, write_npy_f32,
+    Binarize, DataConfig, DataSource, TableOptions, load_idx_dir, read_csv, read_idx, read_npy,
+    write_idx, write_npy_f32,
 };
 
 type R = Result<(), Box<dyn std::error::Error>>;
-
-fn images(n: usize) -> IdxArray {
-    IdxArray {
-        dims: vec![n, 3, 2],
-        data: (0..n * 6).map(|i| (i * 37 % 256) as u8).collect(),
-    }
-}
-
-fn labels(n: usize) -> IdxArray {
-    IdxArray {
-        dims: vec![n],
-        data: (0..n).map(|i| (i % 10) as u8).collect(),
-    }
-}
 
 fn write_set(dir: &Path, n_img: usize, n_lab: usize) -> R {
     for prefix in ["train", "t10k"] {

@@ -8,11 +8,14 @@
 //! inserted into a size field cannot ask for gigabytes (bounding those is the memory-budget
 //! work's, not this file's).
 
+mod common;
+
 use std::fmt::Debug;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use burn::prelude::Device;
+use common::{images, labels};
 use helmholtz::Error;
 use helmholtz::adversarial::gan::{Gan, GanConfig};
 use helmholtz::anneal::{AnnealConfig, Cities, FileFormat, IsingProblem, MaxCut, Qubo};
@@ -190,20 +193,6 @@ fn hostile(valid: Vec<u8>, byte: BoxedStrategy<u8>) -> impl Strategy<Value = Vec
 
 // ---------------------------------------------------------------------------------------------
 // Valid small files
-
-fn images(n: usize) -> IdxArray {
-    IdxArray {
-        dims: vec![n, 3, 2],
-        data: (0..n * 6).map(|i| (i * 37 % 256) as u8).collect(),
-    }
-}
-
-fn labels(n: usize) -> IdxArray {
-    IdxArray {
-        dims: vec![n],
-        data: (0..n).map(|i| (i % 10) as u8).collect(),
-    }
-}
 
 /// The bytes `write_idx` writes for `array` at a path named `name` (`.gz`: gzipped).
 fn idx_bytes(array: &IdxArray, name: &str) -> Vec<u8> {

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use helmholtz::data::IdxArray;
 use helmholtz::io::TensorFile;
 use helmholtz::run::{self, Family, RunOptions};
 use helmholtz::train::{Progress, Silent};
@@ -90,4 +91,20 @@ pub fn check_resume<F: Family>(cfg: F::Config, stop_after: usize, interrupt_at: 
         assert_eq!(metrics.lines().count(), epochs, "{}", dir.display());
     }
     Ok(())
+}
+
+/// `n` small valid IDX images (`[n, 3, 2]`, every byte value).
+pub fn images(n: usize) -> IdxArray {
+    IdxArray {
+        dims: vec![n, 3, 2],
+        data: (0..n * 6).map(|i| (i * 37 % 256) as u8).collect(),
+    }
+}
+
+/// `n` valid IDX labels (digits 0-9 in turn).
+pub fn labels(n: usize) -> IdxArray {
+    IdxArray {
+        dims: vec![n],
+        data: (0..n).map(|i| (i % 10) as u8).collect(),
+    }
 }
