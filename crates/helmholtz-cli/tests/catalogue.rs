@@ -600,21 +600,6 @@ fn fixtures(dir: &Path) {
 // ---------------------------------------------------------------------------------------------
 // The check
 
-/// `text` with its `quoted` and "quoted" parts (echoed input) removed.
-fn unquoted(text: &str) -> String {
-    let mut out = String::new();
-    let mut quote: Option<char> = None;
-    for c in text.chars() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if c == '`' || c == '"' => quote = Some(c),
-            None => out.push(c),
-        }
-    }
-    out
-}
-
 /// The row's arguments with fixtures resolved, and its `--out`.
 fn arguments(dir: &Path, k: usize, r: &Row) -> (Vec<String>, Option<PathBuf>) {
     let resolve = |w: &str| match w.strip_prefix('@') {
@@ -672,11 +657,8 @@ fn problems(r: &Row, out: &Output, out_path: Option<&Path>) -> Vec<String> {
             bad.push(format!("says `{word}`"));
         }
     }
-    let prose = unquoted(line);
-    for debug in ["{ ", " }", "Error {", "Custom {", "kind: ", "Kind("] {
-        if prose.contains(debug) {
-            bad.push(format!("Debug text `{debug}`"));
-        }
+    if let Some(debug) = common::prose::debug_text(line) {
+        bad.push(format!("Debug text `{debug}`"));
     }
     for needle in r.says {
         if !line.contains(needle) {

@@ -2,6 +2,10 @@
 
 #![allow(dead_code)]
 
+/// The library tests' check that a message is prose, shared with them.
+#[path = "../../../helmholtz/tests/common/prose.rs"]
+pub mod prose;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

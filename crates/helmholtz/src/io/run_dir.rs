@@ -260,8 +260,7 @@ impl RunDir {
     /// its first checkpoint (no model yet) is accepted too; it resumes from the start.
     pub fn open_to_resume(path: impl Into<PathBuf>, family: &str) -> Result<Self> {
         match Self::open(path, family) {
-            Err(Error::NotARun { path, reason }) if path.join("config.json").is_file() => {
-                let _ = reason;
+            Err(Error::NotARun { path, .. }) if path.join("config.json").is_file() => {
                 let run = Self {
                     _lock: lock_run(&path)?,
                     path,
