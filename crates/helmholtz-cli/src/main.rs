@@ -4,6 +4,7 @@
 //! the library. Exit status: 0 on success, 2 for a usage error or bad input, 1 for any other
 //! failure, 130 after Ctrl-C (a checkpoint is saved first).
 
+mod aif;
 mod anneal;
 mod bnn;
 mod boltzmann;
@@ -57,6 +58,10 @@ enum Family {
     /// Generative adversarial nets (Parzen log-likelihood, mode coverage, Fréchet distance).
     #[command(subcommand)]
     Gan(gan::GanCommand),
+    /// Active inference (pymdp's agent): perception, planning and learning by minimising
+    /// free energy on discrete POMDPs; T-maze and grid worlds, sophisticated inference.
+    #[command(subcommand)]
+    Aif(aif::AifCommand),
     /// Bayesian regression and neural networks: SVI, Bayes by Backprop, SGLD, SGHMC (posterior,
     /// 95% band, calibration).
     #[command(subcommand)]
@@ -99,6 +104,7 @@ fn main() -> ExitCode {
         Family::Vae(cmd) => vae::run(cmd, &global),
         Family::Gan(cmd) => gan::run(cmd, &global),
         Family::Bnn(cmd) => bnn::run(cmd, &global),
+        Family::Aif(cmd) => aif::run(cmd, &global),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -128,7 +134,11 @@ fn check_global(cli: &Cli) -> anyhow::Result<()> {
     let device = cli.global.device_kind()?;
     let host_only = matches!(
         cli.family,
-        Family::Hopfield(_) | Family::Boltzmann(_) | Family::Anneal(_) | Family::Ising(_)
+        Family::Hopfield(_)
+            | Family::Boltzmann(_)
+            | Family::Anneal(_)
+            | Family::Ising(_)
+            | Family::Aif(_)
     );
     if host_only && device != helmholtz::kernels::runtime::DeviceKind::Cpu {
         return Err(helmholtz::Error::param(

@@ -368,6 +368,80 @@ const ROWS: &[Row] = &[
         "anneal maxcut --random 10:3 --schedule constant:1 --beta-range 0.1:1",
         &["--beta-range"],
     ),
+    // aif: model files name the array and index; flags name themselves.
+    row_own_out(
+        "aif infer @aif-unnorm.json --obs 0,0",
+        &["aif-unnorm.json", "A[0][:, 1,0]", "sums to"],
+    ),
+    row_own_out(
+        "aif infer @aif-neg.json --obs 0,0",
+        &["aif-neg.json", "B[1][0,1,0]", "negative"],
+    ),
+    row_own_out(
+        "aif infer @aif-shape.json --obs 0,0",
+        &["aif-shape.json", "A[0] has shape"],
+    ),
+    row_own_out(
+        "aif infer @aif-ragged.json --obs 0,0",
+        &["aif-ragged.json", "ragged"],
+    ),
+    row_own_out(
+        "aif infer @aif-e.json --obs 0,0",
+        &["--policy-len", "E has 3 entries"],
+    ),
+    row_own_out(
+        "aif infer @aif-good.json --obs 0,2",
+        &["--obs", "A[1]", "out of range"],
+    ),
+    row_own_out(
+        "aif infer @aif-good.json --obs 0",
+        &["--obs", "2 modalities"],
+    ),
+    row_own_out(
+        "aif infer @aif-good.json --obs 0,0 --action 0,1 --obs 1,1",
+        &["--action", "B[1]", "uncontrolled"],
+    ),
+    row_own_out(
+        "aif infer @aif-good.json --obs 0,0 --obs 1,1",
+        &["--action", "one --action between"],
+    ),
+    row_own_out("aif infer @aif-good.json --obs 0,x", &["--obs", "0,x"]),
+    row_own_out(
+        "aif infer @aif-good.json --obs 0,0 --policy-len 40",
+        &["--policy-len", "too many policies"],
+    ),
+    row_own_out(
+        "aif infer @aif-good.json --obs 0,0 --learn",
+        &["--learn", "no Dirichlet"],
+    ),
+    row(
+        "aif run --env @aif-unnorm.json --trials 2",
+        &["aif-unnorm.json", "A[0]"],
+    ),
+    row(
+        "aif run --env tmaze --exact --learn",
+        &["--exact", "--learn"],
+    ),
+    row(
+        "aif run --env tmaze --depth 3",
+        &["--depth", "--sophisticated"],
+    ),
+    row(
+        "aif run --env tmaze --sophisticated --policy-len 2",
+        &["--policy-len"],
+    ),
+    row("aif run --env tmaze --gamma 0", &["--gamma"]),
+    row("aif run --env tmaze --trials 0", &["--trials"]),
+    row(
+        "aif run --env tmaze-null --learn --inference mmp",
+        &["--learn", "mmp"],
+    ),
+    row(
+        "aif run --env tmaze --process @aif-good.json",
+        &["--process"],
+    ),
+    row_own_out("aif model --env tmaze", &["--out"]),
+    row_own_out("aif model --env tmaze --out @a-file", &["a-file", "exists"]),
     // Where output goes.
     row_own_out("rbm train --out @a-file", &["a-file"]),
     row_own_out("hopfield store --out @a-file/run", &["a-file"]),
@@ -444,6 +518,46 @@ fn copy_run(from: &Path, to: &Path, damage: impl FnOnce(&Path)) {
 
 fn fixtures(dir: &Path) {
     let p = |name: &str| dir.join(name);
+    // aif model files: two factors (2 states, 2 and 1 controls), two modalities.
+    let good = r#"{"A": [[[[1,0],[0,1]],[[0,1],[1,0]]], [[[0.5,0.5],[0.5,0.5]],[[0.5,0.5],[0.5,0.5]]]],
+        "B": [[[[1,0],[0,1]],[[0,1],[1,0]]], [[[1],[0]],[[0],[1]]]]}"#;
+    write(&p("aif-good.json"), good.as_bytes());
+    write(
+        &p("aif-unnorm.json"),
+        good.replacen(
+            "[[[[1,0],[0,1]],[[0,1],[1,0]]], [[[0.5",
+            "[[[[1,0],[0.5,1]],[[0,1],[1,0]]], [[[0.5",
+            1,
+        )
+        .as_bytes(),
+    );
+    write(
+        &p("aif-neg.json"),
+        good.replace("[[[1],[0]],[[0],[1]]]", "[[[1],[-0.5]],[[0],[1.5]]]")
+            .as_bytes(),
+    );
+    write(
+        &p("aif-shape.json"),
+        good.replacen(
+            "[[[[1,0],[0,1]],[[0,1],[1,0]]], [[[0.5",
+            "[[[1,0,0],[0,1,1]], [[[0.5",
+            1,
+        )
+        .as_bytes(),
+    );
+    write(
+        &p("aif-ragged.json"),
+        good.replacen(
+            "[[[[1,0],[0,1]],[[0,1],[1,0]]], [[[0.5",
+            "[[[[1,0],[0]],[[0,1],[1,0]]], [[[0.5",
+            1,
+        )
+        .as_bytes(),
+    );
+    write(
+        &p("aif-e.json"),
+        good.replace("}", r#", "E": [0.2, 0.3, 0.5]}"#).as_bytes(),
+    );
     // IDX folders: truncated, a label 255, a wrong magic number, a corrupt gzip stream, label
     // and image counts that differ.
     idx_folder(&p("trunc-idx"), 5, |d| {

@@ -5,7 +5,8 @@
 //! simulated annealing for optimisation ([`anneal`]) and the samplers they share
 //! ([`sampling`]); variational autoencoders with Gaussian and Gumbel-Softmax latents
 //! ([`latent`]); generative adversarial networks ([`adversarial`]); Bayesian regression and
-//! Bayesian neural networks by SVI, Bayes by Backprop, SGLD and SGHMC ([`bayes`]). Every model
+//! Bayesian neural networks by SVI, Bayes by Backprop, SGLD and SGHMC ([`bayes`]); active
+//! inference agents that perceive, plan and learn on discrete POMDPs ([`aif`]). Every model
 //! fits a distribution `p(x | theta)` to data by minimising `KL(data || model)`, i.e.
 //! maximising the likelihood, or a variational free energy that bounds it.
 //!
@@ -33,9 +34,10 @@
 //! `io`, `data`, `kernels`, `report` and `nn` know nothing of training or of any family;
 //! `train` is the fit loop; `run` the driver over any [`run::Family`]; `eval` the shared
 //! evaluation tools; each family (`energy::*`, `latent::vae`, `adversarial::gan`, `bayes`,
-//! `anneal`) uses the layers below it and never another family. See ARCHITECTURE.md.
+//! `anneal`, `aif`) uses the layers below it and never another family. See ARCHITECTURE.md.
 
 pub mod adversarial;
+pub mod aif;
 pub mod anneal;
 pub mod api;
 pub mod bayes;
