@@ -349,3 +349,40 @@ fn bad_models_name_the_array_and_index() {
         "{e}"
     );
 }
+
+#[test]
+fn precision_rises_when_the_outcome_confirms_the_best_policy_and_falls_otherwise() {
+    let env = Environment::new(&EnvSpec::Tmaze).expect("valid");
+    let params = AgentParams {
+        update_gamma: true,
+        ..Default::default()
+    };
+    for (action, obs, rises) in [(3usize, [3, 0, 0], true), (1, [1, 1, 0], false)] {
+        let mut agent = Agent::new(&env.model, params.clone()).expect("valid");
+        agent.infer_states(&[0, 0, 0]).expect("valid");
+        let post = agent.infer_policies().clone();
+        agent.set_action(&[action, 0]).expect("valid");
+        // The location outcome is certain under each policy, so q(pi | o) is one-hot on the
+        // policy taken: beta' = beta_0 - (G_a - sum_k q_k G_k) / 2, with G the negative EFE.
+        let expected_g: f64 = post
+            .q_pi
+            .iter()
+            .zip(&post.neg_efe)
+            .map(|(q, g)| q * g)
+            .sum();
+        let delta = post.neg_efe[action] - expected_g;
+        let want = 1.0 / (1.0 / 16.0 - delta / 2.0);
+        agent.infer_states(&obs).expect("valid");
+        assert!(
+            (agent.gamma() - want).abs() < 1e-9 * want,
+            "{} vs {want}",
+            agent.gamma()
+        );
+        assert_eq!(
+            agent.gamma() > 16.0,
+            rises,
+            "action {action}: gamma {}",
+            agent.gamma()
+        );
+    }
+}

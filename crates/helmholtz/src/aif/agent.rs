@@ -11,7 +11,8 @@
 //! `q(pi | o) ∝ q(pi) p(o | pi)` with `p(o | pi) = sum_s A(o | s) [B_{u_pi} q_prev](s)`, and
 //! the inverse precision `beta = 1 / gamma` takes one step down its free-energy gradient
 //! (Parr, Pezzulo & Friston 2022, Smith et al. 2022):
-//! `beta <- beta - (beta - beta_0 + (q(pi | o) - q(pi)) . EFE) / psi`, `EFE = -G`, `psi = 2`.
+//! `beta <- beta - (beta - beta_0 + (q(pi | o) - q(pi)) . G) / psi` with `G = -EFE` (pymdp's
+//! negative expected free energy) and `psi = 2`.
 //! Outcomes that favour the policies with low expected free energy raise the precision.
 //!
 //! **Learning** (Dirichlet; pymdp's `update_A`, `update_B`, `update_D`, plus forgetting
@@ -720,7 +721,7 @@ impl Agent {
             .iter()
             .zip(&post.q_pi)
             .zip(&post.neg_efe)
-            .map(|((a, b), g)| (a - b) * -g)
+            .map(|((a, b), g)| (a - b) * g)
             .sum();
         let beta0 = 1.0 / self.params.gamma;
         let beta = 1.0 / self.gamma;
