@@ -20,7 +20,7 @@
 //! `pA_m <- p_0 + (1 - omega)(pA_m - p_0) + lr_pA  o_m (x) q(s)`, masked where `A_m = 0`;
 //! `pB_f[:, :, u] <- ... + lr_pB  q(s_f) (x) q(s_f, previous)`; `pD_f <- ... + lr_pD q_1(s_f)`.
 
-use rand::{Rng, RngExt};
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::model::{Array, Pomdp};
@@ -29,7 +29,7 @@ use super::planning::{
     EfeTerms, Policies, PolicyPosterior, Scratch, action_marginals, evaluate, posterior, step_terms,
 };
 use super::sophisticated::{SophisticatedConfig, search};
-use super::tables::{Tables, joint, ln_eps, softmax};
+use super::tables::{Tables, draw, joint, ln_eps, softmax};
 use crate::error::{Error, Result, check};
 
 /// How an action is chosen from the posterior over policies.
@@ -339,28 +339,7 @@ impl Agent {
 
     /// Check one outcome index per modality.
     pub fn check_obs(&self, obs: &[usize]) -> Result<()> {
-        let num_obs = &self.tables.num_obs;
-        if obs.len() != num_obs.len() {
-            return Err(Error::param(
-                "obs",
-                format!(
-                    "{} indices given; the model has {} modalities (one index each)",
-                    obs.len(),
-                    num_obs.len()
-                ),
-            ));
-        }
-        for (m, (&o, &n)) in obs.iter().zip(num_obs).enumerate() {
-            if o >= n {
-                return Err(Error::param(
-                    "obs",
-                    format!(
-                        "index {o} for modality {m} (A[{m}]) is out of range: it has {n} outcomes"
-                    ),
-                ));
-            }
-        }
-        Ok(())
+        check_indices(obs, &self.tables.num_obs, &INDICES_OBS)
     }
 
     /// Infer the hidden states from one outcome per modality.
@@ -612,20 +591,7 @@ impl Agent {
 
     /// Draw an action from [`Agent::action_distribution`] and take it.
     pub fn sample_action(&mut self, rng: &mut impl Rng) -> Vec<usize> {
-        let p = self.action_distribution();
-        let mut r: f64 = rng.random();
-        let mut pick = p.len() - 1;
-        for (k, &pk) in p.iter().enumerate() {
-            if pk > 0.0 && r < pk {
-                pick = k;
-                break;
-            }
-            r -= pk;
-        }
-        // Never an action of probability 0 (rounding at the end of the list).
-        if p[pick] == 0.0 {
-            pick = p.iter().rposition(|&x| x > 0.0).unwrap_or(pick);
-        }
+        let pick = draw(&self.action_distribution(), rng);
         let action = self.policies.joint_actions[pick].clone();
         self.take_action(action.clone());
         action
@@ -633,32 +599,7 @@ impl Agent {
 
     /// Take `action` (one control per factor; 0 for an uncontrolled factor).
     pub fn set_action(&mut self, action: &[usize]) -> Result<()> {
-        let nc = &self.tables.num_controls;
-        if action.len() != nc.len() {
-            return Err(Error::param(
-                "action",
-                format!(
-                    "{} controls given; the model has {} factors (one control each, 0 for an uncontrolled factor)",
-                    action.len(),
-                    nc.len()
-                ),
-            ));
-        }
-        for (f, (&u, &n)) in action.iter().zip(nc).enumerate() {
-            if u >= n {
-                return Err(Error::param(
-                    "action",
-                    format!(
-                        "control {u} for factor {f} (B[{f}]) is out of range: it has {n} control{}",
-                        if n == 1 {
-                            " (uncontrolled: give 0)"
-                        } else {
-                            "s"
-                        }
-                    ),
-                ));
-            }
-        }
+        check_indices(action, &self.tables.num_controls, &INDICES_ACTION)?;
         self.take_action(action.to_vec());
         Ok(())
     }
@@ -745,13 +686,18 @@ impl Agent {
         if let (Some(pa), Some(pa0)) = (&mut self.model.pa, &self.initial.pa) {
             let lr = self.params.learning.lr_pa;
             for (m, (p, p0)) in pa.iter_mut().zip(pa0).enumerate() {
-                let a = &self.model.a[m];
-                let o = obs[m];
+                if keep < 1.0 {
+                    for (v, v0) in p.data.iter_mut().zip(&p0.data) {
+                        *v = v0 + keep * (*v - v0);
+                    }
+                }
+                // The outcome's row: o (x) q(s), where A is not 0.
                 let s = qx.len();
-                for (k, v) in p.data.iter_mut().enumerate() {
-                    *v = p0.data[k] + keep * (*v - p0.data[k]);
-                    if k / s == o && a.data[k] > 0.0 {
-                        *v += lr * qx[k % s];
+                let row = obs[m] * s..(obs[m] + 1) * s;
+                let a = &self.model.a[m].data[row.clone()];
+                for ((v, &am), &q) in p.data[row].iter_mut().zip(a).zip(&qx) {
+                    if am > 0.0 {
+                        *v += lr * q;
                     }
                 }
             }
@@ -810,4 +756,70 @@ impl Agent {
                 .collect();
         }
     }
+}
+
+/// How [`check_indices`] words its errors: the flag, the kind of index, the array and its
+/// dimension's name.
+struct IndexWords {
+    flag: &'static str,
+    index: &'static str,
+    indices: &'static str,
+    per: &'static str,
+    array: char,
+    unit: &'static str,
+    hint: &'static str,
+}
+
+const INDICES_OBS: IndexWords = IndexWords {
+    flag: "obs",
+    index: "index",
+    indices: "indices",
+    per: "modality",
+    array: 'A',
+    unit: "outcome",
+    hint: "modalities (one index each)",
+};
+
+const INDICES_ACTION: IndexWords = IndexWords {
+    flag: "action",
+    index: "control",
+    indices: "controls",
+    per: "factor",
+    array: 'B',
+    unit: "control",
+    hint: "factors (one control each, 0 for an uncontrolled factor)",
+};
+
+/// One index per modality (or factor), each below its size; the error names the flag and the
+/// array.
+fn check_indices(given: &[usize], sizes: &[usize], w: &IndexWords) -> Result<()> {
+    if given.len() != sizes.len() {
+        return Err(Error::param(
+            w.flag,
+            format!(
+                "{} {} given; the model has {} {}",
+                given.len(),
+                w.indices,
+                sizes.len(),
+                w.hint
+            ),
+        ));
+    }
+    for (k, (&i, &n)) in given.iter().zip(sizes).enumerate() {
+        if i >= n {
+            let plural = match (w.array, n) {
+                ('B', 1) => " (uncontrolled: give 0)",
+                (_, 1) => "",
+                _ => "s",
+            };
+            return Err(Error::param(
+                w.flag,
+                format!(
+                    "{} {i} for {} {k} ({}[{k}]) is out of range: it has {n} {}{plural}",
+                    w.index, w.per, w.array, w.unit
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -8,13 +8,13 @@
 //! outcomes; (grid) whether the last location is the goal; (any) the mean of
 //! `sum_m ln softmax(C_m)[o_m]` over the outcomes after each action.
 
-use rand::{Rng, RngExt};
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::agent::Agent;
 use super::envs::{Environment, Task};
 use super::sophisticated::next_combination;
-use super::tables::{ln_eps, softmax};
+use super::tables::{draw, ln_eps, softmax};
 use crate::error::{Error, Result};
 use crate::rng::rng_for;
 
@@ -138,18 +138,6 @@ pub fn log_preferences(env: &Environment) -> Vec<Vec<f64>> {
         .iter()
         .map(|c| softmax(c).into_iter().map(ln_eps).collect())
         .collect()
-}
-
-/// Draw index `k` with probability `p[k]`.
-fn draw(p: &[f64], rng: &mut impl Rng) -> usize {
-    let mut r: f64 = rng.random();
-    for (k, &pk) in p.iter().enumerate() {
-        if pk > 0.0 && r < pk {
-            return k;
-        }
-        r -= pk;
-    }
-    p.iter().rposition(|&x| x > 0.0).unwrap_or(0)
 }
 
 /// Column `s` (joint index) of `A[m]`.
@@ -357,7 +345,7 @@ impl Exact<'_> {
             self.branches += 1;
             self.total = self
                 .total
-                .add(figures(agent_task(self.env), self.ln_c, &trial).scaled(p));
+                .add(figures(self.env.task, self.ln_c, &trial).scaled(p));
             return Ok(());
         }
         self.nodes += 1;
@@ -401,10 +389,6 @@ impl Exact<'_> {
         }
         Ok(())
     }
-}
-
-fn agent_task(env: &Environment) -> Task {
-    env.task
 }
 
 /// Sampled trials: per-trial figures; `record` receives every step of the first `recorded`

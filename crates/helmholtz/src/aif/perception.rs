@@ -190,19 +190,6 @@ pub fn mmp(
                 .collect()
         })
         .collect();
-    // The backward message's matrices: B_u^T with each column normalised after adding eps.
-    let back = |f: usize, u: usize| -> Vec<f64> {
-        let s = t.num_states[f];
-        let b = &t.b[f][u];
-        let mut m = vec![0.0; s * s];
-        for i in 0..s {
-            let norm: f64 = (0..s).map(|j| b[i * s + j] + 1e-16).sum();
-            for j in 0..s {
-                m[j * s + i] = (b[i * s + j] + 1e-16) / norm;
-            }
-        }
-        m
-    };
     let mut free = 0.0;
     for _ in 0..cfg.iterations {
         free = 0.0;
@@ -228,7 +215,7 @@ pub fn mmp(
                 let ln_future: Vec<f64> = if tt >= future_cutoff {
                     vec![0.0; n]
                 } else {
-                    let m = back(f, actions[tt][f]);
+                    let m = &t.b_back[f][actions[tt][f]];
                     let next = &qs[tt + 1][f];
                     (0..n)
                         .map(|j| 0.5 * ln_eps(dot(&m[j * n..(j + 1) * n], next)))

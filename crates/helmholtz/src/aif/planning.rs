@@ -21,7 +21,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::tables::{Tables, dot, exp_m16, joint, ln_eps, matvec, softmax_in_place};
+use super::tables::{EXP_M16, Matrix, Tables, dot, joint, ln_eps, matvec, softmax_in_place};
 
 /// Every policy of a given length, in `construct_policies` order.
 #[derive(Debug, Clone, PartialEq)]
@@ -147,7 +147,6 @@ pub struct Scratch {
     qx: Vec<f64>,
     qx_cut: Vec<f64>,
     qo: Vec<f64>,
-    qo_cut: Vec<f64>,
     wq: Vec<f64>,
     bq: Vec<f64>,
 }
@@ -166,47 +165,79 @@ pub fn step_terms(
         qx,
         qx_cut,
         qo,
-        qo_cut,
         wq,
         bq,
     } = scratch;
     joint(qs, qx);
-    let cut = exp_m16();
-    let thresholded = qx.iter().any(|&p| p <= cut);
-    if thresholded {
+    let w_a = t.w_a.as_deref().filter(|_| terms.novelty);
+    let rows = Rows {
+        a: &t.a,
+        neg_entropy: &t.neg_entropy,
+    };
+    let mut out = if qx.iter().any(|&p| p <= EXP_M16) {
+        // pymdp's spm_MDP_G: states with q(s) <= e^-16 are left out of both terms of the
+        // information gain (not of the utility or the novelty).
         qx_cut.clear();
-        qx_cut.extend(qx.iter().map(|&p| if p > cut { p } else { 0.0 }));
+        qx_cut.extend(qx.iter().map(|&p| if p > EXP_M16 { p } else { 0.0 }));
+        let rest = EfeTerms {
+            info_gain: false,
+            ..terms
+        };
+        let info = EfeTerms {
+            utility: false,
+            info_gain: terms.info_gain,
+            novelty: false,
+        };
+        outcome_terms(t, rest, rows, w_a, qx, qo, wq)
+            .add(outcome_terms(t, info, rows, None, qx_cut, qo, wq))
+    } else {
+        outcome_terms(t, terms, rows, w_a, qx, qo, wq)
+    };
+    if terms.novelty {
+        out.novelty += novelty_b(t, qs, previous, action, bq);
     }
+    out
+}
+
+/// Likelihood rows `[obs_m, S]` and `sum_o A ln A` per state, of `A` or of a [`Partial`].
+#[derive(Clone, Copy)]
+struct Rows<'a> {
+    a: &'a [Matrix],
+    neg_entropy: &'a [Vec<f64>],
+}
+
+/// Utility, state information gain and (with `w_a`) `pA`'s novelty of beliefs `qx` over the
+/// states `rows` are written for: `q(o_m) = rows_m qx` per modality.
+fn outcome_terms(
+    t: &Tables,
+    terms: EfeTerms,
+    rows: Rows<'_>,
+    w_a: Option<&[Vec<f64>]>,
+    qx: &[f64],
+    qo: &mut Vec<f64>,
+    wq: &mut Vec<f64>,
+) -> StepTerms {
     let mut out = StepTerms::default();
     for m in 0..t.num_obs.len() {
         qo.resize(t.num_obs[m], 0.0);
-        matvec(&t.a[m], qx, qo);
+        rows.a[m].apply(qx, qo);
         if terms.utility {
             out.utility += dot(qo, &t.ln_c[m]);
         }
         if terms.info_gain {
-            // pymdp's spm_MDP_G: states with q(s) <= e^-16 are left out of both terms.
-            let (x, o) = if thresholded {
-                qo_cut.resize(t.num_obs[m], 0.0);
-                matvec(&t.a[m], qx_cut, qo_cut);
-                (&*qx_cut, &*qo_cut)
-            } else {
-                (&*qx, &*qo)
-            };
-            let expected_neg_entropy = dot(&t.neg_entropy[m], x);
-            let neg_entropy_qo: f64 = o.iter().map(|&p| p * ln_eps(p)).sum();
-            out.info_gain += expected_neg_entropy - neg_entropy_qo;
+            // Outcomes of probability 0 add 0 (and need no logarithm).
+            let neg_entropy_qo: f64 = qo
+                .iter()
+                .filter(|&&p| p != 0.0)
+                .map(|&p| p * ln_eps(p))
+                .sum();
+            out.info_gain += dot(&rows.neg_entropy[m], qx) - neg_entropy_qo;
         }
-        if terms.novelty
-            && let Some(w) = &t.w_a
-        {
+        if let Some(w) = w_a {
             wq.resize(t.num_obs[m], 0.0);
             matvec(&w[m], qx, wq);
             out.novelty -= dot(qo, wq);
         }
-    }
-    if terms.novelty {
-        out.novelty += novelty_b(t, qs, previous, action, bq);
     }
     out
 }
@@ -236,7 +267,7 @@ fn novelty_b(
 /// share these, so each child's outcome prediction is a product of size `obs_m x S'`.
 #[derive(Debug, Default, Clone)]
 struct Partial {
-    a: Vec<Vec<f64>>,
+    a: Vec<Matrix>,
     neg_entropy: Vec<Vec<f64>>,
 }
 
@@ -244,13 +275,13 @@ impl Partial {
     fn contract(&mut self, t: &Tables, q_last: &[f64]) {
         let sl = q_last.len();
         let rest = t.joint / sl;
-        self.a.resize(t.num_obs.len(), Vec::new());
+        self.a.resize(t.num_obs.len(), Matrix::default());
         self.neg_entropy.resize(t.num_obs.len(), Vec::new());
         for m in 0..t.num_obs.len() {
-            let a = &mut self.a[m];
-            a.resize(t.num_obs[m] * rest, 0.0);
+            let full = &t.a[m].dense;
+            let a = self.a[m].refill(t.num_obs[m] * rest, rest);
             for (k, v) in a.iter_mut().enumerate() {
-                *v = dot(&t.a[m][k * sl..(k + 1) * sl], q_last);
+                *v = dot(&full[k * sl..(k + 1) * sl], q_last);
             }
             let h = &mut self.neg_entropy[m];
             h.resize(rest, 0.0);
@@ -274,23 +305,16 @@ fn step_terms_partial(
 ) -> Option<StepTerms> {
     let (last, rest) = qs.split_last()?;
     let min = |q: &[f64]| q.iter().copied().fold(f64::INFINITY, f64::min);
-    let Scratch { qx, qo, bq, .. } = scratch;
+    let Scratch { qx, qo, wq, bq, .. } = scratch;
     joint(rest, qx);
-    if min(qx) * min(last) <= exp_m16() {
+    if min(qx) * min(last) <= EXP_M16 {
         return None;
     }
-    let mut out = StepTerms::default();
-    for m in 0..t.num_obs.len() {
-        qo.resize(t.num_obs[m], 0.0);
-        matvec(&partial.a[m], qx, qo);
-        if terms.utility {
-            out.utility += dot(qo, &t.ln_c[m]);
-        }
-        if terms.info_gain {
-            let neg_entropy_qo: f64 = qo.iter().map(|&p| p * ln_eps(p)).sum();
-            out.info_gain += dot(&partial.neg_entropy[m], qx) - neg_entropy_qo;
-        }
-    }
+    let rows = Rows {
+        a: &partial.a,
+        neg_entropy: &partial.neg_entropy,
+    };
+    let mut out = outcome_terms(t, terms, rows, None, qx, qo, wq);
     if terms.novelty {
         out.novelty += novelty_b(t, qs, previous, action, bq);
     }

@@ -228,7 +228,7 @@ fn run_into(
         write_atomic(&run.file("learned_model.json"), text.as_bytes())?;
     }
     run.write_json("eval.json", &summary)?;
-    pictures(run, env, &agent, &records, &learning, cfg)?;
+    pictures(run, env, &records, &learning, cfg)?;
     write_run_report(run)?;
     Ok(summary)
 }
@@ -321,7 +321,6 @@ fn heat(
 fn pictures(
     run: &RunDir,
     env: &Environment,
-    agent: &Agent,
     records: &[StepRecord],
     learning: &[Vec<f64>],
     cfg: &AifRunConfig,
@@ -375,7 +374,6 @@ fn pictures(
     if cfg.learn && !learning.is_empty() {
         learning_picture(run, env, learning)?;
     }
-    let _ = agent;
     Ok(())
 }
 

@@ -18,8 +18,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::perception::fpi;
-use super::planning::{EfeTerms, Policies, PolicyPosterior, Scratch, step_terms};
-use super::tables::{joint, matvec, softmax};
+use super::planning::{EfeTerms, Policies, PolicyPosterior, Scratch, StepTerms, step_terms};
+use super::tables::{Tables, joint, softmax};
 use crate::error::{Error, Result, check};
 
 /// Depth and pruning of the search.
@@ -65,7 +65,7 @@ impl SophisticatedConfig {
 /// `G` of each first action by the recursive search, and `q(u) = softmax(gamma G)`;
 /// `utility` and `info_gain` are the first step's terms.
 pub fn search(
-    t: &super::tables::Tables,
+    t: &Tables,
     policies: &Policies,
     terms: EfeTerms,
     qs: &[Vec<f64>],
@@ -73,97 +73,87 @@ pub fn search(
     cfg: &SophisticatedConfig,
     fpi_settings: (usize, f64),
 ) -> PolicyPosterior {
-    let mut scratch = Scratch::default();
-    let (q_pi, neg_efe, first) = level(
+    let search = Search {
         t,
-        policies,
+        actions: &policies.joint_actions,
         terms,
-        qs,
         gamma,
         cfg,
         fpi_settings,
-        0,
-        &mut scratch,
-    );
+    };
+    let (q_pi, neg_efe, first) = search.level(qs, 0, &mut Scratch::default());
     PolicyPosterior {
-        utility: first.iter().map(|s| s.0).collect(),
-        info_gain: first.iter().map(|s| s.1).collect(),
-        novelty: first.iter().map(|s| s.2).collect(),
+        utility: first.iter().map(|s| s.utility).collect(),
+        info_gain: first.iter().map(|s| s.info_gain).collect(),
+        novelty: first.iter().map(|s| s.novelty).collect(),
         neg_efe,
         q_pi,
     }
 }
 
-type Parts = (f64, f64, f64);
-
-#[allow(clippy::too_many_arguments)]
-fn level(
-    t: &super::tables::Tables,
-    policies: &Policies,
+/// What stays fixed down the tree.
+struct Search<'a> {
+    t: &'a Tables,
+    actions: &'a [Vec<usize>],
     terms: EfeTerms,
-    qs: &[Vec<f64>],
     gamma: f64,
-    cfg: &SophisticatedConfig,
+    cfg: &'a SophisticatedConfig,
     fpi_settings: (usize, f64),
-    n: usize,
-    scratch: &mut Scratch,
-) -> (Vec<f64>, Vec<f64>, Vec<Parts>) {
-    let actions = &policies.joint_actions;
-    let mut predicted = Vec::with_capacity(actions.len());
-    let mut g = Vec::with_capacity(actions.len());
-    let mut parts = Vec::with_capacity(actions.len());
-    for u in actions {
-        let next = t.predict(qs, u);
-        let s = step_terms(t, terms, &next, qs, u, scratch);
-        g.push(s.total());
-        parts.push((s.utility, s.info_gain, s.novelty));
-        predicted.push(next);
-    }
-    let scaled = |g: &[f64]| softmax(&g.iter().map(|x| x * gamma).collect::<Vec<_>>());
-    let q = scaled(&g);
-    if n + 1 < cfg.depth {
-        for k in 0..actions.len() {
-            if q[k] < cfg.policy_prune {
-                g[k] -= cfg.prune_penalty;
-                continue;
-            }
-            // Predicted outcomes per modality under action k.
-            let mut qx = Vec::new();
-            joint(&predicted[k], &mut qx);
-            let qo: Vec<Vec<f64>> = (0..t.num_obs.len())
-                .map(|m| {
-                    let mut o = vec![0.0; t.num_obs[m]];
-                    matvec(&t.a[m], &qx, &mut o);
-                    o
-                })
-                .collect();
-            let mut combo = vec![0usize; qo.len()];
-            loop {
-                let prob: f64 = combo.iter().enumerate().map(|(m, &o)| qo[m][o]).product();
-                if prob >= cfg.outcome_prune {
-                    let post = fpi(t, &combo, &predicted[k], fpi_settings.0, fpi_settings.1);
-                    let (q_next, g_next, _) = level(
-                        t,
-                        policies,
-                        terms,
-                        &post.qs,
-                        gamma,
-                        cfg,
-                        fpi_settings,
-                        n + 1,
-                        scratch,
-                    );
-                    let expected: f64 = q_next.iter().zip(&g_next).map(|(a, b)| a * b).sum();
-                    g[k] += expected * prob;
+}
+
+impl Search<'_> {
+    /// `(q(u), G(u), first-step terms)` of every joint action from beliefs `qs` at depth `n`.
+    fn level(
+        &self,
+        qs: &[Vec<f64>],
+        n: usize,
+        scratch: &mut Scratch,
+    ) -> (Vec<f64>, Vec<f64>, Vec<StepTerms>) {
+        let (t, cfg) = (self.t, self.cfg);
+        let predicted: Vec<Vec<Vec<f64>>> = self.actions.iter().map(|u| t.predict(qs, u)).collect();
+        let parts: Vec<StepTerms> = self
+            .actions
+            .iter()
+            .zip(&predicted)
+            .map(|(u, next)| step_terms(t, self.terms, next, qs, u, scratch))
+            .collect();
+        let mut g: Vec<f64> = parts.iter().map(StepTerms::total).collect();
+        let scaled = |g: &[f64]| softmax(&g.iter().map(|x| x * self.gamma).collect::<Vec<_>>());
+        let q = scaled(&g);
+        if n + 1 < cfg.depth {
+            for k in 0..self.actions.len() {
+                if q[k] < cfg.policy_prune {
+                    g[k] -= cfg.prune_penalty;
+                    continue;
                 }
-                if !next_combination(&mut combo, &t.num_obs) {
-                    break;
+                // Predicted outcomes per modality under action k.
+                let mut qx = Vec::new();
+                joint(&predicted[k], &mut qx);
+                let qo: Vec<Vec<f64>> = (0..t.num_obs.len())
+                    .map(|m| {
+                        let mut o = vec![0.0; t.num_obs[m]];
+                        t.a[m].apply(&qx, &mut o);
+                        o
+                    })
+                    .collect();
+                let mut combo = vec![0usize; qo.len()];
+                loop {
+                    let prob: f64 = combo.iter().enumerate().map(|(m, &o)| qo[m][o]).product();
+                    if prob >= cfg.outcome_prune {
+                        let (iters, tol) = self.fpi_settings;
+                        let post = fpi(t, &combo, &predicted[k], iters, tol);
+                        let (q_next, g_next, _) = self.level(&post.qs, n + 1, scratch);
+                        let expected: f64 = q_next.iter().zip(&g_next).map(|(a, b)| a * b).sum();
+                        g[k] += expected * prob;
+                    }
+                    if !next_combination(&mut combo, &t.num_obs) {
+                        break;
+                    }
                 }
             }
         }
+        (scaled(&g), g, parts)
     }
-    let q = scaled(&g);
-    (q, g, parts)
 }
 
 /// Step `combo` to the next combination (the last entry fastest); false after the last.

@@ -9,8 +9,12 @@ use super::model::{Array, Pomdp};
 /// pymdp's `EPS_VAL`: added inside every logarithm of a probability.
 pub const EPS: f64 = 1e-16;
 /// pymdp's `spm_MDP_G` threshold and epsilon, `e^-16`.
-pub(crate) fn exp_m16() -> f64 {
-    (-16.0f64).exp()
+pub(crate) const EXP_M16: f64 = 1.125_351_747_192_591_2e-7;
+
+/// An index drawn with probability proportional to `p[k]` (never one of weight 0).
+pub fn draw(p: &[f64], rng: &mut impl rand::Rng) -> usize {
+    use rand::RngExt;
+    rand::distr::weighted::WeightedIndex::new(p).map_or(0, |w| rng.sample(w))
 }
 
 /// `ln(x + 1e-16)`.
@@ -64,6 +68,68 @@ pub fn matvec(m: &[f64], x: &[f64], out: &mut [f64]) {
     let cols = x.len();
     for (r, o) in out.iter_mut().enumerate() {
         *o = dot(&m[r * cols..(r + 1) * cols], x);
+    }
+}
+
+/// A row-major matrix, with its non-zeros by row when at most a quarter of it is non-zero
+/// (the deterministic transitions and near-diagonal likelihoods of grid worlds and mazes), so
+/// that `M x` skips the zeros.
+#[derive(Debug, Clone, Default)]
+pub struct Matrix {
+    /// `[rows, cols]` values.
+    pub dense: Vec<f64>,
+    cols: usize,
+    /// Per row, `(column, value)` of its non-zeros.
+    sparse: Option<Vec<Vec<(u32, f64)>>>,
+}
+
+impl Matrix {
+    /// A `[rows, cols]` matrix of row-major `dense` values.
+    pub fn new(dense: Vec<f64>, cols: usize) -> Self {
+        let nonzero = dense.iter().filter(|&&v| v != 0.0).count();
+        let sparse = (nonzero * 4 <= dense.len() && cols <= u32::MAX as usize).then(|| {
+            dense
+                .chunks(cols.max(1))
+                .map(|row| {
+                    row.iter()
+                        .enumerate()
+                        .filter(|(_, v)| **v != 0.0)
+                        .map(|(j, &v)| (j as u32, v))
+                        .collect()
+                })
+                .collect()
+        });
+        Self {
+            dense,
+            cols,
+            sparse,
+        }
+    }
+
+    /// `out = M x`.
+    #[inline]
+    pub fn apply(&self, x: &[f64], out: &mut [f64]) {
+        match &self.sparse {
+            Some(rows) => {
+                for (o, row) in out.iter_mut().zip(rows) {
+                    *o = row.iter().map(|&(j, v)| v * x[j as usize]).sum();
+                }
+            }
+            None => matvec(&self.dense, x, out),
+        }
+    }
+
+    /// Make this a dense `[len / cols, cols]` matrix and hand out its values to fill.
+    pub(crate) fn refill(&mut self, len: usize, cols: usize) -> &mut [f64] {
+        self.sparse = None;
+        self.cols = cols;
+        self.dense.resize(len, 0.0);
+        &mut self.dense
+    }
+
+    /// Row `r`.
+    pub fn row(&self, r: usize) -> &[f64] {
+        &self.dense[r * self.cols..(r + 1) * self.cols]
     }
 }
 
@@ -123,11 +189,14 @@ pub struct Tables {
     /// Joint states `S`.
     pub joint: usize,
     /// `A[m]` as `[obs_m, S]`.
-    pub a: Vec<Vec<f64>>,
+    pub a: Vec<Matrix>,
     /// `sum_o A ln(A + e^-16)` per joint state: minus the entropy of each column.
     pub neg_entropy: Vec<Vec<f64>>,
     /// `B[f][u]` as `[next, previous]`.
-    pub b: Vec<Vec<Vec<f64>>>,
+    pub b: Vec<Vec<Matrix>>,
+    /// Marginal message passing's backward matrices: `B[f][u]^T` as `[previous, next]`, each
+    /// column normalised after adding `1e-16` (pymdp's `spm_norm(B.T)`).
+    pub b_back: Vec<Vec<Vec<f64>>>,
     /// `ln(softmax(C[m]) + 1e-16)`.
     pub ln_c: Vec<Vec<f64>>,
     /// Novelty weights of `pA` (pymdp's `spm_wnorm`, zero where `pA` is 0), `[obs_m, S]`.
@@ -150,6 +219,18 @@ fn per_control(b: &Array) -> Vec<Vec<f64>> {
             m
         })
         .collect()
+}
+
+/// `spm_norm(B^T)` of a `[next, previous]` matrix, as `[previous, next]`.
+fn backward(b: &[f64], s: usize) -> Vec<f64> {
+    let mut m = vec![0.0; s * s];
+    for i in 0..s {
+        let norm: f64 = (0..s).map(|j| b[i * s + j] + EPS).sum();
+        for j in 0..s {
+            m[j * s + i] = (b[i * s + j] + EPS) / norm;
+        }
+    }
+    m
 }
 
 /// pymdp's `spm_wnorm(p) * (p > 0)`: `1 / sum_col(p + eps) - 1 / (p + eps)` per entry.
@@ -177,7 +258,7 @@ impl Tables {
     pub fn new(model: &Pomdp, novelty: bool) -> Self {
         let num_states = model.num_states();
         let joint = num_states.iter().product();
-        let m16 = exp_m16();
+        let m16 = EXP_M16;
         let neg_entropy = model
             .a
             .iter()
@@ -199,9 +280,33 @@ impl Tables {
             num_obs: model.num_obs(),
             num_controls: model.num_controls(),
             joint,
-            a: model.a.iter().map(|a| a.data.clone()).collect(),
+            a: model
+                .a
+                .iter()
+                .map(|a| Matrix::new(a.data.clone(), joint))
+                .collect(),
             neg_entropy,
-            b: model.b.iter().map(per_control).collect(),
+            b: model
+                .b
+                .iter()
+                .map(|b| {
+                    let s = b.shape[0];
+                    per_control(b)
+                        .into_iter()
+                        .map(|m| Matrix::new(m, s))
+                        .collect()
+                })
+                .collect(),
+            b_back: model
+                .b
+                .iter()
+                .map(|b| {
+                    per_control(b)
+                        .iter()
+                        .map(|m| backward(m, b.shape[0]))
+                        .collect()
+                })
+                .collect(),
             ln_c: model
                 .c
                 .iter()
@@ -223,12 +328,12 @@ impl Tables {
 
     /// `A[m][o, :]`: the likelihood of outcome `o` over joint states.
     pub fn likelihood(&self, m: usize, o: usize) -> &[f64] {
-        &self.a[m][o * self.joint..(o + 1) * self.joint]
+        self.a[m].row(o)
     }
 
     /// `B[f][u] q`.
     pub fn transition(&self, f: usize, u: usize, q: &[f64], out: &mut [f64]) {
-        matvec(&self.b[f][u], q, out);
+        self.b[f][u].apply(q, out);
     }
 
     /// The beliefs after joint action `u`: `B[f][u_f] q_f` for every factor.
@@ -247,6 +352,11 @@ impl Tables {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cut_is_e_to_the_minus_16() {
+        assert_eq!(EXP_M16, (-16.0f64).exp());
+    }
 
     #[test]
     fn marginal_expectation_matches_a_direct_sum() {
