@@ -411,14 +411,20 @@ impl Agent {
         st.now = window_obs.len() - 1;
         st.qs_pi = qs_pi;
         st.free_energy = free;
-        // The current-time beliefs averaged over policies by the last q(pi) (uniform before
-        // the first policy inference); `qs` is set again after this step's policy inference.
+        // Until this step's policy inference, the beliefs are averaged by the last q(pi)
+        // (uniform before the first).
         let weights = self
             .policy_posterior
             .as_ref()
             .map(|p| p.q_pi.clone())
             .unwrap_or_else(|| vec![1.0 / count as f64; count]);
-        self.qs = self.average_over_policies(self.mmp.now, &weights);
+        self.set_mmp_beliefs(&weights);
+    }
+
+    /// `qs` and the free energy under marginal message passing: the current-time beliefs and
+    /// the policies' free energies averaged by `weights` (q(pi)).
+    fn set_mmp_beliefs(&mut self, weights: &[f64]) {
+        self.qs = self.average_over_policies(self.mmp.now, weights);
         let vfe = weights
             .iter()
             .zip(&self.mmp.free_energy)
@@ -472,16 +478,7 @@ impl Agent {
             (Inference::Mmp, _) => self.evaluate_mmp(),
         };
         if self.params.inference == Inference::Mmp {
-            self.qs = self.average_over_policies(self.mmp.now, &post.q_pi);
-            if let Some(b) = &mut self.beliefs {
-                b.qs = self.qs.clone();
-                b.vfe = post
-                    .q_pi
-                    .iter()
-                    .zip(&self.mmp.free_energy)
-                    .map(|(w, f)| w * f)
-                    .sum();
-            }
+            self.set_mmp_beliefs(&post.q_pi);
         }
         self.policy_posterior = Some(post);
         self.policy_posterior.as_ref().expect("set above")
