@@ -15,6 +15,7 @@ mod hopfield;
 mod ising;
 mod rbm;
 mod vae;
+mod vb;
 
 use std::process::ExitCode;
 
@@ -58,6 +59,10 @@ enum Family {
     /// Generative adversarial nets (Parzen log-likelihood, mode coverage, Fréchet distance).
     #[command(subcommand)]
     Gan(gan::GanCommand),
+    /// Variational Bayes by coordinate ascent: the Bayesian Gaussian mixture (scikit-learn's
+    /// BayesianGaussianMixture conventions).
+    #[command(subcommand)]
+    Vb(vb::VbCommand),
     /// Active inference (pymdp's agent): perception, planning and learning by minimising
     /// free energy on discrete POMDPs; T-maze and grid worlds, sophisticated inference.
     #[command(subcommand)]
@@ -105,6 +110,7 @@ fn main() -> ExitCode {
         Family::Gan(cmd) => gan::run(cmd, &global),
         Family::Bnn(cmd) => bnn::run(cmd, &global),
         Family::Aif(cmd) => aif::run(cmd, &global),
+        Family::Vb(cmd) => vb::run(cmd, &global),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -139,6 +145,7 @@ fn check_global(cli: &Cli) -> anyhow::Result<()> {
             | Family::Anneal(_)
             | Family::Ising(_)
             | Family::Aif(_)
+            | Family::Vb(_)
     );
     if host_only && device != helmholtz::kernels::runtime::DeviceKind::Cpu {
         return Err(helmholtz::Error::param(

@@ -442,6 +442,44 @@ const ROWS: &[Row] = &[
     ),
     row_own_out("aif model --env tmaze", &["--out"]),
     row_own_out("aif model --env tmaze --out @a-file", &["a-file", "exists"]),
+    // vb gmm
+    row(
+        "vb gmm --example mixture2d --components 0",
+        &["--components"],
+    ),
+    row("vb gmm --data @vb-nan.csv", &["vb-nan.csv"]),
+    row(
+        "vb gmm --data @vb-nan.npy",
+        &["vb-nan.npy", "row 1, column 0", "not a finite number"],
+    ),
+    row(
+        "vb gmm --example mixture2d --covariance-prior @vb-notpd.npy",
+        &["--covariance-prior", "positive definite"],
+    ),
+    row(
+        "vb gmm --example mixture2d --covariance diag --covariance-prior=-1",
+        &["--covariance-prior", "positive"],
+    ),
+    row(
+        "vb gmm --example mixture2d --components 2 --test-fraction 0 --init @vb-resp.npy",
+        &["vb-resp.npy", "row 0", "sums to 1.2"],
+    ),
+    row(
+        "vb gmm --example mixture2d --components 3 --test-fraction 0 --init @vb-resp.npy",
+        &["vb-resp.npy", "[1200, 3]"],
+    ),
+    row(
+        "vb gmm --example mixture2d --degrees-of-freedom-prior 0.5",
+        &["--degrees-of-freedom-prior", "D - 1"],
+    ),
+    row(
+        "vb gmm --example mixture2d --test-fraction 1",
+        &["--test-fraction"],
+    ),
+    row(
+        "vb gmm --example mixture2d --mean-prior 1,x",
+        &["--mean-prior"],
+    ),
     // Where output goes.
     row_own_out("rbm train --out @a-file", &["a-file"]),
     row_own_out("hopfield store --out @a-file/run", &["a-file"]),
@@ -516,6 +554,17 @@ fn copy_run(from: &Path, to: &Path, damage: impl FnOnce(&Path)) {
     damage(to);
 }
 
+/// A little-endian float64 `.npy` file of `shape`.
+fn npy_f64(shape: &[usize], data: &[f64]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+    let header = format!(
+        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({},), }}",
+        dims.join(", ")
+    );
+    let body: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+    npy(&header, &body)
+}
+
 fn fixtures(dir: &Path) {
     let p = |name: &str| dir.join(name);
     // aif model files: two factors (2 states, 2 and 1 controls), two modalities.
@@ -558,6 +607,16 @@ fn fixtures(dir: &Path) {
         &p("aif-e.json"),
         good.replace("}", r#", "E": [0.2, 0.3, 0.5]}"#).as_bytes(),
     );
+    // vb gmm: a NaN, a prior scale that is not positive definite, responsibilities whose rows
+    // sum to 1.2.
+    write(&p("vb-nan.csv"), "x,y\n1,2\nnan,3\n4,5\n");
+    write(
+        &p("vb-nan.npy"),
+        npy_f64(&[3, 2], &[1.0, 2.0, f64::NAN, 3.0, 4.0, 5.0]),
+    );
+    write(&p("vb-notpd.npy"), npy_f64(&[2, 2], &[1.0, 2.0, 2.0, 1.0]));
+    let resp: Vec<f64> = (0..1200).flat_map(|_| [0.5, 0.7]).collect();
+    write(&p("vb-resp.npy"), npy_f64(&[1200, 2], &resp));
     // IDX folders: truncated, a label 255, a wrong magic number, a corrupt gzip stream, label
     // and image counts that differ.
     idx_folder(&p("trunc-idx"), 5, |d| {

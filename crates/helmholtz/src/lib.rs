@@ -6,7 +6,8 @@
 //! ([`sampling`]); variational autoencoders with Gaussian and Gumbel-Softmax latents
 //! ([`latent`]); generative adversarial networks ([`adversarial`]); Bayesian regression and
 //! Bayesian neural networks by SVI, Bayes by Backprop, SGLD and SGHMC ([`bayes`]); active
-//! inference agents that perceive, plan and learn on discrete POMDPs ([`aif`]). Every model
+//! inference agents that perceive, plan and learn on discrete POMDPs ([`aif`]); the Bayesian
+//! Gaussian mixture by coordinate-ascent variational Bayes ([`vb`]). Every model
 //! fits a distribution `p(x | theta)` to data by minimising `KL(data || model)`, i.e.
 //! maximising the likelihood, or a variational free energy that bounds it.
 //!
@@ -34,7 +35,7 @@
 //! `io`, `data`, `kernels`, `report` and `nn` know nothing of training or of any family;
 //! `train` is the fit loop; `run` the driver over any [`run::Family`]; `eval` the shared
 //! evaluation tools; each family (`energy::*`, `latent::vae`, `adversarial::gan`, `bayes`,
-//! `anneal`, `aif`) uses the layers below it and never another family. See ARCHITECTURE.md.
+//! `anneal`, `aif`, `vb`) uses the layers below it and never another family. See ARCHITECTURE.md.
 
 pub mod adversarial;
 pub mod aif;
@@ -56,6 +57,7 @@ pub mod rng;
 pub mod run;
 pub mod sampling;
 pub mod train;
+pub mod vb;
 
 pub use error::{Error, Result};
 

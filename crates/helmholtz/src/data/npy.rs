@@ -43,20 +43,34 @@ const BYTES_PER_F32_FROM_U8: usize = 4;
 /// Read a `.npy` file.
 pub fn read_npy(path: impl AsRef<Path>) -> Result<NpyArray> {
     let path = path.as_ref();
-    // The bytes, and the values as `f32` (as many bytes as a float32 array, at most).
+    // The values as `f32`: as many bytes as a float32 array, at most.
+    let bytes = read_within_budget(path, BYTES_PER_F32_FROM_U8)?;
+    parse_npy(&bytes, path)
+}
+
+/// The file's bytes, once the budget allows them and `per_byte` bytes of values per file
+/// byte.
+fn read_within_budget(path: &Path, per_byte: usize) -> Result<Vec<u8>> {
     let len = std::fs::metadata(path).at(path)?.len();
     let len = usize::try_from(len).unwrap_or(usize::MAX);
     budget::check_file(
         path,
         &format!("reading this {len}-byte array"),
-        budget::bytes(&[len, 2 + BYTES_PER_F32_FROM_U8]),
+        budget::bytes(&[len, 2 + per_byte]),
     )?;
-    let bytes = std::fs::read(path).at(path)?;
-    parse_npy(&bytes, path)
+    std::fs::read(path).at(path)
 }
 
-/// Parse `.npy` bytes; `path` is used in error messages.
-pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray> {
+/// A checked `.npy` file: its shape, element type, order and data bytes.
+struct Raw<'a> {
+    shape: Vec<usize>,
+    dtype: Dtype,
+    fortran: bool,
+    body: &'a [u8],
+}
+
+/// Check the magic, header and size of `.npy` bytes; `path` is used in error messages.
+fn parse_raw<'a>(bytes: &'a [u8], path: &Path) -> Result<Raw<'a>> {
     let bad = |reason: String| Error::bad_file(path, reason);
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(bad("not a .npy file (missing the \\x93NUMPY magic)".into()));
@@ -122,6 +136,48 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray> {
             }
         )));
     }
+    Ok(Raw {
+        shape,
+        dtype,
+        fortran,
+        body,
+    })
+}
+
+/// Read a `.npy` file as `f64` values without rounding through `f32` (float32 and uint8 files
+/// are widened): `(shape, values in C order)`.
+pub fn read_npy_f64(path: impl AsRef<Path>) -> Result<(Vec<usize>, Vec<f64>)> {
+    let path = path.as_ref();
+    // The values as `f64`: eight bytes per value, at most eight per file byte (uint8).
+    let bytes = read_within_budget(path, 8)?;
+    let raw = parse_raw(&bytes, path)?;
+    let mut data: Vec<f64> = match raw.dtype {
+        Dtype::F32 => raw
+            .body
+            .chunks_exact(4)
+            .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+            .collect(),
+        Dtype::F64 => raw
+            .body
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+            .collect(),
+        Dtype::U8 => raw.body.iter().map(|&b| f64::from(b)).collect(),
+    };
+    if raw.fortran && raw.shape.len() > 1 {
+        data = fortran_to_c(&data, &raw.shape);
+    }
+    Ok((raw.shape, data))
+}
+
+/// Parse `.npy` bytes; `path` is used in error messages.
+pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray> {
+    let Raw {
+        shape,
+        dtype,
+        fortran,
+        body,
+    } = parse_raw(bytes, path)?;
     let mut data: Vec<f32> = match dtype {
         Dtype::F32 => body
             .chunks_exact(4)
@@ -143,8 +199,32 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray> {
     })
 }
 
-/// Write a 2-D `f32` array as `.npy` (version 1, C order); temporary file + rename.
+/// Write an `f32` array as `.npy` (version 1, C order); temporary file + rename.
 pub fn write_npy_f32(path: impl AsRef<Path>, shape: &[usize], data: &[f32]) -> Result<()> {
+    write_npy(
+        path.as_ref(),
+        shape,
+        "<f4",
+        data.iter().flat_map(|v| v.to_le_bytes()),
+    )
+}
+
+/// Write an `f64` array as `.npy` (version 1, C order); temporary file + rename.
+pub fn write_npy_f64(path: impl AsRef<Path>, shape: &[usize], data: &[f64]) -> Result<()> {
+    write_npy(
+        path.as_ref(),
+        shape,
+        "<f8",
+        data.iter().flat_map(|v| v.to_le_bytes()),
+    )
+}
+
+fn write_npy(
+    path: &Path,
+    shape: &[usize],
+    descr: &str,
+    bytes: impl Iterator<Item = u8>,
+) -> Result<()> {
     let shape_txt = match shape {
         [n] => format!("({n},)"),
         _ => format!(
@@ -156,20 +236,19 @@ pub fn write_npy_f32(path: impl AsRef<Path>, shape: &[usize], data: &[f32]) -> R
                 .join(", ")
         ),
     };
-    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_txt}, }}");
+    let mut header =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_txt}, }}");
     // Pad so that the data starts on a 64-byte boundary, ending the header with '\n'.
     while (10 + header.len() + 1) % 64 != 0 {
         header.push(' ');
     }
     header.push('\n');
-    let mut out = Vec::with_capacity(10 + header.len() + 4 * data.len());
+    let mut out = Vec::with_capacity(10 + header.len());
     out.extend_from_slice(b"\x93NUMPY\x01\x00");
     out.extend_from_slice(&(header.len() as u16).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
-    for v in data {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    crate::io::write_atomic(path.as_ref(), &out)
+    out.extend(bytes);
+    crate::io::write_atomic(path, &out)
 }
 
 /// The text after `'key':` up to the next top-level comma.
@@ -201,7 +280,7 @@ fn parse_shape(header: &str) -> Option<Vec<usize>> {
 }
 
 /// Reorder column-major data into row-major order.
-fn fortran_to_c(data: &[f32], shape: &[usize]) -> Vec<f32> {
+fn fortran_to_c<T: Copy>(data: &[T], shape: &[usize]) -> Vec<T> {
     let rank = shape.len();
     let mut f_strides = vec![1usize; rank];
     for i in 1..rank {

@@ -15,11 +15,13 @@
 //! thread and on many.
 
 pub(crate) mod gemm;
+pub mod linalg;
 pub mod math;
 pub(crate) mod noise;
 pub mod ops;
 pub(crate) mod rows;
 pub mod runtime;
+pub mod special;
 pub(crate) mod split;
 pub(crate) mod xoshiro;
 

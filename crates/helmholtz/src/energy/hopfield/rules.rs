@@ -12,6 +12,7 @@
 //! # Shapes
 //! `patterns`: `[P, N]` row-major 0/1 values; weights `[N, N]` row-major, symmetric.
 
+use crate::kernels::linalg::cholesky;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -156,7 +157,7 @@ fn pseudo_inverse(x: &[f32], p: usize, n: usize) -> Result<Vec<f32>> {
                 .sum();
         }
     });
-    let l = cholesky(&mut c, p).ok_or_else(|| {
+    let l = cholesky(&mut c, p, 1e-9 * p as f64).ok_or_else(|| {
         Error::data(
             "patterns",
             "the patterns are linearly dependent (X X^T is singular): the pseudo-inverse rule needs distinct, independent patterns",
@@ -178,29 +179,6 @@ fn pseudo_inverse(x: &[f32], p: usize, n: usize) -> Result<Vec<f32>> {
     }
     let y32: Vec<f32> = y.iter().map(|&v| v as f32).collect();
     Ok(gram(&y32, p, n))
-}
-
-/// In-place Cholesky `C = L L^T` (lower triangle of `c`); `None` if `C` is not positive definite.
-fn cholesky(c: &mut [f64], p: usize) -> Option<&[f64]> {
-    for j in 0..p {
-        let mut d = c[j * p + j];
-        for k in 0..j {
-            d -= c[j * p + k] * c[j * p + k];
-        }
-        if d <= 1e-9 * (p as f64) {
-            return None;
-        }
-        let d = d.sqrt();
-        c[j * p + j] = d;
-        for i in j + 1..p {
-            let mut s = c[i * p + j];
-            for k in 0..j {
-                s -= c[i * p + k] * c[j * p + k];
-            }
-            c[i * p + j] = s / d;
-        }
-    }
-    Some(c)
 }
 
 /// Storkey's rule, one pattern at a time. With `w` symmetric and `x_i^2 = 1`,
@@ -271,15 +249,5 @@ mod tests {
             }
         }
         Ok(())
-    }
-
-    #[test]
-    fn cholesky_factor_reproduces_the_matrix() {
-        // C = [[4, 2], [2, 3]] = L L^T with L = [[2, 0], [1, sqrt 2]] (lower triangle used).
-        let mut c = vec![4.0, 2.0, 2.0, 3.0];
-        let l = cholesky(&mut c, 2).expect("positive definite").to_vec();
-        for (k, want) in [(0, 2.0), (2, 1.0), (3, 2f64.sqrt())] {
-            assert!((l[k] - want).abs() < 1e-12, "{l:?}");
-        }
     }
 }
