@@ -4,6 +4,8 @@
 //! Joint hidden states `s = (s_1, ..., s_F)` are indexed row-major (the last factor fastest),
 //! so `A[m][o, s]` is row `o` of a `[obs_m, S]` matrix with `S = prod_f s_f`.
 
+pub use crate::kernels::linalg::{dot, matvec};
+
 use super::model::{Array, Pomdp};
 
 /// pymdp's `EPS_VAL`: added inside every logarithm of a probability.
@@ -41,34 +43,6 @@ pub fn softmax(x: &[f64]) -> Vec<f64> {
     let mut y = x.to_vec();
     softmax_in_place(&mut y);
     y
-}
-
-/// `x . y`, with four independent partial sums so that the loop vectorises.
-#[inline]
-pub fn dot(x: &[f64], y: &[f64]) -> f64 {
-    let n = x.len().min(y.len());
-    let (x, y) = (&x[..n], &y[..n]);
-    let mut acc = [0.0f64; 4];
-    let chunks = n / 4;
-    for k in 0..chunks {
-        for j in 0..4 {
-            acc[j] += x[4 * k + j] * y[4 * k + j];
-        }
-    }
-    let mut tail = 0.0;
-    for k in chunks * 4..n {
-        tail += x[k] * y[k];
-    }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
-}
-
-/// `out = M x` for a row-major `[rows, x.len()]` matrix.
-#[inline]
-pub fn matvec(m: &[f64], x: &[f64], out: &mut [f64]) {
-    let cols = x.len();
-    for (r, o) in out.iter_mut().enumerate() {
-        *o = dot(&m[r * cols..(r + 1) * cols], x);
-    }
 }
 
 /// A row-major matrix, with its non-zeros by row when at most a quarter of it is non-zero

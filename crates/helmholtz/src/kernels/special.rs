@@ -71,7 +71,7 @@ mod tests {
             (ln_gamma(10.0), 362_880f64.ln()),
             (ln_gamma(1.0), 0.0),
             (ln_gamma(3.5), (3.323_350_970_447_842_6f64).ln()),
-            (ln_gamma(171.5), 706.573_062_245_787_4),
+            (ln_gamma(171.0), 706.573_062_245_787_4),
         ];
         for (k, (got, want)) in cases.iter().enumerate() {
             let tol = 1e-12 * want.abs().max(1.0);

@@ -27,7 +27,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, check};
-use crate::kernels::linalg::{cholesky, log_det_from_cholesky, lower_inverse};
+use crate::kernels::linalg::{cholesky, dot, log_det_from_cholesky, lower_inverse};
 use crate::kernels::special::{digamma, ln_beta, ln_gamma};
 use crate::rng::rng_for;
 
@@ -316,15 +316,16 @@ impl GmmParams {
             nu: Vec::new(),
             scale_inv: Vec::new(),
         };
-        model.m_step(&stats(x, &resp, dim, k, self.covariance, self.reg_covar))?;
+        let cols = Columns::new(x, dim);
+        model.m_step(&stats(&cols, &resp, k, self.covariance, self.reg_covar))?;
         let mut bounds = Vec::new();
         let mut resp = resp;
         let mut previous = f64::NEG_INFINITY;
         let mut converged = false;
         for _ in 0..self.max_iter {
-            let log_resp = model.log_resp(x)?;
-            resp = log_resp.iter().map(|v| v.exp()).collect();
-            let st = stats(x, &resp, dim, k, self.covariance, self.reg_covar);
+            let (log_resp, r) = model.e_step(&cols)?;
+            resp = r;
+            let st = stats(&cols, &resp, k, self.covariance, self.reg_covar);
             model.m_step(&st)?;
             let bound = model.lower_bound(&st, &resp, &log_resp)?;
             bounds.push(bound);
@@ -383,66 +384,136 @@ impl GmmParams {
     }
 }
 
-/// `N_k`, `xbar_k`, `S_k` (with `reg` on the diagonal) of responsibilities `r`.
-fn stats(x: &[f64], r: &[f64], dim: usize, k: usize, cov: Covariance, reg: f64) -> Stats {
-    let nk: Vec<f64> = (0..k)
-        .map(|j| r.iter().skip(j).step_by(k).sum::<f64>() + 10.0 * f64::EPSILON)
-        .collect();
-    let per: Vec<(Vec<f64>, Vec<f64>)> = (0..k)
-        .into_par_iter()
-        .map(|j| {
-            let mut xbar = vec![0.0; dim];
-            for (row, rr) in x.chunks(dim).zip(r.chunks(k)) {
-                for (m, v) in xbar.iter_mut().zip(row) {
-                    *m += rr[j] * v;
-                }
-            }
-            xbar.iter_mut().for_each(|m| *m /= nk[j]);
-            let size = if cov == Covariance::Full {
-                dim * dim
-            } else {
-                dim
-            };
-            let mut s = vec![0.0; size];
-            let mut diff = vec![0.0; dim];
-            for (row, rr) in x.chunks(dim).zip(r.chunks(k)) {
-                let w = rr[j];
-                for (d, (v, m)) in diff.iter_mut().zip(row.iter().zip(&xbar)) {
-                    *d = v - m;
-                }
-                match cov {
-                    Covariance::Full => {
-                        for a in 0..dim {
-                            let wa = w * diff[a];
-                            for b in 0..dim {
-                                s[a * dim + b] += wa * diff[b];
-                            }
-                        }
-                    }
-                    Covariance::Diag => {
-                        for (sv, d) in s.iter_mut().zip(&diff) {
-                            *sv += w * d * d;
-                        }
+/// Rows per block of [`Columns`].
+const BLOCK: usize = 512;
+
+/// The data in blocks of [`BLOCK`] rows, each stored by column (`[D, rows]`) and shifted by the
+/// data mean, so that the loops over rows run over contiguous memory (and vectorise) and the
+/// second moments lose no precision to a far-away origin. The blocks are fixed by the data, not
+/// by the thread count, and their partial sums are added in block order: the same bits on any
+/// number of threads.
+pub(crate) struct Columns {
+    dim: usize,
+    rows: usize,
+    shift: Vec<f64>,
+    blocks: Vec<Vec<f64>>,
+}
+
+impl Columns {
+    /// Columns of `x` (`[n, dim]`).
+    pub(crate) fn new(x: &[f64], dim: usize) -> Self {
+        let rows = x.len() / dim;
+        let shift: Vec<f64> = (0..dim)
+            .map(|j| x.iter().skip(j).step_by(dim).sum::<f64>() / rows.max(1) as f64)
+            .collect();
+        let blocks = x
+            .chunks(BLOCK * dim)
+            .map(|chunk| {
+                let len = chunk.len() / dim;
+                let mut t = vec![0.0; dim * len];
+                for (r, row) in chunk.chunks(dim).enumerate() {
+                    for (j, v) in row.iter().enumerate() {
+                        t[j * len + r] = v - shift[j];
                     }
                 }
+                t
+            })
+            .collect();
+        Self {
+            dim,
+            rows,
+            shift,
+            blocks,
+        }
+    }
+
+    fn len(block: &[f64], dim: usize) -> usize {
+        block.len() / dim
+    }
+}
+
+/// `N_k`, `xbar_k`, `S_k` (with `reg` on the diagonal) of responsibilities `r` (`[n, K]`).
+fn stats(cols: &Columns, r: &[f64], k: usize, cov: Covariance, reg: f64) -> Stats {
+    let d = cols.dim;
+    let full = cov == Covariance::Full;
+    let size = if full { d * d } else { d };
+    // Per block and component: sum r, sum r x', sum r x' x'^T (upper triangle) of the shifted x'.
+    let per = 1 + d + size;
+    let partials: Vec<Vec<f64>> = cols
+        .blocks
+        .par_iter()
+        .enumerate()
+        .map(|(b, block)| {
+            let len = Columns::len(block, d);
+            let rows = &r[b * BLOCK * k..(b * BLOCK + len) * k];
+            let mut out = vec![0.0; k * per];
+            let mut w = vec![0.0; len];
+            let mut wx = vec![0.0; len];
+            for j in 0..k {
+                let acc = &mut out[j * per..(j + 1) * per];
+                for (wi, rr) in w.iter_mut().zip(rows.chunks(k)) {
+                    *wi = rr[j];
+                }
+                acc[0] = w.iter().sum();
+                for a in 0..d {
+                    let xa = &block[a * len..(a + 1) * len];
+                    acc[1 + a] = dot(&w, xa);
+                    for ((o, wi), x) in wx.iter_mut().zip(&w).zip(xa) {
+                        *o = wi * x;
+                    }
+                    if full {
+                        for bb in a..d {
+                            acc[1 + d + a * d + bb] = dot(&wx, &block[bb * len..(bb + 1) * len]);
+                        }
+                    } else {
+                        acc[1 + d + a] = dot(&wx, xa);
+                    }
+                }
             }
-            s.iter_mut().for_each(|v| *v /= nk[j]);
-            for a in 0..dim {
-                let idx = if cov == Covariance::Full {
-                    a * dim + a
-                } else {
-                    a
-                };
-                s[idx] += reg;
-            }
-            (xbar, s)
+            out
         })
         .collect();
-    Stats {
-        nk,
-        xbar: per.iter().flat_map(|p| p.0.clone()).collect(),
-        s: per.iter().flat_map(|p| p.1.clone()).collect(),
+    let mut total = vec![0.0; k * per];
+    for part in &partials {
+        for (t, v) in total.iter_mut().zip(part) {
+            *t += v;
+        }
     }
+    let mut nk = Vec::with_capacity(k);
+    let mut xbar = Vec::with_capacity(k * d);
+    let mut s = Vec::with_capacity(k * size);
+    for j in 0..k {
+        let acc = &total[j * per..(j + 1) * per];
+        let (sum_r, s1) = (acc[0], &acc[1..1 + d]);
+        let n = sum_r + 10.0 * f64::EPSILON;
+        // xbar = (sum r x' + R shift) / N; u = xbar - shift is the mean in shifted coordinates.
+        let u: Vec<f64> = s1.iter().map(|v| v / n).collect();
+        let mean: Vec<f64> = (0..d).map(|a| u[a] + cols.shift[a] * sum_r / n).collect();
+        // sum r (x - xbar)(x - xbar)^T = M2' - v s1^T - s1 v^T + R v v^T with v = xbar - shift.
+        let v: Vec<f64> = (0..d).map(|a| mean[a] - cols.shift[a]).collect();
+        let centred = |a: usize, b: usize, m2: f64| {
+            (m2 - v[a] * s1[b] - s1[a] * v[b] + sum_r * v[a] * v[b]) / n
+        };
+        nk.push(n);
+        xbar.extend_from_slice(&mean);
+        if full {
+            let m2 = &acc[1 + d..];
+            let mut block = vec![0.0; d * d];
+            for a in 0..d {
+                for b in a..d {
+                    let c = centred(a, b, m2[a * d + b]);
+                    block[a * d + b] = c;
+                    block[b * d + a] = c;
+                }
+                block[a * d + a] += reg;
+            }
+            s.extend(block);
+        } else {
+            let m2 = &acc[1 + d..];
+            s.extend((0..d).map(|a| centred(a, a, m2[a]) + reg));
+        }
+    }
+    Stats { nk, xbar, s }
 }
 
 /// k-means responsibilities: k-means++ seeds, Lloyd iterations until no label changes (at most
@@ -673,6 +744,13 @@ impl Gmm {
 
     /// `ln r_nk` (normalised over `k`), `[n, K]`.
     pub fn log_resp(&self, x: &[f64]) -> Result<Vec<f64>> {
+        Ok(self.e_step(&Columns::new(x, self.dim))?.0)
+    }
+
+    /// `(ln r, r)` over column blocks: per component, `y = L^-1 (x - m)` is built one
+    /// coordinate at a time as a sum of scaled columns, and `|y|^2` accumulated per row; the
+    /// exponentials of the normalisation give `r` too.
+    pub(crate) fn e_step(&self, cols: &Columns) -> Result<(Vec<f64>, Vec<f64>)> {
         let (d, k) = (self.dim, self.components());
         let factors = self.factors()?;
         let log_w = self.expected_log_weights();
@@ -683,22 +761,67 @@ impl Gmm {
                     - 0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln()
             })
             .collect();
-        let mut out = vec![0.0; x.len() / d * k];
-        out.par_chunks_mut(k)
-            .zip(x.par_chunks(d))
-            .for_each(|(row, xn)| {
-                let mut diff = vec![0.0; d];
+        // The means in shifted coordinates.
+        let means: Vec<f64> = self
+            .means
+            .iter()
+            .enumerate()
+            .map(|(i, m)| m - cols.shift[i % d])
+            .collect();
+        let mut out = vec![0.0; cols.rows * k];
+        let mut resp = vec![0.0; cols.rows * k];
+        out.par_chunks_mut(BLOCK * k)
+            .zip(resp.par_chunks_mut(BLOCK * k))
+            .zip(cols.blocks.par_iter())
+            .for_each(|((rows, r_rows), block)| {
+                let len = Columns::len(block, d);
+                let mut y = vec![0.0; len];
+                let mut quad = vec![0.0; len];
                 for j in 0..k {
-                    for (df, (v, m)) in diff.iter_mut().zip(xn.iter().zip(&self.means[j * d..])) {
-                        *df = v - m;
+                    let (f, m) = (&factors[j].0, &means[j * d..(j + 1) * d]);
+                    quad.iter_mut().for_each(|q| *q = 0.0);
+                    for i in 0..d {
+                        match self.covariance {
+                            Covariance::Full => {
+                                // y_i = sum_{l <= i} P_il (x_l - m_l).
+                                let c: f64 = (0..=i).map(|l| f[i * d + l] * m[l]).sum();
+                                y.iter_mut().for_each(|v| *v = -c);
+                                for l in 0..=i {
+                                    let p = f[i * d + l];
+                                    for (v, x) in y.iter_mut().zip(&block[l * len..(l + 1) * len]) {
+                                        *v += p * x;
+                                    }
+                                }
+                            }
+                            Covariance::Diag => {
+                                let (p, mi) = (f[i], m[i]);
+                                for (v, x) in y.iter_mut().zip(&block[i * len..(i + 1) * len]) {
+                                    *v = p * (x - mi);
+                                }
+                            }
+                        }
+                        for (q, v) in quad.iter_mut().zip(&y) {
+                            *q += v * v;
+                        }
                     }
-                    row[j] = consts[j] - 0.5 * self.nu[j] * self.mahalanobis(&factors[j].0, &diff);
+                    let half_nu = 0.5 * self.nu[j];
+                    for (row, q) in rows.chunks_mut(k).zip(&quad) {
+                        row[j] = consts[j] - half_nu * q;
+                    }
                 }
-                let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                let lse = max + row.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
-                row.iter_mut().for_each(|v| *v -= lse);
+                for (row, r) in rows.chunks_mut(k).zip(r_rows.chunks_mut(k)) {
+                    let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    let mut sum = 0.0;
+                    for (e, v) in r.iter_mut().zip(row.iter()) {
+                        *e = (v - max).exp();
+                        sum += *e;
+                    }
+                    let lse = max + sum.ln();
+                    row.iter_mut().for_each(|v| *v -= lse);
+                    r.iter_mut().for_each(|e| *e /= sum);
+                }
             });
-        Ok(out)
+        Ok((out, resp))
     }
 
     /// `y^T W y` with `W = (L L^T)^-1` from `L^-1` (diag: `1 / sqrt(W^-1)`).
