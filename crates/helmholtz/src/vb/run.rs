@@ -277,15 +277,13 @@ pub fn fit_gmm(
         let fitted = params.fit(&train, dim)?;
         progress.finish();
         let seconds = started.elapsed().as_secs_f64();
-        let summary = write_outputs(run, cfg, &fitted, &train, &test, dim, rows.truth, seconds)?;
+        let summary = write_outputs(run, &fitted, &train, &test, dim, rows.truth, seconds)?;
         Ok(summary)
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 fn write_outputs(
     run: &RunDir,
-    cfg: &GmmRunConfig,
     fitted: &Fitted,
     train: &[f64],
     test: &[f64],
@@ -376,20 +374,14 @@ fn write_outputs(
     };
     save_bars(&run.file("weights.png"), &bars, 720, 420)?;
     run.add_figure("weights.png", "Expected mixture weights")?;
-    clusters_picture(run, cfg, fitted, train, dim)?;
+    clusters_picture(run, fitted, train, dim)?;
     write_run_report(run)?;
     Ok(summary)
 }
 
 /// The rows (first two principal directions when `D > 2`), coloured by their most
 /// responsible component, with the 2-sigma ellipse of each effective component's covariance.
-fn clusters_picture(
-    run: &RunDir,
-    _cfg: &GmmRunConfig,
-    fitted: &Fitted,
-    x: &[f64],
-    dim: usize,
-) -> Result<()> {
+fn clusters_picture(run: &RunDir, fitted: &Fitted, x: &[f64], dim: usize) -> Result<()> {
     let m = &fitted.model;
     let (k, n) = (m.components(), x.len() / dim);
     // Two directions: the axes (D <= 2) or the data covariance's top eigenvectors.
