@@ -13,6 +13,7 @@ mod common;
 mod gan;
 mod hopfield;
 mod ising;
+mod pc;
 mod rbm;
 mod vae;
 mod vb;
@@ -67,6 +68,10 @@ enum Family {
     /// free energy on discrete POMDPs; T-maze and grid worlds, sophisticated inference.
     #[command(subcommand)]
     Aif(aif::AifCommand),
+    /// Predictive coding: Bogacz's tutorial model, and hierarchical networks that classify
+    /// or generate images by minimising prediction errors.
+    #[command(subcommand)]
+    Pc(pc::PcCommand),
     /// Bayesian regression and neural networks: SVI, Bayes by Backprop, SGLD, SGHMC (posterior,
     /// 95% band, calibration).
     #[command(subcommand)]
@@ -111,6 +116,7 @@ fn main() -> ExitCode {
         Family::Bnn(cmd) => bnn::run(cmd, &global),
         Family::Aif(cmd) => aif::run(cmd, &global),
         Family::Vb(cmd) => vb::run(cmd, &global),
+        Family::Pc(cmd) => pc::run(cmd, &global),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -146,6 +152,7 @@ fn check_global(cli: &Cli) -> anyhow::Result<()> {
             | Family::Ising(_)
             | Family::Aif(_)
             | Family::Vb(_)
+            | Family::Pc(_)
     );
     if host_only && device != helmholtz::kernels::runtime::DeviceKind::Cpu {
         return Err(helmholtz::Error::param(

@@ -480,6 +480,26 @@ const ROWS: &[Row] = &[
         "vb gmm --example mixture2d --mean-prior 1,x",
         &["--mean-prior"],
     ),
+    // pc tutorial, pc train
+    row("pc tutorial --exercise 4", &["--exercise", "1, 2, 3 and 5"]),
+    row(
+        "pc tutorial --exercise 2 --sigma-p=-1",
+        &["--sigma-p", "positive"],
+    ),
+    row(
+        "pc tutorial --exercise 5 --true-variance=-2",
+        &["--true-variance", "positive"],
+    ),
+    row("pc tutorial --exercise 5 --u 3", &["--u", "exercise 5"]),
+    row("pc tutorial --exercise 2 --dt 0", &["--dt"]),
+    row("pc train --hidden 0", &["--hidden"]),
+    row("pc train --hidden 64,x", &["--hidden"]),
+    row(
+        "pc train --mode unsupervised --label-precision 2",
+        &["--label-precision", "no labels"],
+    ),
+    row("pc train --inference-rate 0", &["--inference-rate"]),
+    row("pc train --data @vb-nan.csv", &["vb-nan.csv"]),
     // Where output goes.
     row_own_out("rbm train --out @a-file", &["a-file"]),
     row_own_out("hopfield store --out @a-file/run", &["a-file"]),

@@ -52,6 +52,7 @@ pub mod kernels;
 mod keywords;
 pub mod latent;
 pub mod nn;
+pub mod predictive_coding;
 pub mod report;
 pub mod rng;
 pub mod run;

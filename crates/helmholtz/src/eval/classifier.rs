@@ -23,26 +23,6 @@ use crate::nn::layers::{Dense, get_layers, mlp, put_layers};
 use crate::nn::mlp::{Activation, Mlp};
 use crate::rng::rng_for;
 
-/// One Adam step of the mean softmax cross-entropy on the host network `net`:
-/// `dL/dlogits = (softmax(logits) - onehot(y)) / n`.
-fn host_step(net: &mut Mlp, x: &[f32], targets: &[usize]) {
-    let n = targets.len();
-    let trace = net.forward(x, n);
-    let mut delta = trace.output().to_vec();
-    let classes = delta.len() / n;
-    for (row, &y) in delta.chunks_exact_mut(classes).zip(targets) {
-        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        row.iter_mut().for_each(|a| *a = (*a - max).exp());
-        let sum: f32 = row.iter().sum();
-        row.iter_mut().for_each(|a| *a /= sum * n as f32);
-        row[y] -= 1.0 / n as f32;
-    }
-    let mut grads = net.zero_grads();
-    net.backward(x, &trace, &delta, Some(&mut grads), false);
-    let adam = AdamSettings::default();
-    net.adam_step(&grads, adam);
-}
-
 /// The same step with burn's autodiff and Adam.
 fn tensor_step(
     layers: &mut [Dense],
@@ -138,7 +118,11 @@ impl Classifier {
                 let targets: Vec<usize> = idx.iter().map(|&i| labels[i] as usize).collect();
                 let x = data.batch_tensor(idx, device);
                 match host.as_mut() {
-                    Some(net) => host_step(net, &ops::to_f32_vec(x), &targets),
+                    Some(net) => net.cross_entropy_step(
+                        &ops::to_f32_vec(x),
+                        &targets,
+                        AdamSettings::default(),
+                    ),
                     None => tensor_step(&mut layers, &mut states, &adam, x, &targets, classes)?,
                 }
             }

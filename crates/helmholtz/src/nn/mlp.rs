@@ -294,6 +294,25 @@ impl Mlp {
         Some(delta)
     }
 
+    /// One Adam step of the mean softmax cross-entropy of the logits (the output) against
+    /// class `targets` (`[batch]`) for inputs `x`: `dL/dlogits = (softmax - onehot(y)) / n`.
+    pub fn cross_entropy_step(&mut self, x: &[f32], targets: &[usize], adam: AdamSettings) {
+        let n = targets.len();
+        let trace = self.forward(x, n);
+        let mut delta = trace.output().to_vec();
+        let classes = delta.len() / n;
+        for (row, &y) in delta.chunks_exact_mut(classes).zip(targets) {
+            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            row.iter_mut().for_each(|a| *a = (*a - max).exp());
+            let sum: f32 = row.iter().sum();
+            row.iter_mut().for_each(|a| *a /= sum * n as f32);
+            row[y] -= 1.0 / n as f32;
+        }
+        let mut grads = self.zero_grads();
+        self.backward(x, &trace, &delta, Some(&mut grads), false);
+        self.adam_step(&grads, adam);
+    }
+
     /// One Adam step with `grads`.
     pub fn adam_step(&mut self, grads: &[LayerGrad], s: AdamSettings) {
         self.steps += 1;
