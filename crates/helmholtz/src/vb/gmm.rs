@@ -27,7 +27,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, check};
-use crate::kernels::linalg::{cholesky, dot, log_det_from_cholesky, lower_inverse};
+use crate::kernels::linalg::{cholesky, log_det_from_cholesky, lower_inverse};
+use crate::kernels::math::exp_f64;
+use crate::kernels::multiversion;
 use crate::kernels::special::{digamma, ln_beta, ln_gamma};
 use crate::rng::rng_for;
 
@@ -320,11 +322,11 @@ impl GmmParams {
         model.m_step(&stats(&cols, &resp, k, self.covariance, self.reg_covar))?;
         let mut bounds = Vec::new();
         let mut resp = resp;
+        let mut log_resp = Vec::new();
         let mut previous = f64::NEG_INFINITY;
         let mut converged = false;
         for _ in 0..self.max_iter {
-            let (log_resp, r) = model.e_step(&cols)?;
-            resp = r;
+            model.e_step_into(&cols, &mut log_resp, &mut resp)?;
             let st = stats(&cols, &resp, k, self.covariance, self.reg_covar);
             model.m_step(&st)?;
             let bound = model.lower_bound(&st, &resp, &log_resp)?;
@@ -386,17 +388,21 @@ impl GmmParams {
 
 /// Rows per block of [`Columns`].
 const BLOCK: usize = 512;
+/// Rows handled together by the kernels: one AVX-512 vector of f64.
+const LANES: usize = 8;
 
-/// The data in blocks of [`BLOCK`] rows, each stored by column (`[D, rows]`) and shifted by the
-/// data mean, so that the loops over rows run over contiguous memory (and vectorise) and the
-/// second moments lose no precision to a far-away origin. The blocks are fixed by the data, not
-/// by the thread count, and their partial sums are added in block order: the same bits on any
-/// number of threads.
+/// The data in blocks of [`BLOCK`] rows, each stored as chunks of [`LANES`] rows by column
+/// (`[chunk][D][LANES]`, the last chunk padded with zeros) and shifted by the data mean: the
+/// kernels load the `D` coordinates of 8 rows as `D` contiguous vectors, and the second moments
+/// lose no precision to a far-away origin. The blocks are fixed by the data, not by the thread
+/// count, and their partial sums are added in block order: the same bits on any number of
+/// threads.
 pub(crate) struct Columns {
     dim: usize,
     rows: usize,
     shift: Vec<f64>,
-    blocks: Vec<Vec<f64>>,
+    /// `(rows in the block, its chunks)`.
+    blocks: Vec<(usize, Vec<f64>)>,
 }
 
 impl Columns {
@@ -410,13 +416,14 @@ impl Columns {
             .chunks(BLOCK * dim)
             .map(|chunk| {
                 let len = chunk.len() / dim;
-                let mut t = vec![0.0; dim * len];
+                let mut t = vec![0.0; len.div_ceil(LANES) * LANES * dim];
                 for (r, row) in chunk.chunks(dim).enumerate() {
+                    let (c, lane) = (r / LANES, r % LANES);
                     for (j, v) in row.iter().enumerate() {
-                        t[j * len + r] = v - shift[j];
+                        t[(c * dim + j) * LANES + lane] = v - shift[j];
                     }
                 }
-                t
+                (len, t)
             })
             .collect();
         Self {
@@ -426,9 +433,111 @@ impl Columns {
             blocks,
         }
     }
+}
 
-    fn len(block: &[f64], dim: usize) -> usize {
-        block.len() / dim
+/// Components per tile of [`moments_block`].
+const TILE_K: usize = 4;
+/// Columns of `Z` per tile of [`moments_block`] (two vectors of f64).
+const TILE_C: usize = 16;
+
+multiversion! {
+    /// `out += R^T Z` for one block: `R` its responsibilities padded to `kp` columns
+    /// (`[len, kp]`, `kp` a multiple of [`TILE_K`]), `Z` the rows' moment features
+    /// (`[len, cz]`: `1, x', x'_p x'_q (p <= q)`, zero-padded to `cz`, a multiple of
+    /// [`TILE_C`]); `out` is `[kp, cz]`. Tiles of 4 components x 16 features stay in
+    /// registers while the rows stream by, summed in row order.
+    fn moments_block(z: &[f64], cz: usize, r: &[f64], kp: usize, len: usize, out: &mut [f64]) {
+        for j0 in (0..kp).step_by(TILE_K) {
+            for c0 in (0..cz).step_by(TILE_C) {
+                let mut acc = [[0.0f64; TILE_C]; TILE_K];
+                for n in 0..len {
+                    let (Ok(zr), Ok(rr)) = (
+                        <&[f64; TILE_C]>::try_from(&z[n * cz + c0..n * cz + c0 + TILE_C]),
+                        <&[f64; TILE_K]>::try_from(&r[n * kp + j0..n * kp + j0 + TILE_K]),
+                    ) else {
+                        continue;
+                    };
+                    for jj in 0..TILE_K {
+                        let w = rr[jj];
+                        for c in 0..TILE_C {
+                            acc[jj][c] += w * zr[c];
+                        }
+                    }
+                }
+                for (jj, a) in acc.iter().enumerate() {
+                    let o = &mut out[(j0 + jj) * cz + c0..(j0 + jj) * cz + c0 + TILE_C];
+                    for (o, a) in o.iter_mut().zip(a) {
+                        *o += a;
+                    }
+                }
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// Each row of `log_rho` (`[len, K]`) becomes `ln r = ln ρ - ln Σ_k ρ`, and `r` the
+    /// responsibilities `ρ / Σ_k ρ` (one pass of exponentials, shifted by the row's maximum).
+    fn normalise_block(log_rho: &mut [f64], r: &mut [f64], k: usize) {
+        let mut max = Vec::with_capacity(log_rho.len() / k);
+        for (row, r) in log_rho.chunks_exact(k).zip(r.chunks_exact_mut(k)) {
+            let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            for (e, v) in r.iter_mut().zip(row) {
+                *e = v - m;
+            }
+            max.push(m);
+        }
+        // One flat pass of exponentials over the block (vectorised).
+        for e in r.iter_mut() {
+            *e = exp_f64(*e);
+        }
+        for ((row, r), m) in log_rho.chunks_exact_mut(k).zip(r.chunks_exact_mut(k)).zip(max) {
+            let sum: f64 = r.iter().sum();
+            let lse = m + sum.ln();
+            row.iter_mut().for_each(|v| *v -= lse);
+            r.iter_mut().for_each(|e| *e /= sum);
+        }
+    }
+}
+
+multiversion! {
+    /// `ln ρ_nk = const_k - ν_k/2 |P_k (x_n - m_k)|^2` for the rows of one block into `out`
+    /// (`[len, K]`): `P_k` lower triangular (`[K][D][D]`; diag: its diagonal is used), `pm`
+    /// `= P_k m_k` (`[K][D]`), 8 rows at a time with the coordinates in registers.
+    #[allow(clippy::too_many_arguments)]
+    fn log_rho_block(chunks: &[f64], len: usize, f: &[f64], pm: &[f64], consts: &[f64], half_nu: &[f64], k: usize, d: usize, full: bool, out: &mut [f64]) {
+        for (c, xs) in chunks.chunks_exact(d * LANES).enumerate() {
+            let first = c * LANES;
+            let live = (len - first).min(LANES);
+            for j in 0..k {
+                let (p, m) = (&f[j * d * d..(j + 1) * d * d], &pm[j * d..(j + 1) * d]);
+                let mut q = [0.0f64; LANES];
+                for i in 0..d {
+                    let mut y = [-m[i]; LANES];
+                    if full {
+                        for l in 0..=i {
+                            let pil = p[i * d + l];
+                            let xl = &xs[l * LANES..(l + 1) * LANES];
+                            for lane in 0..LANES {
+                                y[lane] += pil * xl[lane];
+                            }
+                        }
+                    } else {
+                        let pii = p[i * d + i];
+                        let xi = &xs[i * LANES..(i + 1) * LANES];
+                        for lane in 0..LANES {
+                            y[lane] += pii * xi[lane];
+                        }
+                    }
+                    for lane in 0..LANES {
+                        q[lane] += y[lane] * y[lane];
+                    }
+                }
+                for (lane, q) in q.iter().enumerate().take(live) {
+                    out[(first + lane) * k + j] = consts[j] - half_nu[j] * q;
+                }
+            }
+        }
     }
 }
 
@@ -437,48 +546,80 @@ fn stats(cols: &Columns, r: &[f64], k: usize, cov: Covariance, reg: f64) -> Stat
     let d = cols.dim;
     let full = cov == Covariance::Full;
     let size = if full { d * d } else { d };
-    // Per block and component: sum r, sum r x', sum r x' x'^T (upper triangle) of the shifted x'.
-    let per = 1 + d + size;
+    let tri = if full { d * (d + 1) / 2 } else { d };
+    // Per block: R^T Z with Z = [1, x', x'_p x'_q] of the shifted x' (upper triangle, or the
+    // squares for diag), so that sum r, sum r x' and sum r x' x'^T of every component come out
+    // of one register-tiled product; the blocks' sums are added in block order.
+    let per = 1 + d + tri;
+    let cz = per.div_ceil(TILE_C) * TILE_C;
+    let kp = k.div_ceil(TILE_K) * TILE_K;
     let partials: Vec<Vec<f64>> = cols
         .blocks
         .par_iter()
         .enumerate()
-        .map(|(b, block)| {
-            let len = Columns::len(block, d);
-            let rows = &r[b * BLOCK * k..(b * BLOCK + len) * k];
-            let mut out = vec![0.0; k * per];
-            let mut w = vec![0.0; len];
-            let mut wx = vec![0.0; len];
-            for j in 0..k {
-                let acc = &mut out[j * per..(j + 1) * per];
-                for (wi, rr) in w.iter_mut().zip(rows.chunks(k)) {
-                    *wi = rr[j];
+        .map(|(b, (len, chunks))| {
+            let len = *len;
+            let mut z = vec![0.0; len * cz];
+            for (n, row) in z.chunks_exact_mut(cz).enumerate() {
+                let (c, lane) = (n / LANES, n % LANES);
+                let x = |p: usize| chunks[(c * d + p) * LANES + lane];
+                row[0] = 1.0;
+                let mut t = 1 + d;
+                for p in 0..d {
+                    let xp = x(p);
+                    row[1 + p] = xp;
+                    let last = if full { d } else { p + 1 };
+                    for q in p..last {
+                        row[t] = xp * x(q);
+                        t += 1;
+                    }
                 }
-                acc[0] = w.iter().sum();
+            }
+            let mut rp = vec![0.0; len * kp];
+            for (dst, src) in rp
+                .chunks_exact_mut(kp)
+                .zip(r[b * BLOCK * k..(b * BLOCK + len) * k].chunks_exact(k))
+            {
+                dst[..k].copy_from_slice(src);
+            }
+            let mut out = vec![0.0; kp * cz];
+            moments_block(&z, cz, &rp, kp, len, &mut out);
+            out
+        })
+        .collect();
+    let mut sums = vec![0.0; kp * cz];
+    for part in &partials {
+        for (t, v) in sums.iter_mut().zip(part) {
+            *t += v;
+        }
+    }
+    let total: Vec<f64> = sums
+        .chunks_exact(cz)
+        .take(k)
+        .flat_map(|c| c[..per].to_vec())
+        .collect();
+    // Unpack the triangle into the layout below: [sum r, sum r x, M2 ([D, D] upper or [D])].
+    let total: Vec<f64> = total
+        .chunks_exact(per)
+        .flat_map(|acc| {
+            let mut out = acc[..1 + d].to_vec();
+            if full {
+                let mut m2 = vec![0.0; d * d];
+                let mut t = 1 + d;
                 for a in 0..d {
-                    let xa = &block[a * len..(a + 1) * len];
-                    acc[1 + a] = dot(&w, xa);
-                    for ((o, wi), x) in wx.iter_mut().zip(&w).zip(xa) {
-                        *o = wi * x;
-                    }
-                    if full {
-                        for bb in a..d {
-                            acc[1 + d + a * d + bb] = dot(&wx, &block[bb * len..(bb + 1) * len]);
-                        }
-                    } else {
-                        acc[1 + d + a] = dot(&wx, xa);
+                    for b in a..d {
+                        m2[a * d + b] = acc[t];
+                        t += 1;
                     }
                 }
+                out.extend(m2);
+            } else {
+                out.extend_from_slice(&acc[1 + d..]);
             }
             out
         })
         .collect();
-    let mut total = vec![0.0; k * per];
-    for part in &partials {
-        for (t, v) in total.iter_mut().zip(part) {
-            *t += v;
-        }
-    }
+    let per = 1 + d + size;
     let mut nk = Vec::with_capacity(k);
     let mut xbar = Vec::with_capacity(k * d);
     let mut s = Vec::with_capacity(k * size);
@@ -747,10 +888,22 @@ impl Gmm {
         Ok(self.e_step(&Columns::new(x, self.dim))?.0)
     }
 
-    /// `(ln r, r)` over column blocks: per component, `y = L^-1 (x - m)` is built one
-    /// coordinate at a time as a sum of scaled columns, and `|y|^2` accumulated per row; the
-    /// exponentials of the normalisation give `r` too.
+    /// `(ln r, r)`, `[n, K]` each.
     pub(crate) fn e_step(&self, cols: &Columns) -> Result<(Vec<f64>, Vec<f64>)> {
+        let (mut log_resp, mut resp) = (Vec::new(), Vec::new());
+        self.e_step_into(cols, &mut log_resp, &mut resp)?;
+        Ok((log_resp, resp))
+    }
+
+    /// `ln r` and `r` into reused buffers, block by block: `|L^-1 (x - m)|^2` for 8 rows at a
+    /// time and every component ([`log_rho_block`]), then the normalisation
+    /// ([`normalise_block`]).
+    pub(crate) fn e_step_into(
+        &self,
+        cols: &Columns,
+        out: &mut Vec<f64>,
+        resp: &mut Vec<f64>,
+    ) -> Result<()> {
         let (d, k) = (self.dim, self.components());
         let factors = self.factors()?;
         let log_w = self.expected_log_weights();
@@ -768,60 +921,35 @@ impl Gmm {
             .enumerate()
             .map(|(i, m)| m - cols.shift[i % d])
             .collect();
-        let mut out = vec![0.0; cols.rows * k];
-        let mut resp = vec![0.0; cols.rows * k];
+        // Dense lower factors ([K][D][D]; diag: on the diagonal) and P_k m_k.
+        let mut f = vec![0.0; k * d * d];
+        let mut pm = vec![0.0; k * d];
+        let full = self.covariance == Covariance::Full;
+        for j in 0..k {
+            let (fac, m) = (&factors[j].0, &means[j * d..(j + 1) * d]);
+            for i in 0..d {
+                if full {
+                    f[(j * d + i) * d..(j * d + i) * d + i + 1]
+                        .copy_from_slice(&fac[i * d..=i * d + i]);
+                    pm[j * d + i] = (0..=i).map(|l| fac[i * d + l] * m[l]).sum();
+                } else {
+                    f[(j * d + i) * d + i] = fac[i];
+                    pm[j * d + i] = fac[i] * m[i];
+                }
+            }
+        }
+        let half_nu: Vec<f64> = self.nu.iter().map(|v| 0.5 * v).collect();
+        // Every entry is written below; the buffers only change size with the data.
+        out.resize(cols.rows * k, 0.0);
+        resp.resize(cols.rows * k, 0.0);
         out.par_chunks_mut(BLOCK * k)
             .zip(resp.par_chunks_mut(BLOCK * k))
             .zip(cols.blocks.par_iter())
-            .for_each(|((rows, r_rows), block)| {
-                let len = Columns::len(block, d);
-                let mut y = vec![0.0; len];
-                let mut quad = vec![0.0; len];
-                for j in 0..k {
-                    let (f, m) = (&factors[j].0, &means[j * d..(j + 1) * d]);
-                    quad.iter_mut().for_each(|q| *q = 0.0);
-                    for i in 0..d {
-                        match self.covariance {
-                            Covariance::Full => {
-                                // y_i = sum_{l <= i} P_il (x_l - m_l).
-                                let c: f64 = (0..=i).map(|l| f[i * d + l] * m[l]).sum();
-                                y.iter_mut().for_each(|v| *v = -c);
-                                for l in 0..=i {
-                                    let p = f[i * d + l];
-                                    for (v, x) in y.iter_mut().zip(&block[l * len..(l + 1) * len]) {
-                                        *v += p * x;
-                                    }
-                                }
-                            }
-                            Covariance::Diag => {
-                                let (p, mi) = (f[i], m[i]);
-                                for (v, x) in y.iter_mut().zip(&block[i * len..(i + 1) * len]) {
-                                    *v = p * (x - mi);
-                                }
-                            }
-                        }
-                        for (q, v) in quad.iter_mut().zip(&y) {
-                            *q += v * v;
-                        }
-                    }
-                    let half_nu = 0.5 * self.nu[j];
-                    for (row, q) in rows.chunks_mut(k).zip(&quad) {
-                        row[j] = consts[j] - half_nu * q;
-                    }
-                }
-                for (row, r) in rows.chunks_mut(k).zip(r_rows.chunks_mut(k)) {
-                    let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                    let mut sum = 0.0;
-                    for (e, v) in r.iter_mut().zip(row.iter()) {
-                        *e = (v - max).exp();
-                        sum += *e;
-                    }
-                    let lse = max + sum.ln();
-                    row.iter_mut().for_each(|v| *v -= lse);
-                    r.iter_mut().for_each(|e| *e /= sum);
-                }
+            .for_each(|((rows, r_rows), (len, chunks))| {
+                log_rho_block(chunks, *len, &f, &pm, &consts, &half_nu, k, d, full, rows);
+                normalise_block(rows, r_rows, k);
             });
-        Ok((out, resp))
+        Ok(())
     }
 
     /// `y^T W y` with `W = (L L^T)^-1` from `L^-1` (diag: `1 / sqrt(W^-1)`).
