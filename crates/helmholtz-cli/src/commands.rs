@@ -114,15 +114,12 @@ impl LoopArgs {
     }
 }
 
-/// The flags of a family that trains on a data set: the data, the training loop and the
-/// table (CSV / `.npy`) options.
+/// The data flags of a command that fits on a data set: the source, the table (CSV / `.npy`)
+/// options and a cap on the training examples.
 #[derive(Debug, Args)]
-pub struct DataTrainArgs {
+pub struct DataArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-
-    #[command(flatten)]
-    pub train_loop: LoopArgs,
 
     #[command(flatten)]
     pub table: TableArgs,
@@ -132,13 +129,31 @@ pub struct DataTrainArgs {
     pub train_examples: Option<usize>,
 }
 
-impl DataTrainArgs {
+impl DataArgs {
     /// The data configuration of these flags, binarised by `binarize`.
     pub fn data_config(&self, binarize: Binarize) -> anyhow::Result<DataConfig> {
         Ok(DataConfig {
             train_examples: self.train_examples,
             ..self.common.data_config(binarize, &self.table)?
         })
+    }
+}
+
+/// The flags of a family that trains on a data set on the run driver: the data and the
+/// training loop.
+#[derive(Debug, Args)]
+pub struct DataTrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    #[command(flatten)]
+    pub train_loop: LoopArgs,
+}
+
+impl DataTrainArgs {
+    /// The data configuration of these flags, binarised by `binarize`.
+    pub fn data_config(&self, binarize: Binarize) -> anyhow::Result<DataConfig> {
+        self.data.data_config(binarize)
     }
 
     /// The loop flags over a family's `defaults`, with the run's seed.

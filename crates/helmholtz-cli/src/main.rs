@@ -6,6 +6,7 @@
 
 mod aif;
 mod anneal;
+mod baseline;
 mod bnn;
 mod boltzmann;
 mod commands;
@@ -72,6 +73,10 @@ enum Family {
     /// or generate images by minimising prediction errors.
     #[command(subcommand)]
     Pc(pc::PcCommand),
+    /// Maximum-likelihood baselines for binary data: independent Bernoulli pixels and a
+    /// mixture of Bernoullis (EM), with exact test log-likelihoods.
+    #[command(subcommand)]
+    Baseline(baseline::BaselineCommand),
     /// Bayesian regression and neural networks: SVI, Bayes by Backprop, SGLD, SGHMC (posterior,
     /// 95% band, calibration).
     #[command(subcommand)]
@@ -117,6 +122,7 @@ fn main() -> ExitCode {
         Family::Aif(cmd) => aif::run(cmd, &global),
         Family::Vb(cmd) => vb::run(cmd, &global),
         Family::Pc(cmd) => pc::run(cmd, &global),
+        Family::Baseline(cmd) => baseline::run(cmd, &global),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -153,6 +159,7 @@ fn check_global(cli: &Cli) -> anyhow::Result<()> {
             | Family::Aif(_)
             | Family::Vb(_)
             | Family::Pc(_)
+            | Family::Baseline(_)
     );
     if host_only && device != helmholtz::kernels::runtime::DeviceKind::Cpu {
         return Err(helmholtz::Error::param(

@@ -7,7 +7,8 @@ use helmholtz::predictive_coding::{
     TutorialConfig, TutorialSummary, VarianceLearning,
 };
 
-use crate::common::{CommonArgs, Global, TableArgs, emit, given, kw, refuse_unused, write_run};
+use crate::commands::DataArgs;
+use crate::common::{Global, emit, given, kw, refuse_unused, write_run};
 
 /// Predictive coding: perception as the minimisation of prediction errors.
 #[derive(Debug, Subcommand)]
@@ -81,10 +82,7 @@ pub struct TutorialArgs {
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     #[command(flatten)]
-    common: CommonArgs,
-
-    #[command(flatten)]
-    table: TableArgs,
+    data: DataArgs,
 
     /// `supervised` (a classifier) or `unsupervised` (a generative model of binarised images).
     #[arg(long, default_value = "supervised", value_parser = kw(Mode::NAMES))]
@@ -271,7 +269,7 @@ fn train(a: TrainArgs, g: &Global) -> anyhow::Result<()> {
         Binarize::Threshold
     };
     let cfg = PcRunConfig {
-        data: a.common.data_config(binarize, &a.table)?,
+        data: a.data.data_config(binarize)?,
         ..PcRunConfig::digits(params)
     };
     write_run(g, &cfg, |c, out, p| pc::train_pc(c, out, p), train_line)

@@ -500,6 +500,17 @@ const ROWS: &[Row] = &[
     ),
     row("pc train --inference-rate 0", &["--inference-rate"]),
     row("pc train --data @vb-nan.csv", &["vb-nan.csv"]),
+    // baseline train
+    row(
+        "baseline train --model mixture --components 0",
+        &["--components"],
+    ),
+    row("baseline train --smoothing=-1", &["--smoothing"]),
+    row(
+        "baseline train --components 3",
+        &["--components", "no components"],
+    ),
+    row("baseline train --data @vb-nan.csv", &["vb-nan.csv"]),
     // Where output goes.
     row_own_out("rbm train --out @a-file", &["a-file"]),
     row_own_out("hopfield store --out @a-file/run", &["a-file"]),

@@ -41,6 +41,7 @@ pub mod adversarial;
 pub mod aif;
 pub mod anneal;
 pub mod api;
+pub mod baseline;
 pub mod bayes;
 pub mod budget;
 pub mod data;

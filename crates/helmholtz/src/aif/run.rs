@@ -210,12 +210,7 @@ fn run_into(
     let summary = summary(
         cfg, env, run, &estimate, trials, branches, policies, seconds, per_step,
     );
-    if let Some(what) = crate::run::first_non_finite(&summary) {
-        return Err(Error::NonFiniteResult {
-            what,
-            run: run.path().to_path_buf(),
-        });
-    }
+    crate::run::refuse_non_finite(run, &summary)?;
     let mut lines = String::new();
     for r in &records {
         lines.push_str(&serde_json::to_string(r).map_err(|e| Error::Internal(e.to_string()))?);

@@ -378,13 +378,7 @@ pub fn train_pc(
             Mode::Unsupervised => unsupervised(run, p, &mut net, &train, &test, progress)?,
         };
         model_file(&net).save(&run.file("model.safetensors"))?;
-        if let Some(what) = crate::run::first_non_finite(&summary) {
-            return Err(Error::NonFiniteResult {
-                what,
-                run: run.path().to_path_buf(),
-            });
-        }
-        run.write_json("eval.json", &summary)?;
+        crate::run::write_eval(run, &summary)?;
         write_run_report(run)?;
         Ok(summary)
     })
@@ -879,13 +873,7 @@ pub fn tutorial(cfg: &TutorialConfig, out: Option<&Path>) -> Result<TutorialSumm
     RunDir::create_filled(out, FAMILY, |run| {
         run.write_json("config.json", cfg)?;
         summary.run_dir = run.path().to_path_buf();
-        if let Some(what) = crate::run::first_non_finite(&summary) {
-            return Err(Error::NonFiniteResult {
-                what,
-                run: run.path().to_path_buf(),
-            });
-        }
-        run.write_json("eval.json", &summary)?;
+        crate::run::write_eval(run, &summary)?;
         let file = format!("exercise-{}.png", ex.number());
         save_chart(&run.file(&file), &chart, 720, 440)?;
         run.add_figure(&file, &chart.title)?;

@@ -348,7 +348,9 @@ pub fn write_codes(
 }
 
 /// An evaluation holding NaN or infinity is an error, never a result.
-fn refuse_non_finite(run: &RunDir, eval: &impl Serialize) -> Result<()> {
+/// Refuse a result holding NaN or infinity ([`Error::NonFiniteResult`] naming the first such
+/// field and the run).
+pub fn refuse_non_finite(run: &RunDir, eval: &impl Serialize) -> Result<()> {
     match super::first_non_finite(eval) {
         Some(what) => Err(Error::NonFiniteResult {
             what,
@@ -356,6 +358,12 @@ fn refuse_non_finite(run: &RunDir, eval: &impl Serialize) -> Result<()> {
         }),
         None => Ok(()),
     }
+}
+
+/// Write a one-shot run's result as `eval.json`, refusing it when a figure is not finite.
+pub fn write_eval(run: &RunDir, eval: &impl Serialize) -> Result<()> {
+    refuse_non_finite(run, eval)?;
+    run.write_json("eval.json", eval)
 }
 
 fn finish<F: Family>(

@@ -335,13 +335,7 @@ fn write_outputs(
         seconds,
         seconds_per_iteration: seconds / fitted.bounds.len().max(1) as f64,
     };
-    if let Some(what) = crate::run::first_non_finite(&summary) {
-        return Err(Error::NonFiniteResult {
-            what,
-            run: run.path().to_path_buf(),
-        });
-    }
-    run.write_json("eval.json", &summary)?;
+    crate::run::write_eval(run, &summary)?;
     let chart = Chart {
         title: "evidence lower bound after each iteration".into(),
         x_label: "iteration".into(),
