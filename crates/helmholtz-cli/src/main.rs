@@ -12,6 +12,7 @@ mod boltzmann;
 mod commands;
 mod common;
 mod gan;
+mod hm;
 mod hopfield;
 mod ising;
 mod pc;
@@ -77,6 +78,9 @@ enum Family {
     /// mixture of Bernoullis (EM), with exact test log-likelihoods.
     #[command(subcommand)]
     Baseline(baseline::BaselineCommand),
+    /// The Helmholtz machine: wake-sleep and reweighted wake-sleep, importance-weighted bound.
+    #[command(subcommand)]
+    Hm(hm::HmCommand),
     /// Bayesian regression and neural networks: SVI, Bayes by Backprop, SGLD, SGHMC (posterior,
     /// 95% band, calibration).
     #[command(subcommand)]
@@ -123,6 +127,7 @@ fn main() -> ExitCode {
         Family::Vb(cmd) => vb::run(cmd, &global),
         Family::Pc(cmd) => pc::run(cmd, &global),
         Family::Baseline(cmd) => baseline::run(cmd, &global),
+        Family::Hm(cmd) => hm::run(cmd, &global),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -160,6 +165,7 @@ fn check_global(cli: &Cli) -> anyhow::Result<()> {
             | Family::Vb(_)
             | Family::Pc(_)
             | Family::Baseline(_)
+            | Family::Hm(_)
     );
     if host_only && device != helmholtz::kernels::runtime::DeviceKind::Cpu {
         return Err(helmholtz::Error::param(

@@ -511,6 +511,10 @@ const ROWS: &[Row] = &[
         &["--components", "no components"],
     ),
     row("baseline train --data @vb-nan.csv", &["vb-nan.csv"]),
+    // hm train
+    row("hm train --layers 20,0", &["--layers"]),
+    row("hm train --samples 0", &["--samples"]),
+    row("hm train --method xyz", &["--method"]),
     // Where output goes.
     row_own_out("rbm train --out @a-file", &["a-file"]),
     row_own_out("hopfield store --out @a-file/run", &["a-file"]),

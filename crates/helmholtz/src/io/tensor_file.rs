@@ -113,6 +113,11 @@ impl TensorFile {
         device: &Device,
         path: &Path,
     ) -> Result<Tensor<D>> {
+        self.blob(name, &shape, path)?.to_tensor(name, device)
+    }
+
+    /// The tensor `name`, whose shape must be `shape` (`path` names the file in errors).
+    pub fn blob(&self, name: &str, shape: &[usize], path: &Path) -> Result<&Blob> {
         let blob = self
             .tensors
             .get(name)
@@ -124,7 +129,7 @@ impl TensorFile {
                 got: blob.shape.clone(),
             });
         }
-        blob.to_tensor(name, device)
+        Ok(blob)
     }
 
     /// The file's bytes in the safetensors format: an 8-byte little-endian header length, the

@@ -45,6 +45,15 @@ multiversion! {
     }
 }
 
+multiversion! {
+    /// `out[j] = uniform(key, first + j)`, vectorised.
+    pub fn uniform_fill(out: &mut [f32], key: u64, first: u64) {
+        for (j, u) in out.iter_mut().enumerate() {
+            *u = uniform(key, first + j as u64);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,4 +11,5 @@
 //! categorical ones. [`vae`] is the model family; [`gumbel`] the reusable relaxed sampler.
 
 pub mod gumbel;
+pub mod hm;
 pub mod vae;

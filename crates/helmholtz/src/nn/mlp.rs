@@ -14,9 +14,13 @@
 //! # Shapes
 //! `W_l`: `[in, out]` row-major; `b_l`: `[out]`; inputs `[B, in]`; outputs `[B, out]`.
 
+use std::path::Path;
+
 use rayon::prelude::*;
 
 use super::dense::{AdamSettings, CHUNK, Dense, LayerGrad, adam_layers, row_major, transposed};
+use crate::error::{Error, Result};
+use crate::io::{Blob, TensorFile};
 use crate::kernels::gemm::gemm_into;
 use crate::kernels::math::sigmoid;
 use crate::kernels::{multiversion, noise};
@@ -323,6 +327,65 @@ impl Mlp {
             s,
             self.steps,
         );
+    }
+
+    /// Put the layers into `model` (`{prefix}.{l}.weight` `[in, out]`, `{prefix}.{l}.bias`)
+    /// and the Adam moments into `trainer` (`adam.{prefix}.{l}.m`, `.v`, flattened `[W..., b...]`;
+    /// the step count as metadata `adam.{prefix}.steps`).
+    pub fn put(&self, model: &mut TensorFile, trainer: &mut TensorFile, prefix: &str) {
+        for (l, (layer, (m, v))) in self.layers.iter().zip(&self.moments).enumerate() {
+            let blob = |shape: Vec<usize>, data: &[f32]| Blob {
+                shape,
+                data: data.to_vec(),
+            };
+            model.put_blob(
+                &format!("{prefix}.{l}.weight"),
+                blob(vec![layer.inp, layer.out], &layer.w),
+            );
+            model.put_blob(
+                &format!("{prefix}.{l}.bias"),
+                blob(vec![layer.out], &layer.b),
+            );
+            trainer.put_blob(&format!("adam.{prefix}.{l}.m"), blob(vec![m.len()], m));
+            trainer.put_blob(&format!("adam.{prefix}.{l}.v"), blob(vec![v.len()], v));
+        }
+        trainer
+            .metadata
+            .insert(format!("adam.{prefix}.steps"), self.steps.to_string());
+    }
+
+    /// Read back what [`Mlp::put`] wrote, every name and shape checked against this network's
+    /// (`trainer`: `None` keeps fresh Adam state). `path` names the model file in errors.
+    pub fn get(
+        &mut self,
+        model: &TensorFile,
+        trainer: Option<(&TensorFile, &Path)>,
+        prefix: &str,
+        path: &Path,
+    ) -> Result<()> {
+        let read = |file: &TensorFile, name: &str, shape: Vec<usize>, path: &Path| {
+            file.blob(name, &shape, path).map(|b| b.data.clone())
+        };
+        for l in 0..self.layers.len() {
+            let (inp, out) = (self.layers[l].inp, self.layers[l].out);
+            self.layers[l].w = read(model, &format!("{prefix}.{l}.weight"), vec![inp, out], path)?;
+            self.layers[l].b = read(model, &format!("{prefix}.{l}.bias"), vec![out], path)?;
+            if let Some((t, tp)) = trainer {
+                let n = inp * out + out;
+                self.moments[l] = (
+                    read(t, &format!("adam.{prefix}.{l}.m"), vec![n], tp)?,
+                    read(t, &format!("adam.{prefix}.{l}.v"), vec![n], tp)?,
+                );
+            }
+        }
+        if let Some((t, tp)) = trainer {
+            self.steps = t
+                .meta::<u64>(&format!("adam.{prefix}.steps"))
+                .ok_or_else(|| {
+                    Error::bad_file(tp, format!("metadata `adam.{prefix}.steps` is missing"))
+                })?;
+        }
+        Ok(())
     }
 
     /// Name (`layer.{l}`) of the first layer holding a NaN or infinity.
