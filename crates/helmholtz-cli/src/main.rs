@@ -11,6 +11,7 @@ mod bnn;
 mod boltzmann;
 mod commands;
 mod common;
+mod compare;
 mod gan;
 mod hm;
 mod hopfield;
@@ -81,6 +82,9 @@ enum Family {
     /// The Helmholtz machine: wake-sleep and reweighted wake-sleep, importance-weighted bound.
     #[command(subcommand)]
     Hm(hm::HmCommand),
+    /// One table in nats: every likelihood model on the same split of the embedded digits
+    /// (trained here, or --runs), with what kind of number each is.
+    Compare(compare::CompareArgs),
     /// Bayesian regression and neural networks: SVI, Bayes by Backprop, SGLD, SGHMC (posterior,
     /// 95% band, calibration).
     #[command(subcommand)]
@@ -128,6 +132,7 @@ fn main() -> ExitCode {
         Family::Pc(cmd) => pc::run(cmd, &global),
         Family::Baseline(cmd) => baseline::run(cmd, &global),
         Family::Hm(cmd) => hm::run(cmd, &global),
+        Family::Compare(args) => compare::run(args, &global),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -166,6 +171,7 @@ fn check_global(cli: &Cli) -> anyhow::Result<()> {
             | Family::Pc(_)
             | Family::Baseline(_)
             | Family::Hm(_)
+            | Family::Compare(_)
     );
     if host_only && device != helmholtz::kernels::runtime::DeviceKind::Cpu {
         return Err(helmholtz::Error::param(

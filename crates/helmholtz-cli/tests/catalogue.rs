@@ -515,6 +515,13 @@ const ROWS: &[Row] = &[
     row("hm train --layers 20,0", &["--layers"]),
     row("hm train --samples 0", &["--samples"]),
     row("hm train --method xyz", &["--method"]),
+    // compare
+    row(
+        "compare --runs @vb-run",
+        &["vb-run", "no test log-likelihood"],
+    ),
+    row("compare --runs @nosuch-run", &["nosuch-run"]),
+    row("compare --quick --runs @vb-run", &["--quick"]),
     // Where output goes.
     row_own_out("rbm train --out @a-file", &["a-file"]),
     row_own_out("hopfield store --out @a-file/run", &["a-file"]),
@@ -652,6 +659,9 @@ fn fixtures(dir: &Path) {
     write(&p("vb-notpd.npy"), npy_f64(&[2, 2], &[1.0, 2.0, 2.0, 1.0]));
     let resp: Vec<f64> = (0..1200).flat_map(|_| [0.5, 0.7]).collect();
     write(&p("vb-resp.npy"), npy_f64(&[1200, 2], &resp));
+    // compare --runs: a run of a model without a likelihood.
+    std::fs::create_dir_all(p("vb-run")).expect("a run folder");
+    write(&p("vb-run/config.json"), r#"{"family": "vb"}"#);
     // IDX folders: truncated, a label 255, a wrong magic number, a corrupt gzip stream, label
     // and image counts that differ.
     idx_folder(&p("trunc-idx"), 5, |d| {

@@ -44,6 +44,7 @@ pub mod api;
 pub mod baseline;
 pub mod bayes;
 pub mod budget;
+pub mod compare;
 pub mod data;
 pub mod energy;
 mod error;
