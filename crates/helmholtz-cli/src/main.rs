@@ -18,6 +18,7 @@ mod hopfield;
 mod ising;
 mod pc;
 mod rbm;
+mod runs;
 mod vae;
 mod vb;
 
@@ -85,6 +86,9 @@ enum Family {
     /// One table in nats: every likelihood model on the same split of the embedded digits
     /// (trained here, or --runs), with what kind of number each is.
     Compare(compare::CompareArgs),
+    /// The run directories under runs/ (family, start, epochs, headline figure, status), or
+    /// several runs' metric curves overlaid (`runs compare RUN...`).
+    Runs(runs::RunsArgs),
     /// Bayesian regression and neural networks: SVI, Bayes by Backprop, SGLD, SGHMC (posterior,
     /// 95% band, calibration).
     #[command(subcommand)]
@@ -133,6 +137,7 @@ fn main() -> ExitCode {
         Family::Baseline(cmd) => baseline::run(cmd, &global),
         Family::Hm(cmd) => hm::run(cmd, &global),
         Family::Compare(args) => compare::run(args, &global),
+        Family::Runs(args) => runs::run(args, &global),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -172,6 +177,7 @@ fn check_global(cli: &Cli) -> anyhow::Result<()> {
             | Family::Baseline(_)
             | Family::Hm(_)
             | Family::Compare(_)
+            | Family::Runs(_)
     );
     if host_only && device != helmholtz::kernels::runtime::DeviceKind::Cpu {
         return Err(helmholtz::Error::param(

@@ -522,6 +522,13 @@ const ROWS: &[Row] = &[
     ),
     row("compare --runs @nosuch-run", &["nosuch-run"]),
     row("compare --quick --runs @vb-run", &["--quick"]),
+    // runs
+    row_own_out("runs @nosuch-dir", &["nosuch-dir"]),
+    row(
+        "runs compare @vb-run @nosuch-run",
+        &["nosuch-run", "not a run directory"],
+    ),
+    row("runs compare @vb-run @vb-run", &["--runs", "metrics"]),
     // Where output goes.
     row_own_out("rbm train --out @a-file", &["a-file"]),
     row_own_out("hopfield store --out @a-file/run", &["a-file"]),

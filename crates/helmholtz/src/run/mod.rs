@@ -19,6 +19,7 @@
 mod driver;
 mod envelope;
 mod finite;
+pub mod listing;
 mod samples;
 mod summary;
 
