@@ -162,6 +162,17 @@ impl DataTrainArgs {
     }
 }
 
+/// Flags of a `sample` verb that draws from a trained run.
+#[derive(Debug, Args)]
+pub struct RunSampleArgs {
+    /// The run directory of the trained model.
+    pub run: PathBuf,
+
+    /// Number of samples (tiles in the grid).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub n: usize,
+}
+
 /// The `--data` flag of the `eval` verbs.
 #[derive(Debug, Args)]
 pub struct EvalDataArgs {

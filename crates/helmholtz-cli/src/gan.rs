@@ -9,7 +9,7 @@ use helmholtz::adversarial::gan::{
 use helmholtz::data::Binarize;
 use helmholtz::latent::vae::parse_hidden;
 
-use crate::commands::{self, DataTrainArgs, EvalDataArgs, print_summary};
+use crate::commands::{self, DataTrainArgs, EvalDataArgs, RunSampleArgs, print_summary};
 use crate::common::{Global, emit};
 
 /// Generative adversarial nets (Goodfellow et al. 2014): MLP generator and discriminator.
@@ -19,7 +19,7 @@ pub enum GanCommand {
     /// log-likelihood, class histogram, Fréchet distance).
     Train(Box<TrainArgs>),
     /// Draw samples G(z) into a grid.
-    Sample(SampleArgs),
+    Sample(RunSampleArgs),
     /// Parzen-window log-likelihood, mode coverage and Fréchet distance of a trained GAN.
     Eval(EvalArgs),
 }
@@ -92,17 +92,6 @@ pub struct TrainArgs {
     /// Generated samples for the evaluation.
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     eval_samples: usize,
-}
-
-/// Flags of `gan sample`.
-#[derive(Debug, Args)]
-pub struct SampleArgs {
-    /// The run directory of a trained GAN.
-    run: PathBuf,
-
-    /// Number of samples (tiles in the grid).
-    #[arg(long, default_value_t = 100, value_name = "N")]
-    n: usize,
 }
 
 /// Flags of `gan eval`.

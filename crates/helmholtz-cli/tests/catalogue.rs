@@ -515,6 +515,7 @@ const ROWS: &[Row] = &[
     row("hm train --layers 20,0", &["--layers"]),
     row("hm train --samples 0", &["--samples"]),
     row("hm train --method xyz", &["--method"]),
+    row("hm compare-aevb --sizes 3,0", &["--sizes"]),
     // compare
     row(
         "compare --runs @vb-run",

@@ -39,3 +39,20 @@ fn reweighted_wake_sleep_reaches_a_better_bound_than_wake_sleep() {
         ],
     );
 }
+
+#[test]
+fn compare_aevb_draws_both_bounds_per_latent_size() {
+    let (_tmp, out) = scratch("aevb");
+    let v = json_into(&out, &words("hm compare-aevb --sizes 2,3 --epochs 2"));
+    let curves = v["curves"].as_array().expect("curves");
+    assert_eq!(curves.len(), 4, "{v}");
+    for c in curves {
+        let pts = c["points"].as_array().expect("points");
+        assert_eq!(pts.len(), 2, "{c}");
+        // Examples seen: 7,500 training rows per epoch (500 held out for validation).
+        assert_eq!(pts[1][0].as_f64(), Some(15_000.0));
+        let elbo = pts[1][1].as_f64().expect("elbo");
+        assert!(elbo < 0.0 && elbo > -543.0, "{c}");
+    }
+    assert_files(&out, &["aevb.png", "eval.json", "report.html"]);
+}

@@ -48,3 +48,29 @@ fn runs_lists_finished_and_interrupted_runs_and_overlays_two() {
     );
     assert!(out.join("iw_bound_k10.png").exists() && out.join("report.html").exists());
 }
+
+#[test]
+fn a_trained_machine_samples_and_is_evaluated_again_beside_its_own_eval() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let run = tmp.path().join("hm");
+    let first = json(
+        &[
+            &words("hm train --layers 10 --epochs 1 --train-examples 500 --eval-k 20")[..],
+            &["--out", arg(&run)],
+        ]
+        .concat(),
+    );
+    let s = json(&["hm", "sample", arg(&run), "--n", "16"]);
+    assert_eq!(s["n"], 16);
+    assert!(run.join("samples-16.png").exists(), "{s}");
+    // The same k and seed give the training's own figure again.
+    let e = json(&["hm", "eval", arg(&run), "--k", "20"]);
+    assert_eq!(
+        e["test_log_likelihood"], first["eval"]["test_log_likelihood"],
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read_dir(run.join("evals")).expect("evals").count(),
+        1
+    );
+}

@@ -21,6 +21,7 @@
 //! `x`: `[B, visible]` in {0, 1}; `h_l`: `[B, n_l]`; `W_l`: `[n_{l+1}, n_l]`; `R_l`:
 //! `[n_{l-1}, n_l]` (dense layers' `[in, out]`).
 
+pub mod aevb;
 pub mod run;
 
 use serde::{Deserialize, Serialize};

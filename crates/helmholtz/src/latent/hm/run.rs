@@ -5,12 +5,12 @@
 //! ```text
 //! model.safetensors    gen.{i}.weight/bias (gen.0: the top prior), rec.{l}.weight/bias
 //! trainer.safetensors  Adam moments of both networks
-//! metrics.jsonl        per epoch: iw_bound_k10 of the validation examples (nats per example)
+//! metrics.jsonl        per epoch: elbo (L_1) and iw_bound_k10 of the validation examples
 //! samples.png          data-layer probabilities of ancestral samples
 //! eval.json            test_log_likelihood: L_k on the test set, k = eval_k
 //! ```
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 use rand::RngExt;
@@ -213,16 +213,15 @@ impl Fit for HmFit {
     fn epoch_metrics(&mut self, at: EpochData<'_>, rng: &mut StdRng) -> Result<Metrics> {
         let data = at.validation.unwrap_or(at.train);
         let n = data.len().min(VALIDATION_EXAMPLES);
-        let b = self.hm.iw_bound(
-            &data.features()[..n * data.dim()],
-            n,
-            10,
-            rng.random::<u64>(),
-        );
-        Ok(vec![(
-            "iw_bound_k10",
-            b.iter().sum::<f64>() / n.max(1) as f64,
-        )])
+        let x = &data.features()[..n * data.dim()];
+        let mean = |k: usize, key: u64| {
+            self.hm.iw_bound(x, n, k, key).iter().sum::<f64>() / n.max(1) as f64
+        };
+        // L_1 (one sample of q: the ELBO) and L_10.
+        Ok(vec![
+            ("elbo", mean(1, rng.random::<u64>())),
+            ("iw_bound_k10", mean(10, rng.random::<u64>())),
+        ])
     }
 
     fn write_pictures(&mut self, at: PictureAt<'_>, rng: &mut StdRng) -> Result<()> {
@@ -287,4 +286,34 @@ pub fn open(dir: &Path) -> Result<(RunDir, HmRunConfig, HelmholtzMachine)> {
         ));
     }
     Ok((run, cfg, hm))
+}
+
+/// `hm sample`: the data layer's probabilities of `request.n` ancestral samples of the run in
+/// `dir`.
+pub fn sample_run(
+    dir: &Path,
+    request: &crate::run::SampleRequest,
+) -> Result<crate::run::SampleSummary> {
+    check::positive_count("n", request.n)?;
+    let (run, cfg, hm) = open(dir)?;
+    request.check(cfg.params.model.visible)?;
+    let (_, _, probs) = hm.dream(request.n, crate::rng::derive_seed(request.seed, &[0x5341]));
+    request.save(
+        &run,
+        &probs,
+        cfg.params.model.visible,
+        Shade::Unit,
+        ["`hm sample`: p(x | h)", "h ~ p(h)"],
+    )
+}
+
+/// `hm eval`: `L_k` on the run's test data, recorded beside the training's own evaluation
+/// (`evals/eval-<time>.json`).
+pub fn evaluate_run(dir: &Path, k: usize, seed: u64) -> Result<(HmEval, PathBuf)> {
+    check::positive_count("k", k)?;
+    let (run, cfg, hm) = open(dir)?;
+    let split = cfg.data.load(cfg.params.train.seed)?;
+    let eval = evaluate(&hm, &split.test, k, seed);
+    let path = crate::run::record_eval(&run, "eval", &eval)?;
+    Ok((eval, path))
 }
