@@ -10,6 +10,8 @@ use helmholtz::data::DataConfig;
 fn the_quick_table_has_every_model_with_its_kind_and_the_bernoulli_row_is_the_closed_form() {
     let (_tmp, out) = scratch("compare");
     let v = json_into(&out, &words("compare --quick"));
+    // The last line is {"rows": [...]} and nothing else.
+    assert_eq!(v.as_object().map(|o| o.len()), Some(1), "{v}");
     let rows = v["rows"].as_array().expect("rows");
     let models: Vec<&str> = rows
         .iter()

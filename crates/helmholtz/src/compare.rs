@@ -71,7 +71,9 @@ pub struct Row {
 /// The table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompareSummary {
-    /// The directory written.
+    /// The directory written (not in the JSON, which is `{"rows": [...]}` exactly as
+    /// compare.json).
+    #[serde(skip)]
     pub run_dir: PathBuf,
     /// One row per model.
     pub rows: Vec<Row>,
@@ -367,7 +369,7 @@ pub fn compare(
             rows,
         };
         crate::run::refuse_non_finite(run, &summary)?;
-        run.write_json("compare.json", &serde_json::json!({ "rows": summary.rows }))?;
+        run.write_json("compare.json", &summary)?;
         let mut csv = csv::Writer::from_writer(Vec::new());
         for r in &summary.rows {
             csv.serialize(r)
