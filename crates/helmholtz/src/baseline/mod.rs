@@ -213,7 +213,7 @@ impl BernoulliMixture {
     pub fn log_likelihood(&self, x: &[f32]) -> Vec<f64> {
         self.joint(x)
             .chunks_exact(self.components())
-            .map(crate::bayes::distributions::log_sum_exp)
+            .map(crate::kernels::special::log_sum_exp)
             .collect()
     }
 
@@ -288,7 +288,7 @@ impl BernoulliMixture {
             for _ in 0..p.max_iter {
                 let joint = model.joint(x);
                 for (row, out) in joint.chunks_exact(k).zip(r.chunks_exact_mut(k)) {
-                    let lse = crate::bayes::distributions::log_sum_exp(row);
+                    let lse = crate::kernels::special::log_sum_exp(row);
                     for (o, v) in out.iter_mut().zip(row) {
                         *o = (v - lse).exp();
                     }

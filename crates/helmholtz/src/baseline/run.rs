@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::{Bernoulli, BernoulliMixture, EmParams};
 use crate::data::{DataConfig, Dataset};
 use crate::error::{Error, Result, check};
+use crate::eval::parzen::mean_se;
 use crate::io::{Blob, RunDir, TensorFile};
 use crate::keywords::keywords;
 use crate::report::{
@@ -116,14 +117,6 @@ pub struct BaselineSummary {
     /// EM iterations of the kept restart (mixture).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub em_iterations: Option<usize>,
-}
-
-/// Mean and standard error.
-pub(crate) fn mean_se(v: &[f64]) -> (f64, f64) {
-    let n = v.len() as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, (var / n).sqrt())
 }
 
 fn binary(d: &Dataset, what: &str) -> Result<()> {

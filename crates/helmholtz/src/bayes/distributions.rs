@@ -27,14 +27,7 @@ pub fn softplus(x: f64) -> f64 {
     }
 }
 
-/// `ln Σ exp(v)` without overflow (`-∞` for an empty slice).
-pub fn log_sum_exp(v: &[f64]) -> f64 {
-    let m = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if !m.is_finite() {
-        return m;
-    }
-    m + v.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
-}
+pub use crate::kernels::special::log_sum_exp;
 
 fn positive(name: &'static str, v: f64) -> Result<()> {
     if v.is_finite() && v > 0.0 {

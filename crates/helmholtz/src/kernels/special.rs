@@ -1,4 +1,5 @@
-//! Special functions in `f64`: the digamma function and the log-gamma function.
+//! Special functions in `f64`: the digamma function, the log-gamma function, and
+//! `ln Σ exp` without overflow.
 //!
 //! Both shift the argument up to `x >= 10` by their recurrences (`psi(x) = psi(x + 1) - 1/x`,
 //! `ln Gamma(x) = ln Gamma(x + 1) - ln x`) and then sum the asymptotic (Stirling) series, whose
@@ -47,6 +48,16 @@ pub fn ln_gamma(mut x: f64) -> f64 {
 /// `ln B(a, b) = ln Gamma(a) + ln Gamma(b) - ln Gamma(a + b)`.
 pub fn ln_beta(a: f64, b: f64) -> f64 {
     ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
+}
+
+/// `ln Σ_i exp(v_i)` without overflow (`-∞` for an empty slice; `±∞` or NaN when the largest
+/// entry is).
+pub fn log_sum_exp(v: &[f64]) -> f64 {
+    let m = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !m.is_finite() {
+        return m;
+    }
+    m + v.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
 }
 
 #[cfg(test)]

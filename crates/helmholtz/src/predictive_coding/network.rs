@@ -737,7 +737,7 @@ impl PcNetwork {
                     let xr = &xb[r * n_top..(r + 1) * n_top];
                     let log_p = self.log_joint_rows(&latents, xr, k);
                     let w: Vec<f64> = log_p.iter().zip(&log_q).map(|(p, q)| p - q).collect();
-                    Ok(crate::bayes::distributions::log_sum_exp(&w) - (k as f64).ln())
+                    Ok(crate::kernels::special::log_sum_exp(&w) - (k as f64).ln())
                 })
                 .collect();
             for v in part {
@@ -931,7 +931,7 @@ mod tests {
                 logs.push(net.log_joint_rows(&v, x, 1)[0] + 2.0 * h.ln());
             }
         }
-        crate::bayes::distributions::log_sum_exp(&logs)
+        crate::kernels::special::log_sum_exp(&logs)
     }
 
     #[test]

@@ -562,8 +562,7 @@ fn unsupervised(
         crate::rng::derive_seed(p.seed, &[0x4957]),
     )?;
     progress.finish();
-    let mean = ll.iter().sum::<f64>() / n_eval as f64;
-    let var = ll.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n_eval as f64 - 1.0).max(1.0);
+    let (mean, se) = crate::eval::parzen::mean_se(&ll);
     // Completions: the upper half observed, the lower half inferred.
     let shown = 8.min(test.len());
     let x_show = rows(test, &(0..shown).collect::<Vec<_>>());
@@ -640,7 +639,7 @@ fn unsupervised(
     settling_chart(run, &last, last_batch(train.len(), p.batch_size))?;
     Ok(PcSummary {
         test_log_likelihood: Some(mean),
-        test_log_likelihood_se: Some((var / n_eval as f64).sqrt()),
+        test_log_likelihood_se: Some(se),
         kind: Some(format!(
             "importance-weighted lower bound (k = {}, Laplace proposal at the inferred mode, {} test images)",
             p.iw_samples, n_eval

@@ -310,11 +310,8 @@ fn write_outputs(
     let (test_lp, test_se) = if test.is_empty() {
         (None, None)
     } else {
-        let lp = m.log_predictive(test)?;
-        let nt = lp.len() as f64;
-        let mean = lp.iter().sum::<f64>() / nt;
-        let var = lp.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (nt - 1.0).max(1.0);
-        (Some(mean), Some((var / nt).sqrt()))
+        let (mean, se) = crate::eval::parzen::mean_se(&m.log_predictive(test)?);
+        (Some(mean), Some(se))
     };
     let bound = *fitted.bounds.last().unwrap_or(&f64::NAN);
     let summary = GmmSummary {

@@ -164,11 +164,4 @@ fn to_f64(t: Tensor<2>) -> Vec<f64> {
     ops::to_f64_vec(t)
 }
 
-/// `log sum_i exp(x_i)` in f64.
-pub fn log_sum_exp(x: &[f64]) -> f64 {
-    let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if !m.is_finite() {
-        return m;
-    }
-    m + x.iter().map(|v| (v - m).exp()).sum::<f64>().ln()
-}
+pub use crate::kernels::special::log_sum_exp;

@@ -167,10 +167,6 @@ fn delta_gradient(
     }
 }
 
-fn zero_grads(net: &Mlp) -> Vec<LayerGrad> {
-    net.zero_grads()
-}
-
 impl HelmholtzMachine {
     /// A machine with weights `0.1 N(0, 1/n_in)`... from the counter-based streams of `seed`.
     pub fn new(config: HmConfig, seed: u64) -> Result<Self> {
@@ -226,6 +222,12 @@ impl HelmholtzMachine {
         }
     }
 
+    /// The top prior's logits for `rows` rows (`[rows, n_L]`).
+    fn prior_logits(&self, rows: usize) -> Vec<f32> {
+        let b = &self.generative.layers[0].b;
+        (0..rows).flat_map(|_| b.iter().copied()).collect()
+    }
+
     /// The generative layer that predicts layer `l` (`0` = data) from layer `l + 1`.
     fn gen_layer(&self, l: usize) -> &Dense {
         &self.generative.layers[self.depth() - l]
@@ -259,7 +261,7 @@ impl HelmholtzMachine {
     pub fn log_p(&self, x: &[f32], hs: &[Vec<f32>], rows: usize) -> Vec<f64> {
         let top = &self.generative.layers[0];
         let l_top = self.depth();
-        let prior: Vec<f32> = (0..rows).flat_map(|_| top.b.iter().copied()).collect();
+        let prior = self.prior_logits(rows);
         let mut total = log_bernoulli(&hs[l_top - 1], &prior, top.out);
         for l in 0..l_top {
             let layer = self.gen_layer(l);
@@ -275,8 +277,7 @@ impl HelmholtzMachine {
     /// Ancestral samples `(x, h) ~ p` for `rows` rows; also the data layer's probabilities.
     pub fn dream(&self, rows: usize, key: u64) -> (Vec<f32>, Vec<Vec<f32>>, Vec<f32>) {
         let l_top = self.depth();
-        let top = &self.generative.layers[0];
-        let prior: Vec<f32> = (0..rows).flat_map(|_| top.b.iter().copied()).collect();
+        let prior = self.prior_logits(rows);
         let mut hs = vec![Vec::new(); l_top];
         hs[l_top - 1] = sample(&prior, key);
         let mut probs = Vec::new();
@@ -304,10 +305,10 @@ impl HelmholtzMachine {
         batch: usize,
     ) -> Vec<LayerGrad> {
         let rows = weights.len();
-        let mut g = zero_grads(&self.generative);
+        let mut g = self.generative.zero_grads();
         let l_top = self.depth();
         let top = &self.generative.layers[0];
-        let prior: Vec<f32> = (0..rows).flat_map(|_| top.b.iter().copied()).collect();
+        let prior = self.prior_logits(rows);
         let zeros = vec![0f32; rows];
         delta_gradient(
             top,
@@ -336,7 +337,7 @@ impl HelmholtzMachine {
         batch: usize,
     ) -> Vec<LayerGrad> {
         let rows = weights.len();
-        let mut g = zero_grads(&self.recognition);
+        let mut g = self.recognition.zero_grads();
         for (l, layer) in self.recognition.layers.iter().enumerate() {
             let input = if l == 0 { x } else { &hs[l - 1] };
             let a = logits(layer, input, rows);
@@ -379,7 +380,7 @@ impl HelmholtzMachine {
         let mut weights = vec![1f32; rows];
         let mut bound = 0.0;
         for (w, l) in weights.chunks_exact_mut(k).zip(lw.chunks_exact(k)) {
-            let lse = crate::bayes::distributions::log_sum_exp(l);
+            let lse = crate::kernels::special::log_sum_exp(l);
             bound += lse - (k as f64).ln();
             if k > 1 {
                 for (w, l) in w.iter_mut().zip(l) {
@@ -427,7 +428,7 @@ impl HelmholtzMachine {
                     .zip(self.log_q(&reps, &hs, k))
                     .map(|(p, q)| p - q)
                     .collect();
-                crate::bayes::distributions::log_sum_exp(&lw) - (k as f64).ln()
+                crate::kernels::special::log_sum_exp(&lw) - (k as f64).ln()
             })
             .collect()
     }
@@ -464,7 +465,7 @@ impl HelmholtzMachine {
                 let reps: Vec<f32> = (0..states)
                     .flat_map(|_| x[i * v..(i + 1) * v].iter().copied())
                     .collect();
-                crate::bayes::distributions::log_sum_exp(&self.log_p(&reps, &hs, states))
+                crate::kernels::special::log_sum_exp(&self.log_p(&reps, &hs, states))
             })
             .collect())
     }

@@ -182,7 +182,7 @@ pub fn evaluate(hm: &HelmholtzMachine, data: &Dataset, k: usize, seed: u64) -> H
         k,
         crate::rng::derive_seed(seed, &[0x4957]),
     );
-    let (mean, se) = crate::baseline::run::mean_se(&b);
+    let (mean, se) = crate::eval::parzen::mean_se(&b);
     HmEval {
         test_log_likelihood: mean,
         test_log_likelihood_se: se,
