@@ -226,25 +226,7 @@ fn shown(e: &anyhow::Error) -> String {
 
 /// "set `name` to `value`" of a library message as the flag to type: "use --name value".
 fn flags(message: &str) -> String {
-    let mut out = String::new();
-    let mut rest = message;
-    while let Some(at) = rest.find("set `") {
-        let (before, from) = rest.split_at(at);
-        out.push_str(before);
-        let parts: Vec<&str> = from.splitn(5, '`').collect();
-        match parts.as_slice() {
-            ["set ", name, " to ", value, tail] => {
-                out.push_str(&format!("use --{name} {value}"));
-                rest = tail;
-            }
-            _ => {
-                out.push_str("set `");
-                rest = &from[5..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    helmholtz::rewrite_settings(message, |name, value| format!("use --{name} {value}"))
 }
 
 /// 2 for bad input, 130 for an interruption, 1 otherwise.

@@ -19,6 +19,8 @@
 //! ```
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use burn::prelude::Device;
 use serde::de::DeserializeOwned;
@@ -28,7 +30,7 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::io::{Position, TensorFile};
 use crate::kernels::runtime::DeviceKind;
-use crate::train::{Fit, Silent, TrainConfig, Trainer};
+use crate::train::{Fit, Progress, Silent, TrainConfig, Trainer};
 
 /// What every trainable family's `XxxParams` holds besides its model and objective: epochs,
 /// batch size and seed, and the device; with the builder setters for them.
@@ -104,17 +106,43 @@ macro_rules! trainable {
 }
 pub(crate) use trainable;
 
+/// How an in-memory fit reports and when it stops early: a progress sink, and a flag that
+/// another thread may set (Ctrl-C in Python) to end training after the current batch with
+/// [`Error::Stopped`].
+#[derive(Clone, Copy)]
+pub struct FitControl<'a> {
+    /// Where progress goes ([`Silent`] by default).
+    pub progress: &'a dyn Progress,
+    /// Set to stop training early.
+    pub interrupt: Option<&'a Arc<AtomicBool>>,
+}
+
+impl Default for FitControl<'_> {
+    fn default() -> Self {
+        Self {
+            progress: &Silent,
+            interrupt: None,
+        }
+    }
+}
+
 /// Train the fit that `build` makes on `data` in memory with `params`' training settings, on
-/// its device: no file, no progress. What every `XxxParams::fit` does after its checks.
+/// its device: no file; progress and early stopping as `control` says. What every
+/// `XxxParams::fit_with` does after its checks.
 pub(crate) fn fit_in_memory<F: Fit>(
     params: &impl Trainable,
     data: &Dataset,
+    control: FitControl<'_>,
     build: impl FnOnce(&Device) -> Result<F>,
 ) -> Result<F> {
     let train = params.train_config().clone();
     let device = params.device_kind().device(train.seed)?;
     let mut fit = build(&device)?;
-    Trainer::new(train, device, &Silent)?.fit(&mut fit, data, None, Position::default())?;
+    let mut trainer = Trainer::new(train, device, control.progress)?;
+    if let Some(flag) = control.interrupt {
+        trainer = trainer.with_interrupt(flag.clone());
+    }
+    trainer.fit(&mut fit, data, None, Position::default())?;
     Ok(fit)
 }
 
@@ -255,23 +283,37 @@ pub trait Persist: Sized {
     /// Write the parameters to `path` with the configuration as JSON under the metadata key
     /// `config` (atomically: a failed write leaves no file behind).
     fn save(&self, path: &Path) -> Result<()> {
+        crate::io::write_atomic(path, &self.to_bytes()?)
+    }
+
+    /// The bytes [`Persist::save`] writes.
+    fn to_bytes(&self) -> Result<Vec<u8>> {
         let mut file = self.to_file();
         let config = serde_json::to_string(self.model_config())
             .map_err(|e| Error::Internal(e.to_string()))?;
         file.metadata.insert("config".into(), config);
-        file.save(path)
+        file.to_bytes()
     }
 
     /// Load a model written by [`Persist::save`] onto `device`.
     fn load(path: &Path, device: &Device) -> Result<Self> {
-        let file = TensorFile::load(path)?;
+        Self::from_file_with_config(&TensorFile::load(path)?, device, path)
+    }
+
+    /// A model from the bytes [`Persist::to_bytes`] gives; `path` names them in errors.
+    fn from_bytes(bytes: &[u8], device: &Device, path: &Path) -> Result<Self> {
+        Self::from_file_with_config(&TensorFile::from_bytes(bytes, path)?, device, path)
+    }
+
+    /// A model from a file holding its configuration under the metadata key `config`.
+    fn from_file_with_config(file: &TensorFile, device: &Device, path: &Path) -> Result<Self> {
         let text = file
             .metadata
             .get("config")
             .ok_or_else(|| Error::bad_file(path, "no model `config` in the metadata"))?;
         let config = serde_json::from_str(text)
             .map_err(|e| Error::bad_file(path, format!("model `config`: {e}")))?;
-        Self::from_file(config, &file, device, path)
+        Self::from_file(config, file, device, path)
     }
 }
 

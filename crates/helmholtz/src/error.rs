@@ -121,6 +121,28 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// Data of the wrong width for a model.
+    #[error("{what} has {got} features, but {model} is expecting {want} features as input")]
+    WrongWidth {
+        /// Which data (a file, or `X`).
+        what: String,
+        /// Their width.
+        got: usize,
+        /// Which model.
+        model: String,
+        /// The model's width.
+        want: usize,
+    },
+
+    /// Training in memory was stopped through its interrupt flag (nothing was saved).
+    #[error("stopped at epoch {epoch}, batch {batch}")]
+    Stopped {
+        /// Epoch (1-based) that was running.
+        epoch: usize,
+        /// Batches of that epoch already done.
+        batch: usize,
+    },
+
     /// An evaluation produced NaN or infinity: it is not reported as a result.
     #[error(
         "the evaluation of {} gave NaN or infinity for `{what}`; nothing was recorded",
@@ -138,6 +160,30 @@ pub enum Error {
     Internal(String),
 }
 
+/// Rewrite every "set `name` to `value`" of a library message with `render(name, value)`:
+/// the command line writes "use --name value", Python "set name='value'".
+pub fn rewrite_settings(message: &str, render: impl Fn(&str, &str) -> String) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(at) = rest.find("set `") {
+        let (before, from) = rest.split_at(at);
+        out.push_str(before);
+        let parts: Vec<&str> = from.splitn(5, '`').collect();
+        match parts.as_slice() {
+            ["set ", name, " to ", value, tail] => {
+                out.push_str(&render(name, value));
+                rest = tail;
+            }
+            _ => {
+                out.push_str("set `");
+                rest = &from[5..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 impl Error {
     /// True for errors caused by what the user supplied (files, flags, data): exit status 2.
     pub fn is_usage(&self) -> bool {
@@ -147,6 +193,7 @@ impl Error {
                 | Error::InvalidParam { .. }
                 | Error::BadData { .. }
                 | Error::ShapeMismatch { .. }
+                | Error::WrongWidth { .. }
                 | Error::DataMissing { .. }
                 | Error::NotARun { .. }
                 | Error::WrongFamily { .. }

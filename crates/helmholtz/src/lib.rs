@@ -62,7 +62,7 @@ pub mod sampling;
 pub mod train;
 pub mod vb;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, rewrite_settings};
 
 /// The types most programs need.
 pub mod prelude {

@@ -32,6 +32,15 @@ pub fn rng_for(seed: u64, path: &[u64]) -> StdRng {
     StdRng::seed_from_u64(derive_seed(seed, path))
 }
 
+/// A seed derived from `seed` and an example's values: the same example gets the same seed
+/// wherever it sits in a batch, so per-example random choices (the unit a pseudo-likelihood
+/// flips, an importance-sampling stream) depend on neither the other examples nor their order.
+pub fn content_seed(seed: u64, values: &[f32]) -> u64 {
+    values.iter().fold(splitmix64(seed), |h, v| {
+        splitmix64(h ^ u64::from(v.to_bits()))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -163,6 +163,24 @@ fn the_result_does_not_depend_on_the_thread_count() -> Result<()> {
     assert_eq!(trace.len(), 100);
     assert!((trace[99] - one.energies[13]).abs() < 1e-9);
     assert!((graph.ising().energy(&state)? - one.energies[13]).abs() < 1e-9);
+    // Every read's state (what a dimod SampleSet holds) replays the same reads: the same
+    // energies, each the energy of its state, and the best state among them.
+    let (energies, states) = annealer.anneal_all(graph.ising())?;
+    assert_eq!(energies, one.energies);
+    let n = graph.ising().len();
+    for (e, s) in energies.iter().zip(states.chunks(n)) {
+        assert!((graph.ising().energy(s)? - e).abs() < 1e-9);
+    }
+    let best = &states[one.best_read * n..(one.best_read + 1) * n];
+    assert_eq!(best, one.best_state.as_slice());
+    // The same schedule given as a table of betas anneals the same reads.
+    let table = helmholtz::anneal::Annealer::from_betas(
+        annealer.betas().to_vec(),
+        20,
+        7,
+        helmholtz::anneal::SpinOrder::Auto,
+    )?;
+    assert_eq!(table.anneal_all(graph.ising())?.0, energies);
     Ok(())
 }
 

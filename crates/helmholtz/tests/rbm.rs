@@ -386,3 +386,65 @@ fn resumed_runs_equal_uninterrupted_runs_bit_for_bit() -> Result<()> {
     // 3 epochs of 38 batches: stopped after epoch 1, and interrupted in epoch 2 (batch 55).
     common::check_resume::<Rbm>(run_config(3), 1, 55)
 }
+
+#[test]
+fn pseudo_likelihood_flips_one_unit_chosen_by_the_example_itself() -> Result<()> {
+    let rbm = random_rbm(6, 3, VisibleKind::Bernoulli, 1.0, 11)?;
+    let mut rng = StdRng::seed_from_u64(3);
+    let rows: Vec<f32> = (0..40 * 6)
+        .map(|_| f32::from(rand::RngExt::random_bool(&mut rng, 0.5)))
+        .collect();
+    let data = helmholtz::data::Dataset::new("x", rows.clone(), 6, None)?;
+    let pl = rbm.pseudo_likelihood(&data, 5)?;
+    assert_eq!(pl.estimate, helmholtz::api::Estimate::PseudoLikelihood);
+    let free = |v: &[f32]| {
+        let t = Tensor::from_data(TensorData::new(v.to_vec(), [1, 6]), &device());
+        rbm.free_energy(&t)[0]
+    };
+    for (r, score) in pl.per_example.iter().enumerate() {
+        // d ln sigmoid(F(v') - F(v)) for one of the d single flips.
+        let v = &rows[r * 6..(r + 1) * 6];
+        let closest = (0..6)
+            .map(|i| {
+                let mut w = v.to_vec();
+                w[i] = 1.0 - w[i];
+                let x = free(&w) - free(v);
+                (-6.0 * (-x).exp().ln_1p() - score).abs()
+            })
+            .fold(f64::MAX, f64::min);
+        assert!(closest < 1e-4, "example {r}: {closest}");
+    }
+    // The same example scores the same wherever it sits, and alone.
+    let reversed: Vec<usize> = (0..40).rev().collect();
+    let back = rbm.pseudo_likelihood(&data.select(&reversed), 5)?;
+    for (i, &r) in reversed.iter().enumerate() {
+        assert_eq!(back.per_example[i], pl.per_example[r]);
+    }
+    assert_eq!(
+        rbm.pseudo_likelihood(&data.head(1), 5)?.per_example[0],
+        pl.per_example[0]
+    );
+    // Gaussian units have nothing to flip.
+    let gaussian = random_rbm(6, 3, VisibleKind::Gaussian, 1.0, 11)?;
+    assert!(gaussian.pseudo_likelihood(&data, 5).is_err());
+    Ok(())
+}
+
+#[test]
+fn a_fit_stops_through_its_interrupt_flag() -> Result<()> {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    let digits = DataConfig::digits().load(0)?;
+    let stop = Arc::new(AtomicBool::new(true));
+    let control = helmholtz::api::FitControl {
+        progress: &Silent,
+        interrupt: Some(&stop),
+    };
+    let params = RbmParams::default().hidden(8).epochs(2).batch_size(100);
+    let err = params.fit_with(&digits.train.head(500), control).err();
+    assert!(
+        matches!(err, Some(helmholtz::Error::Stopped { epoch: 1, batch: 1 })),
+        "{err:?}"
+    );
+    Ok(())
+}

@@ -242,6 +242,44 @@ impl<S> AnnealOutcome<S> {
 }
 
 impl Annealer {
+    /// A plan with its own inverse temperature for every sweep (dwave-samplers'
+    /// `beta_schedule`): `reads` restarts from the streams of `seed`, visiting the spins in
+    /// `order`. Every beta must be positive and finite, with `1 / beta` finite. Its
+    /// [`Annealer::schedule`] is only a summary: the geometric schedule between the hottest
+    /// and the coldest of these temperatures; [`Annealer::betas`] is the table itself.
+    pub fn from_betas(betas: Vec<f64>, reads: usize, seed: u64, order: SpinOrder) -> Result<Self> {
+        check::positive_count("reads", reads)?;
+        check::positive_count("sweeps", betas.len())?;
+        budget::check_parts(&[
+            ("sweeps", budget::bytes(&[betas.len(), SWEEP_BYTES])),
+            ("reads", budget::bytes(&[reads, READ_BYTES])),
+        ])?;
+        if let Some(k) = betas
+            .iter()
+            .position(|&b| !(b.is_finite() && b > 0.0 && (1.0 / b).is_finite()))
+        {
+            return Err(Error::param(
+                "beta-schedule",
+                format!(
+                    "inverse temperatures must be positive and finite (beta {k} is {})",
+                    betas[k]
+                ),
+            ));
+        }
+        let temperatures = betas.iter().map(|b| 1.0 / b);
+        let (start, end) = (
+            temperatures.clone().fold(f64::MIN, f64::max),
+            temperatures.fold(f64::MAX, f64::min),
+        );
+        Ok(Self {
+            reads,
+            seed,
+            schedule: Schedule::Geometric { start, end },
+            betas,
+            order,
+        })
+    }
+
     /// The temperature schedule in use.
     pub fn schedule(&self) -> &Schedule {
         &self.schedule
@@ -319,6 +357,28 @@ impl Annealer {
             let k = first_min(&energies);
             (energies, k, states.swap_remove(k))
         })
+    }
+
+    /// Anneal `problem` from `reads` random starts and keep every read's final state:
+    /// `(energies [reads], states [reads, n] row-major)`, in read order (what a dimod
+    /// `SampleSet` holds).
+    pub fn anneal_all(&self, problem: &IsingProblem) -> Result<(Vec<f64>, Vec<i8>)> {
+        let n = problem.len();
+        budget::check("reads", budget::bytes(&[self.reads, n.max(1) + 8]))?;
+        let mut energies = vec![0.0; self.reads];
+        let mut states = vec![0i8; self.reads * n];
+        energies
+            .par_chunks_mut(LANES)
+            .zip(states.par_chunks_mut(LANES * n))
+            .enumerate()
+            .for_each(|(b, (e, x))| {
+                let s = self.anneal_lanes(problem, b * LANES, None);
+                for (l, (e, x)) in e.iter_mut().zip(x.chunks_mut(n)).enumerate() {
+                    x.copy_from_slice(&lane_state(&s, l));
+                    *e = problem.energy_unchecked(x);
+                }
+            });
+        Ok((energies, states))
     }
 
     /// Repeat read `read` and record the energy after every sweep (the same final state as in

@@ -402,3 +402,18 @@ pub fn data_units(t: Tensor<2>, standardize: Option<&(Vec<f64>, Vec<f64>)>) -> V
     }
     v
 }
+
+/// Refuse data `what` that are `got` features wide for `model`, which takes `want`: "X has 3
+/// features, but BernoulliRBM is expecting 784 features as input" (scikit-learn's wording, so
+/// that Python and the command line say the same).
+pub fn check_width(what: &str, got: usize, model: &str, want: usize) -> Result<()> {
+    if got == want {
+        return Ok(());
+    }
+    Err(Error::WrongWidth {
+        what: what.to_owned(),
+        got,
+        model: model.to_owned(),
+        want,
+    })
+}

@@ -94,12 +94,7 @@ fn parse_raw<'a>(bytes: &'a [u8], path: &Path) -> Result<Raw<'a>> {
         "<f4" => Dtype::F32,
         "<f8" => Dtype::F64,
         "|u1" | "<u1" | "u1" => Dtype::U8,
-        other => {
-            return Err(bad(format!(
-                "dtype {} is not supported (use little-endian float32 <f4, float64 <f8 or uint8 |u1)",
-                quoted(other)
-            )));
-        }
+        other => return Err(bad(unsupported_dtype(other))),
     };
     let fortran = dict_value(header, "fortran_order")
         .ok_or_else(|| bad("`fortran_order` missing from .npy header".into()))?
@@ -300,6 +295,14 @@ fn fortran_to_c<T: Copy>(data: &[T], shape: &[usize]) -> Vec<T> {
         }
     }
     out
+}
+
+/// Why an array of numpy dtype `descr` (`<U1`, `<c8`, ...) cannot be read as data.
+pub fn unsupported_dtype(descr: &str) -> String {
+    format!(
+        "dtype {} is not supported (use little-endian float32 <f4, float64 <f8 or uint8 |u1)",
+        quoted(descr)
+    )
 }
 
 #[cfg(test)]

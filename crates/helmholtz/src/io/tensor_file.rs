@@ -188,9 +188,14 @@ impl TensorFile {
             crate::budget::bytes(&[len, 3]),
         )?;
         let bytes = std::fs::read(path).at(path)?;
-        let st = safetensors::SafeTensors::deserialize(&bytes)
+        Self::from_bytes(&bytes, path)
+    }
+
+    /// Read the bytes of a safetensors file with F32 tensors; `path` names them in errors.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self> {
+        let st = safetensors::SafeTensors::deserialize(bytes)
             .map_err(|e| Error::bad_file(path, format!("not a safetensors file ({e})")))?;
-        let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
+        let (_, header) = safetensors::SafeTensors::read_metadata(bytes)
             .map_err(|e| Error::bad_file(path, format!("not a safetensors file ({e})")))?;
         let mut file = TensorFile {
             metadata: header

@@ -105,18 +105,12 @@ impl EvalTarget {
     /// Check that the evaluation's data (`data`, `got` values wide) fit a model `width` wide
     /// trained in `run`.
     pub fn check_width(data: &DataConfig, got: usize, width: usize, run: &RunDir) -> Result<()> {
-        if got == width {
-            return Ok(());
-        }
-        Err(Error::ShapeMismatch {
-            what: format!(
-                "data `{}` width vs the model in {}",
-                data.source,
-                run.path().display()
-            ),
-            expected: vec![width],
-            got: vec![got],
-        })
+        crate::data::check_width(
+            &format!("data `{}`", data.source),
+            got,
+            &format!("the model in {}", run.path().display()),
+            width,
+        )
     }
 
     /// The run's `data` settings, reading the requested source if there is one.

@@ -338,7 +338,10 @@ impl<'a> Trainer<'a> {
                         batch: 0,
                         path: run.path().to_path_buf(),
                     },
-                    None => Error::Internal(format!("interrupted after epoch {epoch}")),
+                    None => Error::Stopped {
+                        epoch: epoch + 1,
+                        batch: 0,
+                    },
                 });
             }
         }
@@ -419,9 +422,10 @@ impl<'a> Trainer<'a> {
                     path: run.path().to_path_buf(),
                 })
             }
-            None => Err(Error::Internal(format!(
-                "interrupted at epoch {epoch}, batch {batches_done}"
-            ))),
+            None => Err(Error::Stopped {
+                epoch,
+                batch: batches_done,
+            }),
         }
     }
 

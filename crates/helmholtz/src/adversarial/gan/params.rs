@@ -8,7 +8,7 @@ use super::fit::GanFit;
 use super::model::Gan;
 use super::pictures::FIXED_TILES;
 use crate::api::Sample;
-use crate::api::{fit_in_memory, setters, trainable};
+use crate::api::{FitControl, fit_in_memory, setters, trainable};
 use crate::data::Dataset;
 use crate::error::{Result, check};
 use crate::kernels::runtime::DeviceKind;
@@ -88,7 +88,10 @@ impl GanParams {
     pub fn fit(&self, data: &Dataset) -> Result<Gan> {
         self.validate(data.dim())?;
         data.require_unit_interval("the generator's output range")?;
-        Ok(fit_in_memory(self, data, |device| self.build(data.dim(), device))?.into_gan())
+        Ok(fit_in_memory(self, data, FitControl::default(), |device| {
+            self.build(data.dim(), device)
+        })?
+        .into_gan())
     }
 }
 

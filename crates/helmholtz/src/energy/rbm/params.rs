@@ -2,6 +2,7 @@
 //! shared model traits ([`Score`], [`Sample`], [`Transform`]) for [`Rbm`].
 
 use burn::prelude::*;
+use burn::tensor::TensorData;
 use serde::{Deserialize, Serialize};
 
 use super::ais::{AisConfig, ais_log_z};
@@ -12,7 +13,7 @@ use super::fit::{RbmFit, noise};
 use super::model::Rbm;
 use super::run::base_bias;
 use crate::api::{Estimate, Sample, Score, Scores, Transform};
-use crate::api::{fit_in_memory, setters, trainable};
+use crate::api::{FitControl, fit_in_memory, setters, trainable};
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::kernels::ops;
@@ -96,13 +97,21 @@ impl RbmParams {
     /// Train on `data` (`[n, visible]`, values in [0, 1] for Bernoulli units) in memory and
     /// return the model; writes no file. Deterministic given the seed.
     pub fn fit(&self, data: &Dataset) -> Result<Rbm> {
-        self.validate(data.dim())?;
         if self.model.visible_kind == VisibleKind::Bernoulli {
             data.require_unit_interval(
-                "a Bernoulli RBM needs (use VisibleKind::Gaussian for real-valued data)",
+                "a Bernoulli RBM needs (for real-valued data set `visible` to `gaussian`)",
             )?;
         }
-        Ok(fit_in_memory(self, data, |device| self.build(data, device))?.rbm)
+        self.fit_with(data, FitControl::default())
+    }
+
+    /// [`RbmParams::fit`] reporting to, and stoppable through, `control`. Values of Bernoulli
+    /// data are taken as they are, as scikit-learn's `BernoulliRBM` takes them: the energy
+    /// and its gradients are defined for any real `v`, though only values in [0, 1] are
+    /// probabilities of the binary units ([`RbmParams::fit`] refuses the others).
+    pub fn fit_with(&self, data: &Dataset, control: FitControl<'_>) -> Result<Rbm> {
+        self.validate(data.dim())?;
+        Ok(fit_in_memory(self, data, control, |device| self.build(data, device))?.rbm)
     }
 }
 
@@ -160,4 +169,54 @@ impl Transform for Rbm {
             self.hidden_probs(&data.to_tensor(&self.device())),
         ))
     }
+}
+
+impl Rbm {
+    /// The pseudo-log-likelihood estimate of scikit-learn's `BernoulliRBM.score_samples`, per
+    /// example: `d ln sigmoid(F(v') - F(v))`, where `v'` is `v` with one unit flipped
+    /// (`v'_i = 1 - v_i`) and `d` the number of visible units; `d` times the log-probability
+    /// of that unit given the others. The flipped unit is chosen from the example's own values
+    /// and `seed`, so an example's score depends neither on the other examples nor on their
+    /// order (scikit-learn draws the units for the whole batch from one stream).
+    pub fn pseudo_likelihood(&self, data: &Dataset, seed: u64) -> Result<Scores> {
+        if self.config().visible_kind != VisibleKind::Bernoulli {
+            return Err(crate::error::Error::param(
+                "visible",
+                "the pseudo-likelihood flips binary units; it needs Bernoulli visibles",
+            ));
+        }
+        let d = data.dim();
+        let flipped: Vec<f32> = (0..data.len())
+            .flat_map(|r| {
+                let row = data.row(r);
+                let i = flipped_unit(row, seed);
+                row.iter()
+                    .enumerate()
+                    .map(move |(j, &v)| if j == i { 1.0 - v } else { v })
+            })
+            .collect();
+        let device = self.device();
+        let f = self.free_energy(&data.to_tensor(&device));
+        let flipped = Tensor::from_data(TensorData::new(flipped, [data.len(), d]), &device);
+        let f_flipped = self.free_energy(&flipped);
+        let per_example = f
+            .iter()
+            .zip(&f_flipped)
+            // d ln sigmoid(x) = -d softplus(-x), in f64.
+            .map(|(f, g)| {
+                let x = g - f;
+                -(d as f64) * ((-x).max(0.0) + (-x.abs()).exp().ln_1p())
+            })
+            .collect();
+        Ok(Scores {
+            per_example,
+            estimate: Estimate::PseudoLikelihood,
+        })
+    }
+}
+
+/// The unit of `row` that [`Rbm::pseudo_likelihood`] flips: a hash of the row's values and
+/// `seed`, reduced to `0..row.len()`.
+fn flipped_unit(row: &[f32], seed: u64) -> usize {
+    (crate::rng::content_seed(seed, row) % row.len() as u64) as usize
 }

@@ -9,8 +9,8 @@ use super::config::{ElboConfig, Latent, Likelihood, VaeConfig};
 use super::fit::VaeFit;
 use super::model::Vae;
 use super::pictures::{PictureData, mode_code, prior_codes};
-use crate::api::{Sample, Score, Scores, Transform};
-use crate::api::{fit_in_memory, setters, trainable};
+use crate::api::{Estimate, Sample, Score, Scores, Transform};
+use crate::api::{FitControl, fit_in_memory, setters, trainable};
 use crate::data::Dataset;
 use crate::error::{Result, check};
 use crate::kernels::ops;
@@ -102,17 +102,22 @@ impl VaeParams {
     /// Train on `data` (`[n, input]`; values in [0, 1] for a Bernoulli decoder) in memory and
     /// return the model; writes no file. Deterministic given the seed.
     pub fn fit(&self, data: &Dataset) -> Result<Vae> {
+        self.fit_with(data, FitControl::default())
+    }
+
+    /// [`VaeParams::fit`] reporting to, and stoppable through, `control`.
+    pub fn fit_with(&self, data: &Dataset, control: FitControl<'_>) -> Result<Vae> {
         self.validate(data.dim())?;
         if self.model.likelihood == Likelihood::Bernoulli {
             data.require_unit_interval(
-                "a Bernoulli decoder needs (use Likelihood::Gaussian for real-valued data)",
+                "a Bernoulli decoder needs (for real-valued data set `likelihood` to `gaussian`)",
             )?;
         }
         let pictures = PictureData {
             examples: data.head(1),
             unstandardize: None,
         };
-        fit_in_memory(self, data, |device| {
+        fit_in_memory(self, data, control, |device| {
             self.build(data.dim(), pictures, device)
         })?
         .into_vae()
@@ -125,6 +130,29 @@ impl Vae {
     pub fn score_iw(&self, data: &Dataset, k: usize, seed: u64) -> Result<Scores> {
         let x = data.to_tensor(&self.device());
         iw_bound(self, &x, k, &mut rng_for(seed, &[0x4957_4145]), &Silent)
+    }
+}
+
+impl Vae {
+    /// [`Vae::score_iw`] with each example's samples drawn from a stream of its own, keyed by
+    /// its values and `seed`: an example's bound depends neither on the other examples nor on
+    /// their order (one example at a time, so slower than [`Vae::score_iw`] on large sets).
+    pub fn score_iw_per_example(&self, data: &Dataset, k: usize, seed: u64) -> Result<Scores> {
+        let mut per_example = Vec::with_capacity(data.len());
+        let mut estimate = Estimate::IwBound { k };
+        for r in 0..data.len() {
+            let s = self.score_iw(
+                &data.select(&[r]),
+                k,
+                crate::rng::content_seed(seed, data.row(r)),
+            )?;
+            per_example.extend(s.per_example);
+            estimate = s.estimate;
+        }
+        Ok(Scores {
+            per_example,
+            estimate,
+        })
     }
 }
 

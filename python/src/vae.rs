@@ -1,0 +1,166 @@
+//! The variational autoencoder for `helmholtz.VAE`: the library's `VaeParams` and `Vae`, the
+//! fitted model kept by the estimator as the bytes of a safetensors file (what
+//! `helmholtz vae` reads as `model.safetensors`, with the configuration in its metadata).
+
+use std::path::Path;
+
+use burn::prelude::Device;
+use helmholtz::api::{FitControl, Persist, Sample, Transform};
+use helmholtz::latent::vae::{Latent, Likelihood, Vae, VaeParams};
+use helmholtz::prelude::Trainable;
+use numpy::{PyArray1, PyArray2, PyReadonlyArray2};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use serde::Deserialize;
+
+use crate::common::{array1, array2, check_features, dataset, run, to_py, value_error};
+
+/// The library's parameter names as the estimator spells them.
+const NAMES: &[(&str, &str)] = &[
+    ("hidden", "hidden_layer_sizes"),
+    ("latent-dim", "n_components"),
+    ("groups", "n_components"),
+    ("classes", "n_categories"),
+    ("lr", "learning_rate"),
+    ("epochs", "n_iter"),
+    ("batch-size", "batch_size"),
+    ("beta", "beta"),
+    ("k", "n_importance_samples"),
+    ("n", "n_samples"),
+];
+
+/// The model the estimator holds.
+fn model(bytes: &[u8]) -> PyResult<Vae> {
+    Vae::from_bytes(bytes, &Device::flex(), Path::new("model_")).map_err(|e| to_py(e, NAMES))
+}
+
+/// What the estimator's `fit` sends: its parameters (as JSON), `random_state` made a seed.
+#[derive(Deserialize)]
+struct FitSettings {
+    hidden_layer_sizes: Vec<usize>,
+    latent: String,
+    n_components: usize,
+    n_categories: usize,
+    likelihood: String,
+    learning_rate: f64,
+    batch_size: usize,
+    n_iter: usize,
+    beta: f64,
+    seed: u64,
+    verbose: bool,
+}
+
+/// Train a VAE on `x` with the estimator's `settings` (JSON); returns the model's safetensors
+/// bytes.
+#[pyfunction]
+fn vae_fit<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f32>,
+    settings: &str,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let FitSettings {
+        hidden_layer_sizes,
+        latent,
+        n_components,
+        n_categories,
+        likelihood,
+        learning_rate,
+        batch_size,
+        n_iter,
+        beta,
+        seed,
+        verbose,
+    } = crate::common::settings_from_json(settings)?;
+    let latent = match latent.as_str() {
+        "gaussian" => Latent::Gaussian { dim: n_components },
+        "categorical" => Latent::Categorical {
+            groups: n_components,
+            classes: n_categories,
+        },
+        other => {
+            return Err(value_error(format!(
+                "latent: expected 'gaussian' or 'categorical' (got {other:?})"
+            )));
+        }
+    };
+    let likelihood: Likelihood = likelihood.parse().map_err(|e| to_py(e, NAMES))?;
+    let mut params = VaeParams::default()
+        .hidden(hidden_layer_sizes)
+        .latent(latent)
+        .likelihood(likelihood)
+        .lr(learning_rate)
+        .epochs(n_iter)
+        .batch_size(batch_size)
+        .seed(seed);
+    params.objective.beta = beta;
+    let data = dataset("X", &x)?;
+    let bytes = run(py, NAMES, |stop| {
+        let bar = crate::common::progress(verbose);
+        let vae = params.fit_with(
+            &data,
+            FitControl {
+                progress: &*bar,
+                interrupt: Some(stop),
+            },
+        )?;
+        vae.to_bytes()
+    })?;
+    Ok(PyBytes::new(py, &bytes))
+}
+
+/// The posterior means (Gaussian latents) or most probable one-hot codes (categorical).
+#[pyfunction]
+fn vae_transform<'py>(
+    py: Python<'py>,
+    model_bytes: &[u8],
+    x: PyReadonlyArray2<'py, f32>,
+) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    let vae = model(model_bytes)?;
+    let data = dataset("X", &x)?;
+    check_features(&data, vae.config().input, "VAE")?;
+    let z = run(py, NAMES, |_| vae.transform(&data))?;
+    let width = vae.config().latent.code_width();
+    array2(py, z, data.len(), width)
+}
+
+/// The importance-weighted bound on `ln p(x)` per row with `k` samples (`k = 1`: the ELBO),
+/// each row's samples keyed by its values and `seed`.
+#[pyfunction]
+fn vae_score_samples<'py>(
+    py: Python<'py>,
+    model_bytes: &[u8],
+    x: PyReadonlyArray2<'py, f32>,
+    k: usize,
+    seed: u64,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let vae = model(model_bytes)?;
+    let data = dataset("X", &x)?;
+    check_features(&data, vae.config().input, "VAE")?;
+    let scores = run(py, NAMES, |_| vae.score_iw_per_example(&data, k, seed))?;
+    Ok(array1(py, scores.per_example))
+}
+
+/// `n` samples `E[x | z]`, `z ~ p(z)`.
+#[pyfunction]
+fn vae_sample<'py>(
+    py: Python<'py>,
+    model_bytes: &[u8],
+    n: usize,
+    seed: u64,
+) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    let vae = model(model_bytes)?;
+    let d = vae.config().input;
+    let samples = run(py, NAMES, |_| {
+        helmholtz::budget::check("n", helmholtz::budget::bytes(&[n, d, 16]))?;
+        vae.sample(n, seed)
+    })?;
+    array2(py, samples, n, d)
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(vae_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(vae_transform, m)?)?;
+    m.add_function(wrap_pyfunction!(vae_score_samples, m)?)?;
+    m.add_function(wrap_pyfunction!(vae_sample, m)?)?;
+    Ok(())
+}
