@@ -18,8 +18,9 @@ and returns a ``dimod.SampleSet`` when dimod is installed.
 
 from ._native import __version__
 from . import anneal
+from .runs import load_data, load_run
 
-__all__ = ["BernoulliRBM", "VAE", "anneal", "__version__"]
+__all__ = ["BernoulliRBM", "VAE", "anneal", "load_data", "load_run", "__version__"]
 
 
 def __getattr__(name):

@@ -150,12 +150,10 @@ if dimod is not None:
             """Anneal ``bqm`` (any vartype); a ``dimod.SampleSet`` of ``num_reads`` reads."""
             spin = bqm.spin if bqm.vartype is not dimod.SPIN else bqm
             labels = list(bqm.variables)
-            index = {v: k for k, v in enumerate(labels)}
-            h = np.array([spin.get_linear(v) for v in labels], dtype=np.float64)
-            quad = list(spin.iter_quadratic())
-            rows = np.fromiter((index[u] for u, _, _ in quad), dtype=np.int64, count=len(quad))
-            cols = np.fromiter((index[v] for _, v, _ in quad), dtype=np.int64, count=len(quad))
-            vals = np.fromiter((b for _, _, b in quad), dtype=np.float64, count=len(quad))
+            h, (rows, cols, vals), _ = spin.to_numpy_vectors(variable_order=labels)
+            h = np.ascontiguousarray(h, dtype=np.float64)
+            rows, cols = (np.ascontiguousarray(a, dtype=np.int64) for a in (rows, cols))
+            vals = np.ascontiguousarray(vals, dtype=np.float64)
             states, _, info = _anneal_arrays(len(labels), h, rows, cols, vals, **parameters)
             if bqm.vartype is dimod.BINARY:
                 states = (states + 1) // 2

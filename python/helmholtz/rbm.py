@@ -157,6 +157,37 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, Transformer):
         p = _sigmoid(h @ self.components_ + self.intercept_visible_)
         return rng.random(p.shape) < p
 
+    def save(self, path, *, data="digits", binarize="threshold"):
+        """Write the fitted model as a run directory at ``path`` (new or empty) that
+        ``helmholtz rbm eval|sample|transform`` open; ``data`` is the data set those commands
+        use by default (``"digits"``, ``"fashion-mnist"`` or a path), binarised as ``binarize``
+        says (``"threshold"``, ``"stochastic"``, ``"none"``)."""
+        from .runs import save_run
+
+        save_run(path, data, binarize, self._model().to_bytes(), settings_json(self))
+
+    @classmethod
+    def _from_run(cls, config, model):
+        params = config.get("params", config)
+        m = _native.Rbm.from_bytes(model)
+        W, c, b, visible = m.arrays()
+        est = cls(
+            n_components=params["model"]["hidden"],
+            learning_rate=params["cd"]["lr"],
+            batch_size=params["train"]["batch_size"],
+            n_iter=params["train"]["epochs"],
+            random_state=params["train"]["seed"],
+            k=params["cd"]["k"],
+            method=params["cd"]["negative"],
+            momentum=params["cd"]["momentum"],
+            weight_decay=params["cd"]["weight_decay"],
+            visible=visible,
+        )
+        est.components_, est.intercept_hidden_, est.intercept_visible_ = W, c, b
+        est.n_features_in_ = W.shape[1]
+        est.run_config_ = config
+        return est
+
     def _score_seed(self):
         # None scores deterministically too: the flipped units depend on the samples.
         return 0 if self.random_state is None else seed_of(self.random_state)

@@ -132,3 +132,41 @@ class VAE(Transformer):
         seed = seed_of(self.random_state if random_state is None else random_state)
         x = _native.vae_sample(self.model_, int(n_samples), seed).astype(np.float64)
         return x * self.scale_ + self.mean_
+
+    def save(self, path, *, data="digits", binarize="threshold"):
+        """Write the fitted model as a run directory at ``path`` (new or empty) that
+        ``helmholtz vae eval|sample|encode`` open; ``data`` is the data set those commands use
+        by default, binarised as ``binarize`` says. Bernoulli likelihood only (a run standardises Gaussian data itself)."""
+        from .runs import save_run
+
+        check_is_fitted(self)
+        save_run(path, data, binarize, self.model_, settings_json(self))
+
+    @classmethod
+    def _from_run(cls, config, model):
+        params = config.get("params", config)
+        latent = params["model"]["latent"]
+        kind = latent["kind"]
+        est = cls(
+            n_components=latent.get("dim", latent.get("groups")),
+            hidden_layer_sizes=tuple(params["model"]["hidden"]),
+            latent=kind,
+            n_categories=latent.get("classes", 10),
+            likelihood=params["model"]["likelihood"],
+            learning_rate=params["objective"]["lr"],
+            batch_size=params["train"]["batch_size"],
+            n_iter=params["train"]["epochs"],
+            beta=params["objective"]["beta"],
+            random_state=params["train"]["seed"],
+        )
+        if est.likelihood == "gaussian":
+            raise ValueError(
+                "likelihood: a Gaussian-likelihood run standardises its data with statistics "
+                "the run does not keep; load a Bernoulli VAE run"
+            )
+        d = params["model"]["input"]
+        est.model_ = bytes(model)
+        est.n_features_in_ = d
+        est.mean_, est.scale_ = np.zeros(d), np.ones(d)
+        est.run_config_ = config
+        return est

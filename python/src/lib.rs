@@ -16,6 +16,7 @@ use pyo3::prelude::*;
 mod anneal;
 mod common;
 mod rbm;
+mod runs;
 mod vae;
 
 /// The extension module.
@@ -28,5 +29,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rbm::register(m)?;
     vae::register(m)?;
     anneal::register(m)?;
+    runs::register(m)?;
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use burn::prelude::*;
 use burn::tensor::TensorData;
-use helmholtz::api::{FitControl, Sample, Transform};
+use helmholtz::api::{FitControl, Persist, Sample, Transform};
 use helmholtz::energy::rbm::{
     AisConfig, LrSchedule, NegativePhase, Rbm, RbmConfig, RbmParams, VisibleKind,
 };
@@ -12,6 +12,7 @@ use helmholtz::kernels::ops;
 use helmholtz::prelude::Trainable;
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 use serde::Deserialize;
 
 use crate::common::{array1, array2, check_features, dataset, run, to_py, value_error};
@@ -31,7 +32,7 @@ const NAMES: &[(&str, &str)] = &[
 
 /// What the estimator's `fit` sends: its parameters (as JSON), `random_state` made a seed.
 #[derive(Deserialize)]
-struct FitSettings {
+pub struct FitSettings {
     n_components: usize,
     learning_rate: f64,
     batch_size: usize,
@@ -56,7 +57,7 @@ fn visible_kind(visible: &str) -> PyResult<VisibleKind> {
 }
 
 impl FitSettings {
-    fn params(&self) -> PyResult<RbmParams> {
+    pub fn params(&self) -> PyResult<RbmParams> {
         let negative = match self.method.as_str() {
             "pcd" => NegativePhase::Pcd,
             "cd" => NegativePhase::Cd,
@@ -150,6 +151,19 @@ fn rbm_fit<'py>(
             },
         )
     })?;
+    estimator_arrays(py, &rbm)
+}
+
+/// `(components_, intercept_hidden_, intercept_visible_)`: `W^T` and the biases.
+#[allow(clippy::type_complexity)]
+fn estimator_arrays<'py>(
+    py: Python<'py>,
+    rbm: &Rbm,
+) -> PyResult<(
+    Bound<'py, PyArray2<f32>>,
+    Bound<'py, PyArray1<f32>>,
+    Bound<'py, PyArray1<f32>>,
+)> {
     let (d, h) = (rbm.config().visible, rbm.config().hidden);
     let w = ops::to_f32_vec(rbm.weight().clone());
     let mut components = vec![0f32; h * d];
@@ -184,6 +198,41 @@ impl PyRbm {
             &visible_bias,
             visible,
         )?))
+    }
+
+    /// The model in the bytes of a safetensors file with its configuration in the metadata
+    /// (what `to_bytes` and `helmholtz.load_run` give).
+    #[staticmethod]
+    fn from_bytes(bytes: &[u8]) -> PyResult<Self> {
+        Rbm::from_bytes(bytes, &Device::flex(), std::path::Path::new("model"))
+            .map(Self)
+            .map_err(|e| to_py(e, NAMES))
+    }
+
+    /// The model as the bytes of a safetensors file with its configuration in the metadata.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = self.0.to_bytes().map_err(|e| to_py(e, NAMES))?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// `(components_, intercept_hidden_, intercept_visible_, visible)` in scikit-learn's
+    /// layout.
+    #[allow(clippy::type_complexity)]
+    fn arrays<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(
+        Bound<'py, PyArray2<f32>>,
+        Bound<'py, PyArray1<f32>>,
+        Bound<'py, PyArray1<f32>>,
+        &'static str,
+    )> {
+        let (w, c, b) = estimator_arrays(py, &self.0)?;
+        let visible = match self.0.config().visible_kind {
+            VisibleKind::Bernoulli => "bernoulli",
+            VisibleKind::Gaussian => "gaussian",
+        };
+        Ok((w, c, b, visible))
     }
 
     /// `p(h = 1 | v)` for the rows of `x`, `[n, n_components]`.

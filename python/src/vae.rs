@@ -36,7 +36,7 @@ fn model(bytes: &[u8]) -> PyResult<Vae> {
 
 /// What the estimator's `fit` sends: its parameters (as JSON), `random_state` made a seed.
 #[derive(Deserialize)]
-struct FitSettings {
+pub struct FitSettings {
     hidden_layer_sizes: Vec<usize>,
     latent: String,
     n_components: usize,
@@ -50,6 +50,37 @@ struct FitSettings {
     verbose: bool,
 }
 
+impl FitSettings {
+    /// The library's params for these settings.
+    pub fn params(self) -> PyResult<VaeParams> {
+        let latent = match self.latent.as_str() {
+            "gaussian" => Latent::Gaussian {
+                dim: self.n_components,
+            },
+            "categorical" => Latent::Categorical {
+                groups: self.n_components,
+                classes: self.n_categories,
+            },
+            other => {
+                return Err(value_error(format!(
+                    "latent: expected 'gaussian' or 'categorical' (got {other:?})"
+                )));
+            }
+        };
+        let likelihood: Likelihood = self.likelihood.parse().map_err(|e| to_py(e, NAMES))?;
+        let mut params = VaeParams::default()
+            .hidden(self.hidden_layer_sizes)
+            .latent(latent)
+            .likelihood(likelihood)
+            .lr(self.learning_rate)
+            .epochs(self.n_iter)
+            .batch_size(self.batch_size)
+            .seed(self.seed);
+        params.objective.beta = self.beta;
+        Ok(params)
+    }
+}
+
 /// Train a VAE on `x` with the estimator's `settings` (JSON); returns the model's safetensors
 /// bytes.
 #[pyfunction]
@@ -58,41 +89,9 @@ fn vae_fit<'py>(
     x: PyReadonlyArray2<'py, f32>,
     settings: &str,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let FitSettings {
-        hidden_layer_sizes,
-        latent,
-        n_components,
-        n_categories,
-        likelihood,
-        learning_rate,
-        batch_size,
-        n_iter,
-        beta,
-        seed,
-        verbose,
-    } = crate::common::settings_from_json(settings)?;
-    let latent = match latent.as_str() {
-        "gaussian" => Latent::Gaussian { dim: n_components },
-        "categorical" => Latent::Categorical {
-            groups: n_components,
-            classes: n_categories,
-        },
-        other => {
-            return Err(value_error(format!(
-                "latent: expected 'gaussian' or 'categorical' (got {other:?})"
-            )));
-        }
-    };
-    let likelihood: Likelihood = likelihood.parse().map_err(|e| to_py(e, NAMES))?;
-    let mut params = VaeParams::default()
-        .hidden(hidden_layer_sizes)
-        .latent(latent)
-        .likelihood(likelihood)
-        .lr(learning_rate)
-        .epochs(n_iter)
-        .batch_size(batch_size)
-        .seed(seed);
-    params.objective.beta = beta;
+    let settings: FitSettings = crate::common::settings_from_json(settings)?;
+    let verbose = settings.verbose;
+    let params = settings.params()?;
     let data = dataset("X", &x)?;
     let bytes = run(py, NAMES, |stop| {
         let bar = crate::common::progress(verbose);

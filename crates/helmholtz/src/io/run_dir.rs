@@ -219,27 +219,12 @@ impl RunDir {
     /// Open an existing run of `family`; the error says what is missing or which family it holds.
     pub fn open(path: impl Into<PathBuf>, family: &str) -> Result<Self> {
         let path = path.into();
-        if !path.is_dir() {
-            return Err(Error::NotARun {
-                path,
-                reason: "no such directory".into(),
-            });
-        }
-        let config = path.join("config.json");
-        if !config.is_file() {
-            return Err(Error::NotARun {
-                path,
-                reason: "config.json is missing".into(),
-            });
-        }
-        let text = std::fs::read_to_string(&config).at(&config)?;
-        let env: Envelope = serde_json::from_str(&text)
-            .map_err(|e| Error::bad_file(&config, format!("not a helmholtz config ({e})")))?;
-        if env.family != family {
+        let found = Self::family_at(&path)?;
+        if found != family {
             return Err(Error::WrongFamily {
                 path,
                 expected: family.into(),
-                found: env.family,
+                found,
             });
         }
         let run = Self {
@@ -254,6 +239,28 @@ impl RunDir {
             });
         }
         Ok(run)
+    }
+
+    /// The family of the run in `path`, from its `config.json` (without opening the run); the
+    /// error says what is missing.
+    pub fn family_at(path: &Path) -> Result<String> {
+        if !path.is_dir() {
+            return Err(Error::NotARun {
+                path: path.to_path_buf(),
+                reason: "no such directory".into(),
+            });
+        }
+        let config = path.join("config.json");
+        if !config.is_file() {
+            return Err(Error::NotARun {
+                path: path.to_path_buf(),
+                reason: "config.json is missing".into(),
+            });
+        }
+        let text = std::fs::read_to_string(&config).at(&config)?;
+        let env: Envelope = serde_json::from_str(&text)
+            .map_err(|e| Error::bad_file(&config, format!("not a helmholtz config ({e})")))?;
+        Ok(env.family)
     }
 
     /// Open a run of `family` to continue it: as [`RunDir::open`], but a run interrupted before

@@ -222,6 +222,17 @@ pub fn open<F: Family>(dir: &Path) -> Result<(RunDir, Envelope<F::Config>)> {
     Ok((run, envelope))
 }
 
+/// Write `model`, fitted in memory with `config`, as a run directory at `out` that the family's
+/// commands (`eval`, `sample`, `transform`, ...) open: `config.json` and `model.safetensors`.
+/// `out` must not exist or be empty; on failure nothing is left behind.
+pub fn save_model<F: Family, M: Persist>(out: &Path, config: F::Config, model: &M) -> Result<()> {
+    RunDir::create_filled(Some(out), F::NAME, |run| {
+        let seed = config.params().train_config().seed;
+        Envelope::new(F::NAME, seed, Vec::new(), config).write(run)?;
+        model.to_file().save(&run.file("model.safetensors"))
+    })
+}
+
 /// Open the run of family `F` in `dir` and load its model onto `device_kind`, with the model
 /// configuration that `config` takes from the run's.
 pub fn open_model<F: Family, M: Persist>(

@@ -26,7 +26,7 @@ mod summary;
 pub use driver::{
     CodesRequest, CodesSummary, Family, FamilyTypes, RunConfig, RunOptions, TrainingData,
     eval_stem, open, open_model, record_eval, record_eval_at, refuse_non_finite, register_picture,
-    resume, train, write_codes, write_eval,
+    resume, save_model, train, write_codes, write_eval,
 };
 pub(crate) use driver::{family, run_config};
 pub use envelope::Envelope;
