@@ -20,7 +20,15 @@ from ._native import __version__
 from . import anneal
 from .runs import load_data, load_run
 
-__all__ = ["BernoulliRBM", "VAE", "anneal", "load_data", "load_run", "__version__"]
+__all__ = [
+    "BayesianGaussianMixture",
+    "BernoulliRBM",
+    "VAE",
+    "anneal",
+    "load_data",
+    "load_run",
+    "__version__",
+]
 
 
 def __getattr__(name):
@@ -30,6 +38,10 @@ def __getattr__(name):
         from .rbm import BernoulliRBM
 
         return BernoulliRBM
+    if name == "BayesianGaussianMixture":
+        from .mixture import BayesianGaussianMixture
+
+        return BayesianGaussianMixture
     if name == "VAE":
         from .vae import VAE
 

@@ -19,10 +19,10 @@ except ImportError as e:  # pragma: no cover - exercised only without scikit-lea
 __all__ = ["Transformer", "check_is_fitted", "as_matrix", "native32", "seed_of", "settings_json"]
 
 
-def as_matrix(estimator, X, *, reset):
+def as_matrix(estimator, X, *, reset, sparse=True):
     """``X`` as a 2-D float array (float32 or float64 kept, anything else as float64).
 
-    Sparse input is made dense. NaN and infinity are left for the library to refuse, with the
+    Sparse input is made dense (refused when not ``sparse``). NaN and infinity are left for the library to refuse, with the
     message the command line prints; so is a number of features that does not match the fit
     (``reset=False``). With ``reset=True``, sets ``n_features_in_``.
     """
@@ -32,7 +32,7 @@ def as_matrix(estimator, X, *, reset):
         _native.refuse_dtype(X.dtype.str)
     X = check_array(
         X,
-        accept_sparse=("csr", "csc", "coo"),
+        accept_sparse=("csr", "csc", "coo") if sparse else False,
         dtype=(np.float64, np.float32),
         ensure_all_finite=False,
         ensure_min_samples=1,

@@ -44,5 +44,4 @@ def load_data(source="digits", *, binarize="threshold", random_state=0):
 def save_run(path, data, binarize, model, settings):
     """Write ``model`` (safetensors bytes) of an estimator with ``settings`` as a run."""
     family = "rbm" if "visible" in json.loads(settings) else "vae"
-    save = _native.save_rbm if family == "rbm" else _native.save_vae
-    save(os.fspath(path), model, settings, str(data), str(binarize))
+    _native.save_run(os.fspath(path), family, model, settings, str(data), str(binarize))

@@ -18,6 +18,7 @@ mod common;
 mod rbm;
 mod runs;
 mod vae;
+mod vb;
 
 /// The extension module.
 #[pymodule]
@@ -30,5 +31,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     vae::register(m)?;
     anneal::register(m)?;
     runs::register(m)?;
+    vb::register(m)?;
     Ok(())
 }

@@ -64,47 +64,48 @@ fn data_config(source: &str, binarize: &str) -> PyResult<DataConfig> {
     })
 }
 
-/// Write an RBM (safetensors bytes) fitted with the estimator's `settings` as a run directory.
+/// Write a model of `family` (safetensors bytes) fitted with the estimator's `settings` as a
+/// run directory, its data `data` binarised as `binarize` says.
 #[pyfunction]
-fn save_rbm(
+#[allow(clippy::too_many_arguments)]
+fn save_run(
     py: Python<'_>,
     path: PathBuf,
+    family: &str,
     model: &[u8],
     settings: &str,
     data: &str,
     binarize: &str,
 ) -> PyResult<()> {
-    let rbm =
-        Rbm::from_bytes(model, &Device::flex(), Path::new("model")).map_err(|e| to_py(e, &[]))?;
-    let settings: crate::rbm::FitSettings = settings_from_json(settings)?;
-    let mut params = settings.params()?;
-    params.model = rbm.config().clone();
-    let config = RbmRunConfig::new(params, data_config(data, binarize)?);
-    run(py, &[], |_| save_model::<Rbm, Rbm>(&path, config, &rbm))
-}
-
-/// Write a VAE (safetensors bytes) fitted with the estimator's `settings` as a run directory.
-#[pyfunction]
-fn save_vae(
-    py: Python<'_>,
-    path: PathBuf,
-    model: &[u8],
-    settings: &str,
-    data: &str,
-    binarize: &str,
-) -> PyResult<()> {
-    let vae =
-        Vae::from_bytes(model, &Device::flex(), Path::new("model_")).map_err(|e| to_py(e, &[]))?;
-    let settings: crate::vae::FitSettings = settings_from_json(settings)?;
-    let mut config = VaeRunConfig::new(data_config(data, binarize)?);
-    config.params = settings.params()?;
-    config.params.model = vae.config().clone();
-    if vae.config().likelihood == Likelihood::Gaussian {
-        return Err(value_error(
-            "likelihood: a run standardises Gaussian data with its own training statistics; save a Bernoulli VAE",
-        ));
+    let data = data_config(data, binarize)?;
+    let device = Device::flex();
+    let named = Path::new("model");
+    match family {
+        rbm::FAMILY => {
+            let rbm = Rbm::from_bytes(model, &device, named).map_err(|e| to_py(e, &[]))?;
+            let settings: crate::rbm::FitSettings = settings_from_json(settings)?;
+            let mut params = settings.params()?;
+            params.model = rbm.config().clone();
+            let config = RbmRunConfig::new(params, data);
+            run(py, &[], |_| save_model::<Rbm, Rbm>(&path, config, &rbm))
+        }
+        vae::FAMILY => {
+            let vae = Vae::from_bytes(model, &device, named).map_err(|e| to_py(e, &[]))?;
+            if vae.config().likelihood == Likelihood::Gaussian {
+                return Err(value_error(
+                    "likelihood: a run standardises Gaussian data with its own training statistics; save a Bernoulli VAE",
+                ));
+            }
+            let settings: crate::vae::FitSettings = settings_from_json(settings)?;
+            let mut config = VaeRunConfig::new(data);
+            config.params = settings.params()?;
+            config.params.model = vae.config().clone();
+            run(py, &[], |_| save_model::<Vae, Vae>(&path, config, &vae))
+        }
+        other => Err(value_error(format!(
+            "family: no run of `{other}` can be saved"
+        ))),
     }
-    run(py, &[], |_| save_model::<Vae, Vae>(&path, config, &vae))
 }
 
 /// The data set `source` as the command line loads it, binarised as `binarize` says:
@@ -137,8 +138,7 @@ fn load_data<'py>(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(load_run, m)?)?;
-    m.add_function(wrap_pyfunction!(save_rbm, m)?)?;
-    m.add_function(wrap_pyfunction!(save_vae, m)?)?;
+    m.add_function(wrap_pyfunction!(save_run, m)?)?;
     m.add_function(wrap_pyfunction!(load_data, m)?)?;
     Ok(())
 }

@@ -450,7 +450,7 @@ const ROWS: &[Row] = &[
     row("vb gmm --data @vb-nan.csv", &["vb-nan.csv"]),
     row(
         "vb gmm --data @vb-nan.npy",
-        &["vb-nan.npy", "row 1, column 0", "not a finite number"],
+        &["vb-nan.npy", "value NaN at row 2, column 1", "not finite"],
     ),
     row(
         "vb gmm --example mixture2d --covariance-prior @vb-notpd.npy",

@@ -80,17 +80,7 @@ impl Dataset {
                 format!("{n} examples but {} labels", l.len()),
             ));
         }
-        if let Some(i) = features.iter().position(|v| !v.is_finite()) {
-            return Err(Error::data(
-                &name,
-                format!(
-                    "value {} at row {}, column {} is not finite",
-                    features[i],
-                    i / dim + 1,
-                    i % dim + 1
-                ),
-            ));
-        }
+        check_finite(&name, &features, dim)?;
         Ok(Self {
             name,
             features,
@@ -416,4 +406,25 @@ pub fn check_width(what: &str, got: usize, model: &str, want: usize) -> Result<(
         model: model.to_owned(),
         want,
     })
+}
+
+/// Refuse the first NaN or infinity of `values` (rows of `dim` columns), naming `what`, the
+/// value and its row and column (from 1): "X: value NaN at row 3, column 4 is not finite".
+pub fn check_finite<T: Copy + Into<f64> + std::fmt::Display>(
+    what: &str,
+    values: &[T],
+    dim: usize,
+) -> Result<()> {
+    match values.iter().position(|&v| !v.into().is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(Error::data(
+            what,
+            format!(
+                "value {} at row {}, column {} is not finite",
+                values[i],
+                i / dim.max(1) + 1,
+                i % dim.max(1) + 1
+            ),
+        )),
+    }
 }

@@ -18,7 +18,9 @@ mod source;
 pub mod table;
 
 pub use batch::{BatchOrder, epoch_permutation};
-pub use dataset::{Binarize, DataSplit, Dataset, PreparedSplit, check_width, data_units};
+pub use dataset::{
+    Binarize, DataSplit, Dataset, PreparedSplit, check_finite, check_width, data_units,
+};
 pub use idx::{IdxArray, read_idx, write_idx};
 pub use npy::{NpyArray, read_npy, read_npy_f64, unsupported_dtype, write_npy_f32, write_npy_f64};
 pub use source::{DataConfig, DataSource, FASHION_MNIST_DIR, TableOptions, load_idx_dir};

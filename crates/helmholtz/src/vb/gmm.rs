@@ -284,12 +284,7 @@ impl GmmParams {
                 "rows of equal, non-zero length are needed",
             ));
         }
-        if let Some(k) = x.iter().position(|v| !v.is_finite()) {
-            return Err(Error::data(
-                "data",
-                format!("row {}, column {} is not a finite number", k / dim, k % dim),
-            ));
-        }
+        crate::data::check_finite("data", x, dim)?;
         self.validate(n, dim)?;
         let priors = self.priors(x, dim);
         let k = self.components;

@@ -170,16 +170,7 @@ fn load(data: &GmmData) -> Result<Rows> {
                     t.columns.len(),
                 )
             };
-            if let Some(k) = x.iter().position(|v| !v.is_finite()) {
-                return Err(Error::bad_file(
-                    path,
-                    format!(
-                        "row {}, column {} is not a finite number",
-                        k / dim.max(1),
-                        k % dim.max(1)
-                    ),
-                ));
-            }
+            crate::data::check_finite(&path.display().to_string(), &x, dim)?;
             Ok(Rows {
                 x,
                 dim,
