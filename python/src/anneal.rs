@@ -6,7 +6,7 @@ use helmholtz::anneal::{Annealer, IsingProblem, SpinOrder};
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use crate::common::{array1, array2, run, to_py, value_error};
+use crate::common::{array1, array2, call, to_py, value_error};
 
 /// The library's parameter names as the sampler spells them.
 const NAMES: &[(&str, &str)] = &[
@@ -76,7 +76,7 @@ fn anneal_ising<'py>(
     let annealer = Annealer::from_betas(betas.as_array().to_vec(), num_reads, seed, order)
         .map_err(|e| to_py(e, NAMES))?;
     let n = problem.len();
-    let (energies, states) = run(py, NAMES, |_| annealer.anneal_all(&problem))?;
+    let (energies, states) = call(py, NAMES, || annealer.anneal_all(&problem))?;
     Ok((array1(py, energies), array2(py, states, num_reads, n)?))
 }
 

@@ -15,6 +15,9 @@ use numpy::{
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
+/// A 1-D numpy array handed to Python.
+pub type Py1<'py, T> = Bound<'py, PyArray1<T>>;
+
 /// How often the waiting Python thread looks for Ctrl-C.
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
@@ -75,6 +78,17 @@ pub fn run<T: Send>(
         }
     })?;
     outcome.map_err(|e| to_py(e, names))
+}
+
+/// Run `work` on the library's pool with the GIL released, for work that cannot stop early
+/// (scoring, sampling): Ctrl-C raises `KeyboardInterrupt` once it returns, as with any
+/// extension call. Cheaper than [`run`], which watches for Ctrl-C from another thread.
+pub fn call<T: Send>(
+    py: Python<'_>,
+    names: &[(&str, &str)],
+    work: impl FnOnce() -> helmholtz::Result<T> + Send,
+) -> PyResult<T> {
+    py.detach(|| in_pool(work)).map_err(|e| to_py(e, names))
 }
 
 /// The Python exception for a library error: `ValueError` for what the caller supplied (with

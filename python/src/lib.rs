@@ -13,8 +13,10 @@
 
 use pyo3::prelude::*;
 
+mod aif;
 mod anneal;
 mod common;
+mod physics;
 mod rbm;
 mod runs;
 mod vae;
@@ -30,6 +32,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rbm::register(m)?;
     vae::register(m)?;
     anneal::register(m)?;
+    aif::register(m)?;
+    physics::register(m)?;
     runs::register(m)?;
     vb::register(m)?;
     Ok(())

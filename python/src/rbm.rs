@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use serde::Deserialize;
 
-use crate::common::{array1, array2, check_features, dataset, run, to_py, value_error};
+use crate::common::{array1, array2, call, check_features, dataset, run, to_py, value_error};
 
 /// The library's parameter names as the estimator spells them.
 const NAMES: &[(&str, &str)] = &[
@@ -242,7 +242,7 @@ impl PyRbm {
         x: PyReadonlyArray2<'py, f32>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
         let data = self.data(&x)?;
-        let h = run(py, NAMES, |_| self.0.transform(&data))?;
+        let h = call(py, NAMES, || self.0.transform(&data))?;
         array2(py, h, data.len(), self.0.config().hidden)
     }
 
@@ -255,7 +255,7 @@ impl PyRbm {
         seed: u64,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let data = self.data(&x)?;
-        let scores = run(py, NAMES, |_| self.0.pseudo_likelihood(&data, seed))?;
+        let scores = call(py, NAMES, || self.0.pseudo_likelihood(&data, seed))?;
         Ok(array1(py, scores.per_example))
     }
 
@@ -275,7 +275,7 @@ impl PyRbm {
             betas: ais_betas,
         };
         let names = &[("runs", "ais_runs"), ("betas", "ais_betas")];
-        let scores = run(py, names, |_| self.0.score_with(&data, &ais, seed))?;
+        let scores = call(py, names, || self.0.score_with(&data, &ais, seed))?;
         let kind = match scores.estimate {
             helmholtz::api::Estimate::Exact => "exact",
             _ => "ais",
@@ -294,7 +294,7 @@ impl PyRbm {
             return Err(value_error("n_samples: must be at least 1 (got 0)"));
         }
         let d = self.0.config().visible;
-        let samples = run(py, &[("n", "n_samples")], |_| {
+        let samples = call(py, &[("n", "n_samples")], || {
             helmholtz::budget::check("n", helmholtz::budget::bytes(&[n, d, 16]))?;
             self.0.sample(n, seed)
         })?;

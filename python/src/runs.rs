@@ -16,7 +16,7 @@ use numpy::{PyArray1, PyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::common::{array1, array2, run, settings_from_json, to_py, value_error};
+use crate::common::{array1, array2, call, settings_from_json, to_py, value_error};
 
 /// The family of the run in `path`, its configuration (JSON) and its model as the bytes of a
 /// safetensors file with the configuration in its metadata.
@@ -25,7 +25,7 @@ fn load_run<'py>(
     py: Python<'py>,
     path: PathBuf,
 ) -> PyResult<(String, String, Bound<'py, PyBytes>)> {
-    let (family, config, bytes) = run(py, &[], |_| {
+    let (family, config, bytes) = call(py, &[], || {
         let family = RunDir::family_at(&path)?;
         let (config, bytes) = match family.as_str() {
             rbm::FAMILY => {
@@ -87,7 +87,7 @@ fn save_run(
             let mut params = settings.params()?;
             params.model = rbm.config().clone();
             let config = RbmRunConfig::new(params, data);
-            run(py, &[], |_| save_model::<Rbm, Rbm>(&path, config, &rbm))
+            call(py, &[], || save_model::<Rbm, Rbm>(&path, config, &rbm))
         }
         vae::FAMILY => {
             let vae = Vae::from_bytes(model, &device, named).map_err(|e| to_py(e, &[]))?;
@@ -100,7 +100,7 @@ fn save_run(
             let mut config = VaeRunConfig::new(data);
             config.params = settings.params()?;
             config.params.model = vae.config().clone();
-            run(py, &[], |_| save_model::<Vae, Vae>(&path, config, &vae))
+            call(py, &[], || save_model::<Vae, Vae>(&path, config, &vae))
         }
         other => Err(value_error(format!(
             "family: no run of `{other}` can be saved"
@@ -124,7 +124,7 @@ fn load_data<'py>(
     Bound<'py, PyArray1<u32>>,
 )> {
     let config = data_config(source, binarize)?;
-    let split = run(py, &[], |_| config.load(seed))?;
+    let split = call(py, &[], || config.load(seed))?;
     let part = |d: &helmholtz::data::Dataset| -> PyResult<_> {
         Ok((
             array2(py, d.features().to_vec(), d.len(), d.dim())?,

@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use serde::Deserialize;
 
-use crate::common::{array1, array2, check_features, dataset, run, to_py, value_error};
+use crate::common::{array1, array2, call, check_features, dataset, run, to_py, value_error};
 
 /// The library's parameter names as the estimator spells them.
 const NAMES: &[(&str, &str)] = &[
@@ -117,7 +117,7 @@ fn vae_transform<'py>(
     let vae = model(model_bytes)?;
     let data = dataset("X", &x)?;
     check_features(&data, vae.config().input, "VAE")?;
-    let z = run(py, NAMES, |_| vae.transform(&data))?;
+    let z = call(py, NAMES, || vae.transform(&data))?;
     let width = vae.config().latent.code_width();
     array2(py, z, data.len(), width)
 }
@@ -135,7 +135,7 @@ fn vae_score_samples<'py>(
     let vae = model(model_bytes)?;
     let data = dataset("X", &x)?;
     check_features(&data, vae.config().input, "VAE")?;
-    let scores = run(py, NAMES, |_| vae.score_iw_per_example(&data, k, seed))?;
+    let scores = call(py, NAMES, || vae.score_iw_per_example(&data, k, seed))?;
     Ok(array1(py, scores.per_example))
 }
 
@@ -149,7 +149,7 @@ fn vae_sample<'py>(
 ) -> PyResult<Bound<'py, PyArray2<f32>>> {
     let vae = model(model_bytes)?;
     let d = vae.config().input;
-    let samples = run(py, NAMES, |_| {
+    let samples = call(py, NAMES, || {
         helmholtz::budget::check("n", helmholtz::budget::bytes(&[n, d, 16]))?;
         vae.sample(n, seed)
     })?;

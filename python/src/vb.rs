@@ -6,7 +6,7 @@ use helmholtz::vb::{Covariance, Gmm, GmmParams};
 use numpy::{PyArray1, PyArray2, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
-use crate::common::{array1, array2, run, settings_from_json, to_py, value_error};
+use crate::common::{array1, array2, call, settings_from_json, to_py, value_error};
 
 /// The library's parameter names as the estimator spells them.
 const NAMES: &[(&str, &str)] = &[
@@ -38,7 +38,7 @@ fn gmm_fit(
 ) -> PyResult<(String, Vec<f64>, bool)> {
     let params: GmmParams = settings_from_json(params)?;
     let (values, dim) = rows(&x)?;
-    let fitted = run(py, NAMES, |_| params.fit(&values, dim))?;
+    let fitted = call(py, NAMES, || params.fit(&values, dim))?;
     let json = serde_json::to_string(&fitted.model).map_err(|e| value_error(e.to_string()))?;
     Ok((json, fitted.bounds, fitted.converged))
 }
@@ -61,7 +61,7 @@ impl PyGmm {
         x: PyReadonlyArray2<'py, f64>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let (values, n) = self.rows(&x)?;
-        let r = run(py, NAMES, |_| self.0.log_resp(&values))?;
+        let r = call(py, NAMES, || self.0.log_resp(&values))?;
         array2(py, r, n, self.0.components())
     }
 
@@ -72,7 +72,7 @@ impl PyGmm {
         x: PyReadonlyArray2<'py, f64>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let (values, _) = self.rows(&x)?;
-        let p = run(py, NAMES, |_| self.0.log_predictive(&values))?;
+        let p = call(py, NAMES, || self.0.log_predictive(&values))?;
         Ok(array1(py, p))
     }
 

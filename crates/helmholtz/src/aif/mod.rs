@@ -45,6 +45,6 @@ pub use agent::{ActionSelection, Agent, AgentParams, Inference, Learning, Sampli
 pub use envs::{EnvSpec, Environment, Task};
 pub use model::{Array, Pomdp};
 pub use perception::{FreeEnergy, MmpConfig, StateBeliefs};
-pub use planning::{EfeTerms, Policies, PolicyPosterior};
+pub use planning::{EfeTerms, Policies, PolicyPosterior, action_marginals};
 pub use run::{AifRunConfig, AifSummary, InferRequest, InferResult, export, infer, run};
 pub use sophisticated::SophisticatedConfig;

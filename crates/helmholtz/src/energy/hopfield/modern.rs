@@ -56,6 +56,11 @@ impl ModernHopfield {
         })
     }
 
+    /// Units `n` of a pattern.
+    pub fn dim(&self) -> usize {
+        self.n
+    }
+
     /// Stored patterns `P`.
     pub fn len(&self) -> usize {
         self.patterns.len() / self.n
