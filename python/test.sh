@@ -6,7 +6,9 @@
 #   bash python/test.sh            # VENV=/path reuses a virtualenv; PYTEST_ARGS="-k rbm"
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build -q -p helmholtz-cli
+# `cargo test --workspace` builds the command line; build it only when it is missing (a
+# separate `cargo build -p` resolves features differently and rebuilds the dependencies).
+[ -x target/debug/helmholtz ] || cargo build -q -p helmholtz-cli
 VENV=${VENV:-$(mktemp -d)/venv}
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"

@@ -22,6 +22,10 @@ from .runs import load_data, load_run
 
 __all__ = [
     "BayesianGaussianMixture",
+    "BayesianMLP",
+    "BayesianMLPClassifier",
+    "BayesianMLPRegressor",
+    "BernoulliMixture",
     "BernoulliRBM",
     "VAE",
     "anneal",
@@ -42,6 +46,14 @@ def __getattr__(name):
         from .mixture import BayesianGaussianMixture
 
         return BayesianGaussianMixture
+    if name in ("BayesianMLP", "BayesianMLPClassifier", "BayesianMLPRegressor"):
+        from . import bnn
+
+        return getattr(bnn, name)
+    if name == "BernoulliMixture":
+        from .baseline import BernoulliMixture
+
+        return BernoulliMixture
     if name == "VAE":
         from .vae import VAE
 

@@ -141,6 +141,14 @@ pub fn dataset(name: &str, x: &PyReadonlyArray2<'_, f32>) -> PyResult<Dataset> {
     Dataset::new(name, values, d, None).map_err(|e| to_py(e, &[]))
 }
 
+/// The rows of `x` as a data set, refused unless they are `want` features wide (the `model`
+/// named in the message).
+pub fn rows_for(x: &PyReadonlyArray2<'_, f32>, want: usize, model: &str) -> PyResult<Dataset> {
+    let data = dataset("X", x)?;
+    check_features(&data, want, model)?;
+    Ok(data)
+}
+
 /// Refuse `x` unless it has `want` features: scikit-learn's message, which the command line
 /// shares for a data file that does not fit its model.
 pub fn check_features(x: &Dataset, want: usize, model: &str) -> PyResult<()> {

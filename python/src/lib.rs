@@ -15,6 +15,8 @@ use pyo3::prelude::*;
 
 mod aif;
 mod anneal;
+mod baseline;
+mod bnn;
 mod common;
 mod physics;
 mod rbm;
@@ -34,6 +36,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     anneal::register(m)?;
     aif::register(m)?;
     physics::register(m)?;
+    bnn::register(m)?;
+    baseline::register(m)?;
     runs::register(m)?;
     vb::register(m)?;
     Ok(())

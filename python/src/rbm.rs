@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use serde::Deserialize;
 
-use crate::common::{array1, array2, call, check_features, dataset, run, to_py, value_error};
+use crate::common::{array1, array2, call, dataset, rows_for, run, to_py, value_error};
 
 /// The library's parameter names as the estimator spells them.
 const NAMES: &[(&str, &str)] = &[
@@ -305,8 +305,7 @@ impl PyRbm {
 impl PyRbm {
     /// The rows of `x`, which must be as wide as the model.
     fn data(&self, x: &PyReadonlyArray2<'_, f32>) -> PyResult<helmholtz::data::Dataset> {
-        let data = dataset("X", x)?;
-        check_features(&data, self.0.config().visible, "BernoulliRBM")?;
+        let data = rows_for(x, self.0.config().visible, "BernoulliRBM")?;
         Ok(data)
     }
 }

@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use serde::Deserialize;
 
-use crate::common::{array1, array2, call, check_features, dataset, run, to_py, value_error};
+use crate::common::{array1, array2, call, dataset, rows_for, run, to_py, value_error};
 
 /// The library's parameter names as the estimator spells them.
 const NAMES: &[(&str, &str)] = &[
@@ -115,8 +115,7 @@ fn vae_transform<'py>(
     x: PyReadonlyArray2<'py, f32>,
 ) -> PyResult<Bound<'py, PyArray2<f32>>> {
     let vae = model(model_bytes)?;
-    let data = dataset("X", &x)?;
-    check_features(&data, vae.config().input, "VAE")?;
+    let data = rows_for(&x, vae.config().input, "VAE")?;
     let z = call(py, NAMES, || vae.transform(&data))?;
     let width = vae.config().latent.code_width();
     array2(py, z, data.len(), width)
@@ -133,8 +132,7 @@ fn vae_score_samples<'py>(
     seed: u64,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let vae = model(model_bytes)?;
-    let data = dataset("X", &x)?;
-    check_features(&data, vae.config().input, "VAE")?;
+    let data = rows_for(&x, vae.config().input, "VAE")?;
     let scores = call(py, NAMES, || vae.score_iw_per_example(&data, k, seed))?;
     Ok(array1(py, scores.per_example))
 }

@@ -138,12 +138,21 @@ pub(crate) fn fit_in_memory<F: Fit>(
     let train = params.train_config().clone();
     let device = params.device_kind().device(train.seed)?;
     let mut fit = build(&device)?;
-    let mut trainer = Trainer::new(train, device, control.progress)?;
-    if let Some(flag) = control.interrupt {
-        trainer = trainer.with_interrupt(flag.clone());
-    }
-    trainer.fit(&mut fit, data, None, Position::default())?;
+    controlled_trainer(train, device, control)?.fit(&mut fit, data, None, Position::default())?;
     Ok(fit)
+}
+
+/// A trainer for `train` on `device` that reports and stops as `control` says.
+pub(crate) fn controlled_trainer<'a>(
+    train: TrainConfig,
+    device: Device,
+    control: FitControl<'a>,
+) -> Result<Trainer<'a>> {
+    let trainer = Trainer::new(train, device, control.progress)?;
+    Ok(match control.interrupt {
+        Some(flag) => trainer.with_interrupt(flag.clone()),
+        None => trainer,
+    })
 }
 
 /// Builder setters of a params struct: `setters!(RbmParams { /// doc

@@ -217,6 +217,16 @@ impl BernoulliMixture {
             .collect()
     }
 
+    /// `ln p(k | x_n)`, the log responsibilities, `[n, K]`.
+    pub fn log_resp(&self, x: &[f32]) -> Vec<f64> {
+        let mut joint = self.joint(x);
+        for row in joint.chunks_exact_mut(self.components()) {
+            let lse = crate::kernels::special::log_sum_exp(row);
+            row.iter_mut().for_each(|v| *v -= lse);
+        }
+        joint
+    }
+
     /// The M-step from responsibilities `r` (`[n, K]`).
     fn from_resp(x: &[f32], dim: usize, r: &[f64], k: usize, smoothing: f64) -> Self {
         let n = x.len() / dim;
@@ -286,12 +296,8 @@ impl BernoulliMixture {
             let mut model = Self::from_resp(x, dim, &r, k, p.smoothing);
             let mut objective = vec![model.objective(x, dim, p.smoothing)];
             for _ in 0..p.max_iter {
-                let joint = model.joint(x);
-                for (row, out) in joint.chunks_exact(k).zip(r.chunks_exact_mut(k)) {
-                    let lse = crate::kernels::special::log_sum_exp(row);
-                    for (o, v) in out.iter_mut().zip(row) {
-                        *o = (v - lse).exp();
-                    }
+                for (out, v) in r.iter_mut().zip(model.log_resp(x)) {
+                    *out = v.exp();
                 }
                 model = Self::from_resp(x, dim, &r, k, p.smoothing);
                 let f = model.objective(x, dim, p.smoothing);

@@ -677,15 +677,14 @@ impl BayesMlp {
         let d = self.config.input;
         let xs = self.scaler.inputs(x);
         let mut probs = Vec::with_capacity(xs.len() / d * classes);
+        // The same weight draws for every chunk of rows: a row's probabilities do not depend
+        // on the other rows.
+        let keys: Vec<u64> = (0..draws).map(|_| rng.next_u64()).collect();
         for chunk in xs.chunks(1000 * d) {
             let xt = tensor(chunk.to_vec(), chunk.len() / d, d, &self.device());
             let mut sum: Option<Tensor<2>> = None;
-            for _ in 0..draws {
-                let p = softmax(
-                    self.forward(&self.params, xt.clone(), false, rng.next_u64())
-                        .0,
-                    1,
-                );
+            for &key in &keys {
+                let p = softmax(self.forward(&self.params, xt.clone(), false, key).0, 1);
                 sum = Some(match sum {
                     Some(s) => s + p,
                     None => p,
@@ -874,7 +873,7 @@ fn check_targets(config: &BbbConfig, x: &[f32], targets: &Targets) -> Result<usi
     if targets.len() < 2 {
         return Err(Error::data(
             "training data",
-            format!("need at least 2 rows (got {})", targets.len()),
+            format!("need at least 2 rows (n_samples = {})", targets.len()),
         ));
     }
     Ok(targets.len())

@@ -76,7 +76,7 @@ impl BayesLinear {
         if y.len() < 2 {
             return Err(Error::data(
                 "regression data",
-                format!("need at least 2 rows (got {})", y.len()),
+                format!("need at least 2 rows (n_samples = {})", y.len()),
             ));
         }
         if x.iter().chain(&y).any(|v| !v.is_finite()) {

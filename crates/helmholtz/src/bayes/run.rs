@@ -27,6 +27,7 @@ use super::mlp::MlpRegression;
 use super::model::{LogJoint, Samples, Summary};
 use super::params::{BnnData, BnnParams, BnnRunConfig, Method};
 use super::predictive::{BandPoint, RegressionDraws, band_csv, class_metrics};
+use crate::api::{FitControl, controlled_trainer};
 use crate::data::{DataConfig, DataSource, Dataset, read_csv};
 use crate::error::{Error, Result, check};
 use crate::eval::calibration::{confidence_bins, expected_calibration_error};
@@ -36,7 +37,7 @@ use crate::kernels::argmax;
 use crate::report::{Band, Chart, Series, save_chart};
 use crate::rng::rng_for;
 use crate::run::{Family, TrainingData, family, record_eval};
-use crate::train::{Progress, Silent, Trainer};
+use crate::train::Progress;
 
 /// Family name in `config.json`.
 pub const FAMILY: &str = "bnn";
@@ -377,11 +378,16 @@ impl BnnParams {
     /// # }
     /// ```
     pub fn fit(&self, task: &BnnTask) -> Result<Posterior> {
+        self.fit_with(task, FitControl::default())
+    }
+
+    /// [`BnnParams::fit`] reporting to, and stoppable through, `control`.
+    pub fn fit_with(&self, task: &BnnTask, control: FitControl<'_>) -> Result<Posterior> {
         let mut params = self.clone();
         params.sync_epochs();
         let device = params.device.device(params.train.seed)?;
         let mut fit = BnnFit::new(&params, task, &device)?;
-        Trainer::new(params.train.clone(), device, &Silent)?.fit(
+        controlled_trainer(params.train.clone(), device, control)?.fit(
             &mut fit,
             &task.train_rows()?,
             None,
