@@ -18,5 +18,6 @@ fi
 rm -rf target/wheels
 "$VENV/bin/maturin" build -q --profile dev -m python/Cargo.toml -o target/wheels
 "$VENV/bin/pip" install -q --force-reinstall --no-deps target/wheels/helmholtz-*.whl
-cd python
-"$VENV/bin/python" -m pytest -q tests ${PYTEST_ARGS:-}
+# From the repository root, so that `import helmholtz` finds the installed wheel, not the
+# sources in python/helmholtz (which lack the compiled module).
+"$VENV/bin/python" -m pytest -q python/tests ${PYTEST_ARGS:-}

@@ -27,6 +27,7 @@ __all__ = [
     "BayesianMLPRegressor",
     "BernoulliMixture",
     "BernoulliRBM",
+    "HelmholtzMachine",
     "VAE",
     "anneal",
     "load_data",
@@ -54,6 +55,10 @@ def __getattr__(name):
         from .baseline import BernoulliMixture
 
         return BernoulliMixture
+    if name == "HelmholtzMachine":
+        from .hm import HelmholtzMachine
+
+        return HelmholtzMachine
     if name == "VAE":
         from .vae import VAE
 

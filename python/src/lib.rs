@@ -18,6 +18,7 @@ mod anneal;
 mod baseline;
 mod bnn;
 mod common;
+mod hm;
 mod physics;
 mod rbm;
 mod runs;
@@ -38,6 +39,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     physics::register(m)?;
     bnn::register(m)?;
     baseline::register(m)?;
+    hm::register(m)?;
     runs::register(m)?;
     vb::register(m)?;
     Ok(())

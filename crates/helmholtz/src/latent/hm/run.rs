@@ -18,7 +18,7 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
 use super::{HelmholtzMachine, HmConfig, Method};
-use crate::api::trainable;
+use crate::api::{FitControl, fit_in_memory, trainable};
 use crate::data::{DataConfig, Dataset, PreparedSplit};
 use crate::error::{Error, Result, check};
 use crate::io::{RunDir, TensorFile};
@@ -74,6 +74,25 @@ impl Default for HmParams {
 }
 
 impl HmParams {
+    /// Train on `data` (`[n, visible]`, values in [0, 1]) in memory, reporting to and
+    /// stoppable through `control`, and return the machine; writes no file.
+    pub fn fit_with(&self, data: &Dataset, control: FitControl<'_>) -> Result<HelmholtzMachine> {
+        let mut params = self.clone();
+        params.model.visible = data.dim();
+        params.validate()?;
+        data.require_unit_interval("the Helmholtz machine's binary units need")?;
+        let fit = fit_in_memory(&params, data, control, |_| {
+            let mut hm = HelmholtzMachine::new(params.model.clone(), params.train.seed)?;
+            hm.set_data_bias(&data.column_means());
+            Ok(HmFit {
+                hm,
+                params: params.clone(),
+                image_shape: None,
+            })
+        })?;
+        Ok(fit.hm)
+    }
+
     /// Check every value.
     pub fn validate(&self) -> Result<()> {
         self.model.validate()?;
@@ -270,6 +289,31 @@ fn load(
 ) -> Result<()> {
     hm.generative.get(model, trainer, "gen", path)?;
     hm.recognition.get(model, trainer, "rec", path)
+}
+
+/// The machine as the bytes of a safetensors file, its layer sizes under the metadata key
+/// `config` (as `Persist::to_bytes` writes the other families' models).
+pub fn to_bytes(hm: &HelmholtzMachine) -> Result<Vec<u8>> {
+    let (mut model, mut trainer) = (TensorFile::default(), TensorFile::default());
+    hm.generative.put(&mut model, &mut trainer, "gen");
+    hm.recognition.put(&mut model, &mut trainer, "rec");
+    let config = serde_json::to_string(&hm.config).map_err(|e| Error::Internal(e.to_string()))?;
+    model.metadata.insert("config".into(), config);
+    model.to_bytes()
+}
+
+/// A machine from the bytes [`to_bytes`] gives; `path` names them in errors.
+pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<HelmholtzMachine> {
+    let file = TensorFile::from_bytes(bytes, path)?;
+    let config = file
+        .metadata
+        .get("config")
+        .ok_or_else(|| Error::bad_file(path, "no model `config` in the metadata"))?;
+    let config: HmConfig = serde_json::from_str(config)
+        .map_err(|e| Error::bad_file(path, format!("model `config`: {e}")))?;
+    let mut hm = HelmholtzMachine::new(config, 0)?;
+    load(&mut hm, &file, None, path)?;
+    Ok(hm)
 }
 
 /// Open the machine of a finished (or checkpointed) run.
