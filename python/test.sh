@@ -14,7 +14,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
 fi
 "$VENV/bin/pip" install -q --upgrade pip
-"$VENV/bin/pip" install -q "maturin>=1.5,<2" numpy scikit-learn dimod pytest
+"$VENV/bin/pip" install -q "maturin>=1.5,<2" numpy scikit-learn pandas dimod pytest
 rm -rf target/wheels
 "$VENV/bin/maturin" build -q --profile dev -m python/Cargo.toml -o target/wheels
 "$VENV/bin/pip" install -q --force-reinstall --no-deps target/wheels/helmholtz-*.whl

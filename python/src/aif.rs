@@ -84,7 +84,7 @@ impl Settings {
 /// An agent and the generator of its stochastic choices.
 #[pyclass(name = "Agent")]
 struct PyAgent {
-    agent: Agent,
+    agent: Box<Agent>,
     rng: StdRng,
 }
 
@@ -100,7 +100,7 @@ impl PyAgent {
         let settings: Settings = settings_from_json(params)?;
         let agent = Agent::new(&model, settings.params()).map_err(|e| to_py(e, NAMES))?;
         Ok(Self {
-            agent,
+            agent: Box::new(agent),
             rng: StdRng::seed_from_u64(seed),
         })
     }

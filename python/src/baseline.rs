@@ -37,13 +37,13 @@ fn mixture_fit(
 
 /// A fitted mixture, from the JSON `mixture_fit` gives.
 #[pyclass(frozen, name = "BernoulliMixture")]
-struct PyMixture(BernoulliMixture);
+struct PyMixture(Box<BernoulliMixture>);
 
 #[pymethods]
 impl PyMixture {
     #[new]
     fn new(json: &str) -> PyResult<Self> {
-        Ok(Self(settings_from_json(json)?))
+        Ok(Self(Box::new(settings_from_json(json)?)))
     }
 
     /// `ln p(x)` per row, exact (nats).

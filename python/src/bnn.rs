@@ -132,7 +132,7 @@ fn bnn_fit<'py>(
 
 /// A fitted Bayes-by-Backprop network, from the bytes `bnn_fit` gives.
 #[pyclass(frozen, name = "BayesMlp")]
-struct PyBayesMlp(BayesMlp);
+struct PyBayesMlp(Box<BayesMlp>);
 
 #[pymethods]
 impl PyBayesMlp {
@@ -142,7 +142,7 @@ impl PyBayesMlp {
         let file =
             helmholtz::io::TensorFile::from_bytes(bytes, path).map_err(|e| to_py(e, NAMES))?;
         BayesMlp::from_file(&file, &Device::flex(), path)
-            .map(Self)
+            .map(|m| Self(Box::new(m)))
             .map_err(|e| to_py(e, NAMES))
     }
 

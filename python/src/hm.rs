@@ -75,14 +75,14 @@ fn hm_fit<'py>(
 
 /// A fitted machine, from the bytes `hm_fit` gives.
 #[pyclass(frozen, name = "HelmholtzMachine")]
-struct PyHm(HelmholtzMachine);
+struct PyHm(Box<HelmholtzMachine>);
 
 #[pymethods]
 impl PyHm {
     #[new]
     fn new(bytes: &[u8]) -> PyResult<Self> {
         from_bytes(bytes, Path::new("model_"))
-            .map(Self)
+            .map(|m| Self(Box::new(m)))
             .map_err(|e| to_py(e, NAMES))
     }
 

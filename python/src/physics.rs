@@ -18,7 +18,7 @@ fn keyword<T: std::str::FromStr<Err = helmholtz::Error>>(value: &str) -> PyResul
 
 /// A Markov chain on an `L x L` periodic lattice, `H = -J sum_<ij> s_i s_j - h sum_i s_i`.
 #[pyclass(name = "IsingChain")]
-struct PyIsingChain(IsingChain);
+struct PyIsingChain(Box<IsingChain>);
 
 #[pymethods]
 impl PyIsingChain {
@@ -39,7 +39,7 @@ impl PyIsingChain {
         };
         let algorithm: Algorithm = keyword(algorithm)?;
         IsingChain::new(&model, temperature, algorithm, seed)
-            .map(Self)
+            .map(|m| Self(Box::new(m)))
             .map_err(|e| to_py(e, &[]))
     }
 
@@ -134,7 +134,7 @@ fn onsager_exact(temperature: f64, coupling: f64) -> (f64, f64, f64) {
 
 /// A binary (0/1) Hopfield network.
 #[pyclass(frozen, name = "Hopfield")]
-struct PyHopfield(Hopfield);
+struct PyHopfield(Box<Hopfield>);
 
 #[pymethods]
 impl PyHopfield {
@@ -148,7 +148,7 @@ impl PyHopfield {
         let threshold: Threshold = keyword(threshold)?;
         let values: Vec<f32> = patterns.as_array().iter().copied().collect();
         Hopfield::store(&values, n, rule, threshold)
-            .map(Self)
+            .map(|m| Self(Box::new(m)))
             .map_err(|e| to_py(e, &[]))
     }
 
@@ -226,7 +226,7 @@ impl PyHopfield {
 
 /// A modern (dense associative) Hopfield network: `x <- X^T softmax(beta X x)`.
 #[pyclass(frozen, name = "ModernHopfield")]
-struct PyModern(ModernHopfield);
+struct PyModern(Box<ModernHopfield>);
 
 #[pymethods]
 impl PyModern {
@@ -236,7 +236,7 @@ impl PyModern {
     fn new(patterns: PyReadonlyArray2<'_, f32>, beta: f64) -> PyResult<Self> {
         let n = patterns.shape()[1];
         ModernHopfield::new(patterns.as_array().iter().copied().collect(), n, beta)
-            .map(Self)
+            .map(|m| Self(Box::new(m)))
             .map_err(|e| to_py(e, &[("beta", "beta")]))
     }
 

@@ -181,7 +181,7 @@ fn estimator_arrays<'py>(
 
 /// A fitted RBM for scoring and sampling, made from the estimator's arrays at each call.
 #[pyclass(frozen, name = "Rbm")]
-struct PyRbm(Rbm);
+struct PyRbm(Box<Rbm>);
 
 #[pymethods]
 impl PyRbm {
@@ -192,12 +192,8 @@ impl PyRbm {
         visible_bias: PyReadonlyArray1<'_, f32>,
         visible: &str,
     ) -> PyResult<Self> {
-        Ok(Self(model(
-            &components,
-            &hidden_bias,
-            &visible_bias,
-            visible,
-        )?))
+        let rbm = model(&components, &hidden_bias, &visible_bias, visible)?;
+        Ok(Self(Box::new(rbm)))
     }
 
     /// The model in the bytes of a safetensors file with its configuration in the metadata
@@ -205,7 +201,7 @@ impl PyRbm {
     #[staticmethod]
     fn from_bytes(bytes: &[u8]) -> PyResult<Self> {
         Rbm::from_bytes(bytes, &Device::flex(), std::path::Path::new("model"))
-            .map(Self)
+            .map(|m| Self(Box::new(m)))
             .map_err(|e| to_py(e, NAMES))
     }
 

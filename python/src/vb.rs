@@ -45,13 +45,13 @@ fn gmm_fit(
 
 /// A fitted mixture for prediction, from the JSON `gmm_fit` gives.
 #[pyclass(frozen, name = "Gmm")]
-struct PyGmm(Gmm);
+struct PyGmm(Box<Gmm>);
 
 #[pymethods]
 impl PyGmm {
     #[new]
     fn new(json: &str) -> PyResult<Self> {
-        Ok(Self(settings_from_json(json)?))
+        Ok(Self(Box::new(settings_from_json(json)?)))
     }
 
     /// `ln r_nk`, normalised over components, `[n, K]`.
