@@ -44,10 +44,30 @@ class BernoulliMixture(DensityMixin, BaseEstimator):
             "seed": seed_of(self.random_state),
         })
         self.model_, self.objective_ = _native.mixture_fit(native32(X), params)
+        self._set_attributes()
+        return self
+
+    def _set_attributes(self):
         model = json.loads(self.model_)
         self.weights_ = np.array(model["weights"])
         self.means_ = np.array(model["means"]).reshape(len(self.weights_), -1)
-        return self
+        self.n_features_in_ = self.means_.shape[1]
+
+    @classmethod
+    def _from_run(cls, config, model):
+        em = config["em"]
+        est = cls(
+            n_components=em["components"] if config["model"] == "mixture" else 1,
+            smoothing=em["smoothing"],
+            n_init=em["restarts"],
+            max_iter=em["max_iter"],
+            tol=em["tol"],
+            random_state=em["seed"],
+        )
+        est.model_ = bytes(model).decode()
+        est._set_attributes()
+        est.run_config_ = config
+        return est
 
     def _mixture(self, X):
         check_is_fitted(self)

@@ -132,3 +132,26 @@ def BayesianMLP(hidden_layer_sizes=(50,), *, task, **params):
     return cls(hidden_layer_sizes, **params)
 
 
+
+
+def _from_run(config, model):
+    """The estimator of a ``bnn`` run trained by Bayes by Backprop."""
+    params = config.get("params", config)
+    net = _native.BayesMlp(bytes(model))
+    inputs, outputs = net.shape()
+    cls = BayesianMLPClassifier if net.is_classifier() else BayesianMLPRegressor
+    est = cls(
+        tuple(params["hidden"]),
+        activation=params["bbb"]["activation"],
+        learning_rate=params["bbb"]["lr"],
+        batch_size=params["train"]["batch_size"],
+        n_iter=params["train"]["epochs"],
+        n_draws=config.get("eval_draws", 100),
+        random_state=params["train"]["seed"],
+    )
+    est.model_ = bytes(model)
+    est.n_features_in_ = inputs
+    if net.is_classifier():
+        est.classes_ = np.arange(outputs)
+    est.run_config_ = config
+    return est

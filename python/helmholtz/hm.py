@@ -66,3 +66,20 @@ class HelmholtzMachine(DensityMixin, BaseEstimator):
         check_is_fitted(self)
         seed = seed_of(self.random_state if random_state is None else random_state)
         return _native.HelmholtzMachine(self.model_).sample(int(n_samples), seed)
+
+    @classmethod
+    def _from_run(cls, config, model):
+        params = config.get("params", config)
+        est = cls(
+            tuple(params["model"]["layers"]),
+            method={"wake-sleep": "ws", "reweighted": "rws"}[params["method"]],
+            n_samples=params["samples"],
+            learning_rate=params["lr"],
+            batch_size=params["train"]["batch_size"],
+            n_iter=params["train"]["epochs"],
+            random_state=params["train"]["seed"],
+        )
+        est.model_ = bytes(model)
+        est.n_features_in_ = params["model"]["visible"]
+        est.run_config_ = config
+        return est

@@ -137,11 +137,35 @@ class BayesianGaussianMixture(DensityMixin, BaseEstimator):
         self.model_, self.lower_bounds_, self.converged_ = best
         self.lower_bound_ = self.lower_bounds_[-1]
         self.n_iter_ = len(self.lower_bounds_)
+        self._set_attributes()
+        return self.predict(X)
+
+    def _set_attributes(self):
         gmm = _native.Gmm(self.model_)
         self.weights_, self.means_, cov = gmm.attributes()
         k, d = self.means_.shape
         self.covariances_ = cov.reshape((k, d, d) if gmm.full() else (k, d))
-        return self.predict(X)
+        self.n_features_in_ = d
+
+    @classmethod
+    def _from_run(cls, config, model):
+        p = config.get("params", config)
+        est = cls(
+            n_components=p["components"],
+            covariance_type=p["covariance"],
+            tol=p["tol"],
+            reg_covar=p["reg_covar"],
+            max_iter=p["max_iter"],
+            weight_concentration_prior_type=p["weight_prior"].replace("-", "_"),
+            weight_concentration_prior=p["weight_concentration"],
+            mean_precision_prior=p["mean_precision_prior"],
+            degrees_of_freedom_prior=p["degrees_of_freedom_prior"],
+            random_state=p["seed"],
+        )
+        est.model_ = bytes(model).decode()
+        est._set_attributes()
+        est.run_config_ = config
+        return est
 
     def _gmm(self, X):
         check_is_fitted(self)

@@ -15,7 +15,10 @@ __all__ = ["load_run", "load_data"]
 
 
 def load_run(path):
-    """The fitted model of the run directory ``path`` as an estimator.
+    """The fitted model of the run directory ``path`` as an estimator: runs of ``rbm``
+    (``BernoulliRBM``), ``vae`` (``VAE``), ``hm`` (``HelmholtzMachine``), ``bnn`` by Bayes by
+    Backprop (``BayesianMLPClassifier`` or ``BayesianMLPRegressor``), ``vb``
+    (``BayesianGaussianMixture``) and ``baseline`` (``BernoulliMixture``).
 
     Its parameters are the closest estimator settings to the run's (a run may use settings the
     estimator has no parameter for, such as a decaying learning rate); the run's whole
@@ -24,12 +27,20 @@ def load_run(path):
     family, config, model = _native.load_run(os.fspath(path))
     config = json.loads(config)
     if family == "rbm":
-        from .rbm import BernoulliRBM
+        from .rbm import BernoulliRBM as cls
+    elif family == "vae":
+        from .vae import VAE as cls
+    elif family == "hm":
+        from .hm import HelmholtzMachine as cls
+    elif family == "bnn":
+        from .bnn import _from_run
 
-        return BernoulliRBM._from_run(config, model)
-    from .vae import VAE
-
-    return VAE._from_run(config, model)
+        return _from_run(config, model)
+    elif family == "vb":
+        from .mixture import BayesianGaussianMixture as cls
+    else:
+        from .baseline import BernoulliMixture as cls
+    return cls._from_run(config, model)
 
 
 def load_data(source="digits", *, binarize="threshold", random_state=0):

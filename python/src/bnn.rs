@@ -146,6 +146,20 @@ impl PyBayesMlp {
             .map_err(|e| to_py(e, NAMES))
     }
 
+    /// `(inputs, outputs)`: the width of a row and the number of outputs (1 for a regression,
+    /// the classes for a classifier).
+    fn shape(&self) -> (usize, usize) {
+        (self.0.config().input, self.0.config().output())
+    }
+
+    /// Whether the network is a classifier.
+    fn is_classifier(&self) -> bool {
+        matches!(
+            self.0.config().likelihood,
+            helmholtz::bayes::bbb::Likelihood::Categorical { .. }
+        )
+    }
+
     /// The predictive mean and standard deviation of `y` at the rows of `x` (a regression),
     /// from `draws` weight draws of the stream `seed`.
     fn predict<'py>(

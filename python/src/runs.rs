@@ -6,12 +6,15 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::Device;
 use helmholtz::api::Persist;
+use helmholtz::bayes::{self, run::Posterior};
 use helmholtz::data::{Binarize, DataConfig, DataSource};
 use helmholtz::energy::rbm::{self, Rbm, RbmRunConfig};
 use helmholtz::io::RunDir;
 use helmholtz::kernels::runtime::DeviceKind;
+use helmholtz::latent::hm;
 use helmholtz::latent::vae::{self, Likelihood, Vae, VaeRunConfig};
 use helmholtz::run::save_model;
+use helmholtz::{baseline, vb};
 use numpy::{PyArray1, PyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -36,10 +39,41 @@ fn load_run<'py>(
                 let (_, cfg, model) = vae::open_run(&path, DeviceKind::Cpu)?;
                 (json(&cfg)?, model.to_bytes()?)
             }
+            hm::run::FAMILY => {
+                let (_, cfg, model) = hm::run::open(&path)?;
+                (json(&cfg)?, hm::run::to_bytes(&model)?)
+            }
+            bayes::run::FAMILY => {
+                let (_, cfg, _, posterior) = bayes::run::open_run(&path)?;
+                match posterior {
+                    Posterior::Mlp(m) => (json(&cfg)?, m.to_file()?.to_bytes()?),
+                    Posterior::Linear { .. } => {
+                        return Err(helmholtz::Error::data(
+                            path.display().to_string(),
+                            "a run of svi, sgld or sghmc; helmholtz.load_run reads Bayes-by-Backprop (bbb) runs",
+                        ));
+                    }
+                }
+            }
+            vb::run::FAMILY => {
+                // The posterior is the run's model (a vb run has no model.safetensors).
+                let config = std::fs::read_to_string(path.join("config.json"))
+                    .map_err(|e| helmholtz::Error::io(path.join("config.json"), e))?;
+                let posterior = path.join("posterior.json");
+                let model =
+                    std::fs::read(&posterior).map_err(|e| helmholtz::Error::io(&posterior, e))?;
+                (config, model)
+            }
+            baseline::run::FAMILY => {
+                let (cfg, model) = baseline::run::open(&path)?;
+                (json(&cfg)?, json(&model)?.into_bytes())
+            }
             other => {
                 return Err(helmholtz::Error::data(
                     path.display().to_string(),
-                    format!("a `{other}` run; helmholtz.load_run reads `rbm` and `vae` runs"),
+                    format!(
+                        "a `{other}` run; helmholtz.load_run reads the runs of rbm, vae, hm, bnn (bbb), vb and baseline"
+                    ),
                 ));
             }
         };

@@ -57,3 +57,35 @@ def test_a_cli_vae_run_encodes_and_samples_the_same_in_python(cli, tmp_path):
     model.save(saved)
     run_cli(cli, "vae", "encode", saved, "--out", tmp_path / "z2.npy")
     np.testing.assert_array_equal(np.load(tmp_path / "z2.npy"), np.load(tmp_path / "z.npy"))
+
+
+def test_cli_runs_of_the_other_families_load_as_their_estimators(cli, tmp_path):
+    _, _, X_test, y_test = helmholtz.load_data("digits")
+    # baseline: the exact test log-likelihood (the run keeps f32 parameters).
+    report = last_json(run_cli(cli, "--json", "--out", tmp_path / "bl", "baseline", "train", "--model", "mixture",
+                               "--components", 3, "--restarts", 1))
+    m = helmholtz.load_run(tmp_path / "bl")
+    assert isinstance(m, helmholtz.BernoulliMixture) and m.weights_.shape == (3,)
+    assert m.score(X_test) == pytest.approx(report["test_log_likelihood"], abs=1e-3)
+    # vb: the posterior the run wrote, the weights it saved.
+    run_cli(cli, "--out", tmp_path / "vb", "vb", "gmm", "--example", "mixture2d", "--components", 6)
+    g = helmholtz.load_run(tmp_path / "vb")
+    assert isinstance(g, helmholtz.BayesianGaussianMixture)
+    np.testing.assert_allclose(g.weights_, np.load(tmp_path / "vb" / "weights.npy"), atol=1e-12)
+    assert g.predict(np.zeros((1, 2))).shape == (1,)
+    # hm: the machine's bound on the test set, within noise of the run's own.
+    report = last_json(run_cli(cli, "--json", "--out", tmp_path / "hm", "hm", "train", "--layers", 8, "--epochs", 1,
+                               "--eval-k", 50))
+    h = helmholtz.load_run(tmp_path / "hm").set_params(n_importance_samples=50)
+    assert isinstance(h, helmholtz.HelmholtzMachine)
+    bound = h.score_samples(X_test)
+    # The same bound (k = 50) on the same test set, from other sample streams.
+    assert bound.mean() == pytest.approx(report["test_log_likelihood"], abs=0.2)
+    # bnn (Bayes by Backprop on the digits): a classifier with the run's accuracy.
+    report = last_json(run_cli(cli, "--json", "--out", tmp_path / "bnn", "bnn", "train", "--example", "digits",
+                               "--method", "bbb", "--hidden", 32, "--epochs", 1))
+    c = helmholtz.load_run(tmp_path / "bnn")
+    assert isinstance(c, helmholtz.BayesianMLPClassifier)
+    accuracy = (c.predict(X_test) == y_test).mean()
+    held_out = report.get("held_out", report)
+    assert accuracy == pytest.approx(held_out["accuracy"], abs=0.02)

@@ -267,3 +267,37 @@ pub fn train_baseline(
         Ok(summary)
     })
 }
+
+/// The settings and the model of the `baseline` run in `dir`, the independent-pixel model as a
+/// mixture of one component (its parameters are stored as `f32`).
+pub fn open(dir: &Path) -> Result<(BaselineRunConfig, BernoulliMixture)> {
+    let run = RunDir::open(dir, FAMILY)?;
+    let cfg: BaselineRunConfig = run.read_json("config.json")?;
+    let path = run.file("model.safetensors");
+    let file = TensorFile::load(&path)?;
+    let widened = |b: &Blob| b.data.iter().map(|&v| f64::from(v)).collect::<Vec<f64>>();
+    let model = match cfg.model {
+        BaselineModel::Bernoulli => {
+            let p = file
+                .tensors
+                .get("p")
+                .ok_or_else(|| Error::bad_file(&path, "no tensor `p`"))?;
+            BernoulliMixture {
+                weights: vec![1.0],
+                means: widened(p),
+            }
+        }
+        BaselineModel::Mixture => {
+            let get = |name: &str| {
+                file.tensors
+                    .get(name)
+                    .ok_or_else(|| Error::bad_file(&path, format!("no tensor `{name}`")))
+            };
+            BernoulliMixture {
+                weights: widened(get("weights")?),
+                means: widened(get("means")?),
+            }
+        }
+    };
+    Ok((cfg, model))
+}

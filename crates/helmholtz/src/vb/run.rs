@@ -6,6 +6,7 @@
 //! means.npy                [K, D]     means_
 //! covariances.npy          [K, D, D]  covariances_ ([K, D] for diag)
 //! responsibilities.npy     [n, K]     of the training rows
+//! posterior.json                      the variational posterior (helmholtz.load_run reads it)
 //! eval.json                the summary printed by the CLI
 //! clusters.png             the data (2-D, or their first two principal components) with a 2-sigma
 //!                          ellipse per effective component
@@ -293,6 +294,7 @@ fn write_outputs(
         Covariance::Diag => vec![k, dim],
     };
     write_npy_f64(run.file("covariances.npy"), &cov_shape, &m.covariances())?;
+    run.write_json("posterior.json", m)?;
     write_npy_f64(
         run.file("responsibilities.npy"),
         &[n_train, k],
