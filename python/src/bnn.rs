@@ -18,7 +18,7 @@ use rand::rngs::StdRng;
 use serde::Deserialize;
 
 use crate::common::{
-    Py1, array1, array2, call, dataset, rows_for, run, settings_from_json, to_py, value_error,
+    Py1, array1, array2, call, dataset, fit, rows_for, settings_from_json, to_py, value_error,
 };
 
 /// The library's parameter names as the estimator spells them.
@@ -111,16 +111,8 @@ fn bnn_fit<'py>(
     params.bbb.weight_prior = prior;
     params.bbb.bias_prior = prior;
     params.bbb.standardize = !task.is_classification();
-    let bytes = run(py, NAMES, |stop| {
-        let bar = crate::common::progress(s.verbose);
-        let posterior = params.fit_with(
-            &task,
-            helmholtz::api::FitControl {
-                progress: &*bar,
-                interrupt: Some(stop),
-            },
-        )?;
-        match posterior {
+    let bytes = fit(py, NAMES, s.verbose, |control| {
+        match params.fit_with(&task, control)? {
             Posterior::Mlp(m) => m.to_file()?.to_bytes(),
             Posterior::Linear { .. } => Err(helmholtz::Error::Internal(
                 "Bayes by Backprop gave a sampled posterior".into(),

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
+use helmholtz::api::FitControl;
 use helmholtz::data::Dataset;
 use helmholtz::kernels::runtime::{in_pool, init_threads};
 use helmholtz::train::{Progress, Silent};
@@ -31,14 +32,16 @@ pub fn init() -> PyResult<()> {
     Ok(())
 }
 
-/// Run `work` on the library's pool with the GIL released, waiting in slices so that Ctrl-C
-/// is seen: it sets the flag `work` receives (training stops after the current batch) and
-/// raises `KeyboardInterrupt` once `work` has returned. `names` renames the library's
+/// Run the training `work` on the library's pool with the GIL released, waiting in slices so
+/// that Ctrl-C is seen: it sets the interrupt flag of the [`FitControl`] `work` receives
+/// (training stops after the current batch) and raises `KeyboardInterrupt` once `work` has
+/// returned. With `verbose`, progress goes to a bar on stderr. `names` renames the library's
 /// parameters in error messages (`("lr", "learning_rate")`).
-pub fn run<T: Send>(
+pub fn fit<T: Send>(
     py: Python<'_>,
     names: &[(&str, &str)],
-    work: impl FnOnce(&Arc<AtomicBool>) -> helmholtz::Result<T> + Send,
+    verbose: bool,
+    work: impl FnOnce(FitControl<'_>) -> helmholtz::Result<T> + Send,
 ) -> PyResult<T> {
     let flag = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel();
@@ -54,7 +57,12 @@ pub fn run<T: Send>(
     let outcome = std::thread::scope(|scope| {
         let flag = &flag;
         scope.spawn(move || {
-            let out = in_pool(|| work(flag));
+            let bar = progress(verbose);
+            let control = FitControl {
+                progress: &*bar,
+                interrupt: Some(flag),
+            };
+            let out = in_pool(|| work(control));
             // The receiver outlives the scope; a failed send cannot happen.
             let _ = tx.send(out);
         });
@@ -82,7 +90,7 @@ pub fn run<T: Send>(
 
 /// Run `work` on the library's pool with the GIL released, for work that cannot stop early
 /// (scoring, sampling): Ctrl-C raises `KeyboardInterrupt` once it returns, as with any
-/// extension call. Cheaper than [`run`], which watches for Ctrl-C from another thread.
+/// extension call. Cheaper than [`fit`], which watches for Ctrl-C from another thread.
 pub fn call<T: Send>(
     py: Python<'_>,
     names: &[(&str, &str)],

@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use serde::Deserialize;
 
-use crate::common::{Py1, array1, array2, call, dataset, rows_for, run, settings_from_json, to_py};
+use crate::common::{Py1, array1, array2, call, dataset, fit, rows_for, settings_from_json, to_py};
 
 /// The library's parameter names as the estimator spells them.
 const NAMES: &[(&str, &str)] = &[
@@ -59,16 +59,8 @@ fn hm_fit<'py>(
     .batch_size(s.batch_size)
     .seed(s.seed);
     let data = dataset("X", &x)?;
-    let bytes = run(py, NAMES, |stop| {
-        let bar = crate::common::progress(s.verbose);
-        let hm = params.fit_with(
-            &data,
-            helmholtz::api::FitControl {
-                progress: &*bar,
-                interrupt: Some(stop),
-            },
-        )?;
-        to_bytes(&hm)
+    let bytes = fit(py, NAMES, s.verbose, |control| {
+        to_bytes(&params.fit_with(&data, control)?)
     })?;
     Ok(PyBytes::new(py, &bytes))
 }

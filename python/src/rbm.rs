@@ -4,7 +4,7 @@
 
 use burn::prelude::*;
 use burn::tensor::TensorData;
-use helmholtz::api::{FitControl, Persist, Sample, Transform};
+use helmholtz::api::{Persist, Sample, Transform};
 use helmholtz::energy::rbm::{
     AisConfig, LrSchedule, NegativePhase, Rbm, RbmConfig, RbmParams, VisibleKind,
 };
@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use serde::Deserialize;
 
-use crate::common::{array1, array2, call, dataset, rows_for, run, to_py, value_error};
+use crate::common::{array1, array2, call, dataset, fit, rows_for, to_py, value_error};
 
 /// The library's parameter names as the estimator spells them.
 const NAMES: &[(&str, &str)] = &[
@@ -141,15 +141,8 @@ fn rbm_fit<'py>(
     let settings: FitSettings = crate::common::settings_from_json(settings)?;
     let params = settings.params()?;
     let data = dataset("X", &x)?;
-    let rbm = run(py, NAMES, |stop| {
-        let bar = crate::common::progress(settings.verbose);
-        params.fit_with(
-            &data,
-            FitControl {
-                progress: &*bar,
-                interrupt: Some(stop),
-            },
-        )
+    let rbm = fit(py, NAMES, settings.verbose, |control| {
+        params.fit_with(&data, control)
     })?;
     estimator_arrays(py, &rbm)
 }

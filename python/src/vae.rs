@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use burn::prelude::Device;
-use helmholtz::api::{FitControl, Persist, Sample, Transform};
+use helmholtz::api::{Persist, Sample, Transform};
 use helmholtz::latent::vae::{Latent, Likelihood, Vae, VaeParams};
 use helmholtz::prelude::Trainable;
 use numpy::{PyArray1, PyArray2, PyReadonlyArray2};
@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use serde::Deserialize;
 
-use crate::common::{array1, array2, call, dataset, rows_for, run, to_py, value_error};
+use crate::common::{array1, array2, call, dataset, fit, rows_for, to_py, value_error};
 
 /// The library's parameter names as the estimator spells them.
 const NAMES: &[(&str, &str)] = &[
@@ -93,16 +93,8 @@ fn vae_fit<'py>(
     let verbose = settings.verbose;
     let params = settings.params()?;
     let data = dataset("X", &x)?;
-    let bytes = run(py, NAMES, |stop| {
-        let bar = crate::common::progress(verbose);
-        let vae = params.fit_with(
-            &data,
-            FitControl {
-                progress: &*bar,
-                interrupt: Some(stop),
-            },
-        )?;
-        vae.to_bytes()
+    let bytes = fit(py, NAMES, verbose, |control| {
+        params.fit_with(&data, control)?.to_bytes()
     })?;
     Ok(PyBytes::new(py, &bytes))
 }
