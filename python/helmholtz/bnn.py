@@ -54,13 +54,6 @@ class _Bbb(BaseEstimator):
         self.verbose = verbose
         self.random_state = random_state
 
-    def _settings(self):
-        import json
-
-        s = json.loads(settings_json(self))
-        s["hidden_layer_sizes"] = [int(h) for h in self.hidden_layer_sizes]
-        return json.dumps(s)
-
     def _model(self, X):
         check_is_fitted(self)
         X = as_matrix(self, X, reset=False, sparse=False)
@@ -76,7 +69,7 @@ class BayesianMLPRegressor(RegressorMixin, _Bbb):
     def fit(self, X, y):
         X = as_matrix(self, X, reset=True, sparse=False)
         y = _targets(self, y, len(X)).astype(np.float64)
-        self.model_ = _native.bnn_fit(native32(X), self._settings(), y=np.ascontiguousarray(y))
+        self.model_ = _native.bnn_fit(native32(X), settings_json(self), y=np.ascontiguousarray(y))
         return self
 
     def predict(self, X, return_std=False):
@@ -98,7 +91,7 @@ class BayesianMLPClassifier(ClassifierMixin, _Bbb):
         labels = encoder.transform(y).astype(np.uint32)
         if len(labels) != len(X):
             raise ValueError(f"y: expected {len(X)} labels (got {len(labels)})")
-        self.model_ = _native.bnn_fit(native32(X), self._settings(), labels=labels)
+        self.model_ = _native.bnn_fit(native32(X), settings_json(self), labels=labels)
         return self
 
     def predict_proba(self, X):

@@ -40,12 +40,8 @@ class HelmholtzMachine(DensityMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         """Fit to ``X`` (values in [0, 1]) and return the estimator."""
-        import json
-
         X = as_matrix(self, X, reset=True, sparse=False)
-        settings = json.loads(settings_json(self))
-        settings["layers"] = [int(n) for n in self.layers]
-        self.model_ = _native.hm_fit(native32(X), json.dumps(settings))
+        self.model_ = _native.hm_fit(native32(X), settings_json(self))
         return self
 
     def score_samples(self, X):

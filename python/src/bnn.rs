@@ -200,8 +200,7 @@ impl PyBayesMlp {
 
 impl PyBayesMlp {
     fn data(&self, x: &PyReadonlyArray2<'_, f32>) -> PyResult<Dataset> {
-        let data = rows_for(x, self.0.config().input, "BayesianMLP")?;
-        Ok(data)
+        rows_for(x, self.0.config().input, "BayesianMLP")
     }
 }
 

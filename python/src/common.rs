@@ -136,17 +136,11 @@ pub fn value_error(message: impl Into<String>) -> PyErr {
 /// The rows of `x` (`[n, d]` float32) as a data set named `name` (the library checks that
 /// every value is finite).
 pub fn dataset(name: &str, x: &PyReadonlyArray2<'_, f32>) -> PyResult<Dataset> {
-    let [n, d] = [x.shape()[0], x.shape()[1]];
     let values = match x.as_slice() {
         Ok(s) => s.to_vec(),
         Err(_) => x.as_array().iter().copied().collect(),
     };
-    if n == 0 || d == 0 {
-        return Err(value_error(format!(
-            "{name}: found an array with shape ({n}, {d}); at least one sample and one feature are required"
-        )));
-    }
-    Dataset::new(name, values, d, None).map_err(|e| to_py(e, &[]))
+    Dataset::new(name, values, x.shape()[1], None).map_err(|e| to_py(e, &[]))
 }
 
 /// The rows of `x` as a data set, refused unless they are `want` features wide (the `model`

@@ -294,8 +294,7 @@ impl PyRbm {
 impl PyRbm {
     /// The rows of `x`, which must be as wide as the model.
     fn data(&self, x: &PyReadonlyArray2<'_, f32>) -> PyResult<helmholtz::data::Dataset> {
-        let data = rows_for(x, self.0.config().visible, "BernoulliRBM")?;
-        Ok(data)
+        rows_for(x, self.0.config().visible, "BernoulliRBM")
     }
 }
 
